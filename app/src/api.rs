@@ -1,0 +1,95 @@
+//! Server functions: the dashboard's calls to the backend.
+
+use crate::shipments::{Page, ShipmentDetail, ShipmentRow};
+use leptos::prelude::*;
+
+/// One page of the grid. `query` is the grid's URL query string, parsed by the same code
+/// as `GET /api/v1/shipments`, so the dashboard and the API cannot disagree.
+#[server(prefix = "/rpc")]
+pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFnError> {
+    use crate::backend::Backend;
+    let query = crate::query::ShipmentQuery::from_pairs(
+        parse_query_pairs(&query)
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Backend::from_context()?
+        .0
+        .list_shipments(&query)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Everything about one shipment, with its attempt history.
+#[server(prefix = "/rpc")]
+pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>, ServerFnError> {
+    use crate::backend::Backend;
+    Backend::from_context()?
+        .0
+        .shipment_detail(&shipment_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Splits and percent-decodes `a=1&b=2`.
+pub fn parse_query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi * 16 + lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_pairs() {
+        assert_eq!(
+            parse_query_pairs("status=failed&from=2026-11-01T00%3A00%3A00%2B01%3A00&x"),
+            vec![
+                ("status".to_string(), "failed".to_string()),
+                ("from".to_string(), "2026-11-01T00:00:00+01:00".to_string()),
+                ("x".to_string(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn tolerates_broken_escapes() {
+        assert_eq!(parse_query_pairs("a=%zz&b=%4"), vec![
+            ("a".to_string(), "%zz".to_string()),
+            ("b".to_string(), "%4".to_string()),
+        ]);
+    }
+}

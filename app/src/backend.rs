@@ -1,0 +1,39 @@
+//! The interface through which server functions reach the backend.
+//!
+//! `app` declares it; the `server` crate implements it over its store and provides it
+//! through Leptos context, so that the dependency points one way (server -> app).
+
+use crate::query::ShipmentQuery;
+use crate::shipments::{Page, ShipmentDetail, ShipmentRow};
+use std::sync::Arc;
+
+/// A failure the backend reports to a server function.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The request itself is wrong (a bad cursor, say): the user can fix it.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Something broke on the server side (the database, say).
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[async_trait::async_trait]
+pub trait ShipmentsBackend: Send + Sync + 'static {
+    async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, BackendError>;
+
+    async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, BackendError>;
+}
+
+/// The handle server functions find in context.
+#[derive(Clone)]
+pub struct Backend(pub Arc<dyn ShipmentsBackend>);
+
+impl Backend {
+    /// The backend the server provided, or an error naming the misconfiguration.
+    pub fn from_context() -> Result<Backend, leptos::prelude::ServerFnError> {
+        leptos::prelude::use_context::<Backend>().ok_or_else(|| {
+            leptos::prelude::ServerFnError::new("server misconfigured: no backend in context")
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! Shipment information: what the manual lists, plus the full attempt history.
+
+use crate::components::filter_bar::href;
+use crate::components::format::{date_time, date_time_or_dash, duration_ms};
+use crate::components::shipment_grid::server_error_text;
+use crate::components::status_badge::StatusBadge;
+use crate::query::ShipmentQuery;
+use crate::shipments::ShipmentDetail;
+use leptos::prelude::*;
+
+type DetailResource = Resource<Result<Option<ShipmentDetail>, ServerFnError>>;
+
+#[component]
+pub fn DetailPanel(view: Memo<ShipmentQuery>, detail: DetailResource) -> impl IntoView {
+    let close_href = move || {
+        href(&ShipmentQuery {
+            selected: None,
+            ..view.get()
+        })
+    };
+    view! {
+        <aside class="detail-panel" aria-label="Shipment information" data-testid="detail-panel">
+            <div class="detail-head">
+                <h2>"Shipment information"</h2>
+                <a class="button close" href=close_href aria-label="Close shipment information">
+                    "✕"
+                </a>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    detail
+                        .get()
+                        .map(|result| match result {
+                            Ok(Some(d)) => view! { <DetailBody detail=d/> }.into_any(),
+                            Ok(None) => {
+                                view! {
+                                    <p class="error-line" role="alert">
+                                        "This shipment does not exist (any more)."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <p class="error-line" role="alert">
+                                        {format!("Could not load the shipment: {}", server_error_text(&e))}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Transition>
+        </aside>
+    }
+}
+
+#[component]
+fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
+    let row = detail.row;
+    let tracking = row.tracking_number.clone();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            // The promise is dropped: the clipboard write goes on without us waiting.
+            let _ = window.navigator().clipboard().write_text(&tracking);
+            copied.set(true);
+        }
+    };
+    let attempts = detail
+        .attempts
+        .into_iter()
+        .rev()
+        .map(|a| {
+            let http = a
+                .http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".to_string());
+            let message = match (&a.error_code, &a.error_message) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (None, Some(message)) => message.clone(),
+                (Some(code), None) => code.clone(),
+                (None, None) => String::new(),
+            };
+            view! {
+                <tr class=format!("attempt attempt-{}", a.outcome.as_str())>
+                    <td class="num">{a.number}</td>
+                    <td>{date_time(a.started_at)}</td>
+                    <td class="num">{duration_ms(a.duration_ms)}</td>
+                    <td>{a.outcome.label()}</td>
+                    <td class="num">{http}</td>
+                    <td class="attempt-message">{message}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let items = detail
+        .items
+        .into_iter()
+        .map(|item| {
+            view! {
+                <li>
+                    <span class="num">{item.quantity}</span>
+                    " × "
+                    <span class="mono">{item.sku.unwrap_or_else(|| "(no SKU)".to_string())}</span>
+                    <span class="muted">{format!(" item {}", item.order_item_id)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <dl class="facts">
+            <dt>"Status"</dt>
+            <dd>
+                <StatusBadge status=row.status/>
+            </dd>
+            <dt>"Order"</dt>
+            <dd class="mono" data-testid="detail-order">{row.order_id}</dd>
+            <dt>"Account"</dt>
+            <dd>{format!("{} ({})", row.account_name, row.marketplace)}</dd>
+            <dt>"Carrier / service"</dt>
+            <dd>{format!("{} / {}", row.carrier, row.service)}</dd>
+            <dt>"Shipment ID"</dt>
+            <dd class="mono">{row.shipment_id}</dd>
+            <dt>"Tracking number"</dt>
+            <dd>
+                <button class="button copy mono" on:click=copy title="Copy the tracking number">
+                    {row.tracking_number}
+                    <span class="copy-hint">
+                        {move || if copied.get() { " ✓ copied" } else { " ⧉ copy" }}
+                    </span>
+                </button>
+            </dd>
+            <dt>"Shipped quantity"</dt>
+            <dd class="num">{row.quantity}</dd>
+            <dt>"Ship date"</dt>
+            <dd>{date_time(row.ship_date)}</dd>
+            <dt>"Last attempt"</dt>
+            <dd>{date_time_or_dash(row.last_attempt_at)}</dd>
+            <dt>"Next attempt"</dt>
+            <dd>{date_time_or_dash(row.next_attempt_at)}</dd>
+            <dt>"Error count"</dt>
+            <dd class="num" data-testid="detail-error-count">{format!("{} of 5", row.error_count)}</dd>
+        </dl>
+        {row
+            .last_error
+            .map(|e| view! { <p class="error-line last-error">{format!("Last error: {e}")}</p> })}
+        <h3>"Items"</h3>
+        <ul class="items">{items}</ul>
+        <h3>"Write-back attempts"</h3>
+        <table class="attempts" data-testid="attempts">
+            <thead>
+                <tr>
+                    <th scope="col">"#"</th>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Took"</th>
+                    <th scope="col">"Outcome"</th>
+                    <th scope="col">"HTTP"</th>
+                    <th scope="col">"Marketplace message"</th>
+                </tr>
+            </thead>
+            <tbody>{attempts}</tbody>
+        </table>
+    }
+}

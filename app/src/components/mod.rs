@@ -1,0 +1,5 @@
+pub mod detail_panel;
+pub mod filter_bar;
+pub mod format;
+pub mod shipment_grid;
+pub mod status_badge;

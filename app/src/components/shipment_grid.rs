@@ -1,0 +1,192 @@
+//! The shipment grid: sortable headings, one row per shipment, keyset paging.
+
+use crate::components::filter_bar::href;
+use crate::components::format::date_time_or_dash;
+use crate::components::status_badge::StatusBadge;
+use crate::query::{Sort, SortKey, ShipmentQuery};
+use crate::shipments::{Page, ShipmentRow};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+type PageResource = Resource<Result<Page<ShipmentRow>, ServerFnError>>;
+
+/// The grid's columns: heading, the sort key behind it, and a class for narrow screens.
+const COLUMNS: [(&str, SortKey, &str); 9] = [
+    ("Order", SortKey::OrderId, "col-order"),
+    ("Account", SortKey::Account, "col-account"),
+    ("Carrier / service", SortKey::Carrier, "col-carrier"),
+    ("Tracking number", SortKey::TrackingNumber, "col-tracking"),
+    ("Qty", SortKey::Quantity, "col-qty"),
+    ("Ship date", SortKey::ShipDate, "col-date"),
+    ("Status", SortKey::Status, "col-status"),
+    ("Errors", SortKey::ErrorCount, "col-errors"),
+    ("Last attempt", SortKey::LastAttemptAt, "col-last"),
+];
+
+#[component]
+pub fn ShipmentGrid(view: Memo<ShipmentQuery>, page: PageResource) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading shipments…"</p> }>
+            {move || {
+                page.get()
+                    .map(|result| match result {
+                        Ok(page) => view! { <GridTable view=view page=page/> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <p class="error-line" role="alert">
+                                    {format!("Could not load shipments: {}", server_error_text(&e))}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// The message of a server-function error, without the library's prefix.
+pub fn server_error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoView {
+    let navigate = use_navigate();
+    let shown = page.items.len();
+    let total = page.total;
+    let next_href = page.next_cursor.clone().map(|cursor| {
+        href(&ShipmentQuery {
+            cursor: Some(cursor),
+            selected: None,
+            ..view.get_untracked()
+        })
+    });
+    let first_href = view.get_untracked().cursor.is_some().then(|| {
+        href(&ShipmentQuery {
+            cursor: None,
+            selected: None,
+            ..view.get_untracked()
+        })
+    });
+    let empty = page.items.is_empty();
+
+    let rows = page
+        .items
+        .into_iter()
+        .map(|row| {
+            let id = row.shipment_id.clone();
+            let select_href = href(&ShipmentQuery {
+                selected: Some(id.clone()),
+                ..view.get_untracked()
+            });
+            let is_selected = {
+                let id = id.clone();
+                move || view.get().selected.as_deref() == Some(id.as_str())
+            };
+            let navigate = navigate.clone();
+            let row_href = select_href.clone();
+            view! {
+                <tr
+                    class="row"
+                    class:selected=is_selected.clone()
+                    aria-selected=move || is_selected().to_string()
+                    data-shipment-id=id
+                    on:click=move |_| navigate(&row_href, Default::default())
+                >
+                    <td class="col-order">
+                        <a href=select_href class="row-link">
+                            {row.order_id}
+                        </a>
+                    </td>
+                    <td class="col-account" title=row.account.clone()>
+                        {row.account_name}
+                    </td>
+                    <td class="col-carrier">
+                        <span class="carrier">{row.carrier}</span>
+                        <span class="service">{row.service}</span>
+                    </td>
+                    <td class="col-tracking mono">{row.tracking_number}</td>
+                    <td class="col-qty num">{row.quantity}</td>
+                    <td class="col-date">{row.ship_date.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td class="col-status">
+                        <StatusBadge status=row.status/>
+                    </td>
+                    <td class="col-errors num">{row.error_count}</td>
+                    <td class="col-last">{date_time_or_dash(row.last_attempt_at)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="grid-summary" data-testid="grid-summary">
+            <span data-testid="total">{format!("{total} shipments")}</span>
+            {((shown as u64) < total)
+                .then(|| view! { <span class="muted">{format!(" · showing {shown} on this page")}</span> })}
+        </div>
+        <div class="table-wrap">
+            <table class="grid">
+                <thead>
+                    <tr>
+                        {COLUMNS
+                            .into_iter()
+                            .map(|(title, key, class)| view! { <SortHeading view title key class/> })
+                            .collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {empty.then(|| view! { <p class="empty">"No shipments match these filters."</p> })}
+        </div>
+        <div class="pager">
+            {first_href.map(|h| view! { <a class="button" href=h>"« First page"</a> })}
+            {next_href.map(|h| view! { <a class="button" href=h data-testid="next-page">"Next page »"</a> })}
+        </div>
+    }
+}
+
+#[component]
+fn SortHeading(
+    view: Memo<ShipmentQuery>,
+    title: &'static str,
+    key: SortKey,
+    class: &'static str,
+) -> impl IntoView {
+    let sort = move || view.get().sort;
+    let next_href = move || {
+        let current = sort();
+        let descending = current.key == key && !current.descending;
+        href(&ShipmentQuery {
+            sort: Sort { key, descending },
+            ..view.get().filters_only()
+        })
+    };
+    let aria_sort = move || {
+        let current = sort();
+        match (current.key == key, current.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    };
+    let arrow = move || {
+        let current = sort();
+        match (current.key == key, current.descending) {
+            (false, _) => "",
+            (true, false) => " ▲",
+            (true, true) => " ▼",
+        }
+    };
+    view! {
+        <th class=class aria-sort=aria_sort scope="col">
+            <a href=next_href data-sort=key.as_str()>
+                {title}
+                <span class="sort-arrow" aria-hidden="true">{arrow}</span>
+            </a>
+        </th>
+    }
+}

@@ -1,0 +1,109 @@
+//! The shipments screen: filters, the live grid and the detail panel.
+//!
+//! The whole view (filters, sort, page, selected shipment) lives in the URL: links
+//! change it, so a copied address opens the same view and back/forward work.
+
+use crate::api::{get_shipment, list_shipments, parse_query_pairs};
+use crate::components::detail_panel::DetailPanel;
+use crate::components::filter_bar::FilterBar;
+use crate::components::shipment_grid::ShipmentGrid;
+use crate::query::ShipmentQuery;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// How often an open page asks for fresh rows.
+const LIVE_REFRESH_MS: u32 = 2_000;
+
+#[component]
+pub fn ShipmentsPage() -> impl IntoView {
+    let location = use_location();
+    let parsed = Memo::new(move |_| {
+        let search = location.search.get();
+        let pairs = parse_query_pairs(search.trim_start_matches('?'));
+        ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    });
+    let view_query = Memo::new(move |_| parsed.get().unwrap_or_default());
+    let url_error = move || parsed.get().err().map(|e| e.to_string());
+
+    // Bumped by the Update button and by the live-refresh timer.
+    let refresh = RwSignal::new(0u64);
+    let live = RwSignal::new(true);
+    start_live_refresh(refresh, live);
+
+    let list_key = Memo::new(move |_| ShipmentQuery {
+        selected: None,
+        ..view_query.get()
+    });
+    let page = Resource::new(
+        move || (list_key.get().to_query_string(), refresh.get()),
+        |(query, _)| list_shipments(query),
+    );
+    let selected = Memo::new(move |_| view_query.get().selected);
+    let detail = Resource::new(
+        move || (selected.get(), refresh.get()),
+        |(selected, _)| async move {
+            match selected {
+                Some(id) => get_shipment(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+
+    view! {
+        <div class="screen" class:has-detail=move || selected.get().is_some()>
+            <header class="topbar">
+                <h1>
+                    <span class="brand">"Shipback"</span>
+                    <span class="subtitle">"Write-back status"</span>
+                </h1>
+                <div class="topbar-actions">
+                    <label class="live-toggle">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || live.get()
+                            on:change=move |ev| live.set(event_target_checked(&ev))
+                        />
+                        "Live"
+                    </label>
+                    <button
+                        class="button primary"
+                        data-testid="update"
+                        on:click=move |_| refresh.update(|n| *n += 1)
+                    >
+                        "↻ Update"
+                    </button>
+                </div>
+            </header>
+            <FilterBar view=view_query/>
+            {move || url_error().map(|e| view! { <p class="error-line" role="alert">{e}</p> })}
+            <main class="content">
+                <section class="grid-pane" aria-label="Shipments">
+                    <ShipmentGrid view=view_query page=page/>
+                </section>
+                <Show when=move || selected.get().is_some()>
+                    <DetailPanel view=view_query detail=detail/>
+                </Show>
+            </main>
+        </div>
+    }
+}
+
+/// Ticks `refresh` every [`LIVE_REFRESH_MS`] while `live` is on, in the browser only
+/// (effects do not run on the server), and stops when the page goes away.
+fn start_live_refresh(refresh: RwSignal<u64>, live: RwSignal<bool>) {
+    Effect::new(move |_| {
+        let running = Arc::new(AtomicBool::new(true));
+        let still_running = running.clone();
+        leptos::task::spawn_local(async move {
+            while still_running.load(Ordering::Relaxed) {
+                gloo_timers::future::TimeoutFuture::new(LIVE_REFRESH_MS).await;
+                if still_running.load(Ordering::Relaxed) && live.get_untracked() {
+                    refresh.update(|n| *n += 1);
+                }
+            }
+        });
+        on_cleanup(move || running.store(false, Ordering::Relaxed));
+    });
+}

@@ -1,0 +1,355 @@
+//! The shipments view as a URL query: filters, sort and page.
+//!
+//! The grid keeps its whole state in the page URL and the HTTP API takes the same
+//! parameters, so one parser serves both and a copied link reproduces a view exactly.
+
+use crate::shipments::WritebackStatus;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// A column the grid can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SortKey {
+    ShipDate,
+    LastAttemptAt,
+    OrderId,
+    Account,
+    Carrier,
+    TrackingNumber,
+    Quantity,
+    Status,
+    ErrorCount,
+    ShipmentId,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 10] = [
+        SortKey::ShipDate,
+        SortKey::LastAttemptAt,
+        SortKey::OrderId,
+        SortKey::Account,
+        SortKey::Carrier,
+        SortKey::TrackingNumber,
+        SortKey::Quantity,
+        SortKey::Status,
+        SortKey::ErrorCount,
+        SortKey::ShipmentId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::ShipDate => "ship_date",
+            SortKey::LastAttemptAt => "last_attempt_at",
+            SortKey::OrderId => "order_id",
+            SortKey::Account => "account",
+            SortKey::Carrier => "carrier",
+            SortKey::TrackingNumber => "tracking_number",
+            SortKey::Quantity => "quantity",
+            SortKey::Status => "status",
+            SortKey::ErrorCount => "error_count",
+            SortKey::ShipmentId => "shipment_id",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SortKey> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    /// Newest shipments first: what a warehouse looks at most.
+    fn default() -> Self {
+        Sort {
+            key: SortKey::ShipDate,
+            descending: true,
+        }
+    }
+}
+
+impl fmt::Display for Sort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.descending {
+            write!(f, "-")?;
+        }
+        write!(f, "{}", self.key.as_str())
+    }
+}
+
+/// A filtered, sorted page of shipments, as named by `status`, `from`, `to`, `sort`,
+/// `limit` and `cursor` (and, for the grid only, `selected`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentQuery {
+    /// Empty means every status.
+    pub statuses: Vec<WritebackStatus>,
+    /// Ship date at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Ship date strictly before this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub limit: u32,
+    pub cursor: Option<String>,
+    /// The shipment whose detail panel is open (grid only; the API ignores it).
+    pub selected: Option<String>,
+}
+
+impl Default for ShipmentQuery {
+    fn default() -> Self {
+        ShipmentQuery {
+            statuses: Vec::new(),
+            from: None,
+            to: None,
+            sort: Sort::default(),
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+            selected: None,
+        }
+    }
+}
+
+/// A query parameter that could not be understood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{parameter}: {message}")]
+pub struct QueryError {
+    pub parameter: String,
+    pub message: String,
+}
+
+impl QueryError {
+    fn new(parameter: &str, message: impl Into<String>) -> Self {
+        QueryError {
+            parameter: parameter.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl ShipmentQuery {
+    /// Reads decoded `key=value` pairs; unknown keys are ignored so links stay forward compatible.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, QueryError> {
+        let mut query = ShipmentQuery::default();
+        for (key, value) in pairs {
+            match key {
+                "status" => {
+                    // Accept both `status=a&status=b` and `status=a,b`.
+                    for part in value.split(',').filter(|p| !p.is_empty()) {
+                        let status = WritebackStatus::parse(part).ok_or_else(|| {
+                            QueryError::new(
+                                "status",
+                                format!(
+                                    "unknown status '{part}'; expected one of {}",
+                                    WritebackStatus::ALL.map(|s| s.as_str()).join(", ")
+                                ),
+                            )
+                        })?;
+                        if !query.statuses.contains(&status) {
+                            query.statuses.push(status);
+                        }
+                    }
+                }
+                "from" => query.from = Some(parse_instant("from", value)?),
+                "to" => query.to = Some(parse_instant("to", value)?),
+                "sort" => {
+                    let (descending, name) = match value.strip_prefix('-') {
+                        Some(name) => (true, name),
+                        None => (false, value),
+                    };
+                    let key = SortKey::parse(name).ok_or_else(|| {
+                        QueryError::new(
+                            "sort",
+                            format!(
+                                "unknown column '{name}'; expected one of {} (prefix - for descending)",
+                                SortKey::ALL.map(|k| k.as_str()).join(", ")
+                            ),
+                        )
+                    })?;
+                    query.sort = Sort { key, descending };
+                }
+                "limit" => {
+                    let limit: u32 = value.parse().map_err(|_| {
+                        QueryError::new("limit", format!("'{value}' is not a whole number"))
+                    })?;
+                    if !(1..=MAX_LIMIT).contains(&limit) {
+                        return Err(QueryError::new(
+                            "limit",
+                            format!("must be between 1 and {MAX_LIMIT}"),
+                        ));
+                    }
+                    query.limit = limit;
+                }
+                "cursor" if !value.is_empty() => query.cursor = Some(value.to_string()),
+                "selected" if !value.is_empty() => query.selected = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(to)) = (query.from, query.to) {
+            if from >= to {
+                return Err(QueryError::new("to", "must be later than 'from'"));
+            }
+        }
+        Ok(query)
+    }
+
+    /// The URL query string (without `?`) that [`ShipmentQuery::from_pairs`] reads back.
+    /// Defaults are left out so that links stay short.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for status in &self.statuses {
+            pairs.push(("status", status.as_str().to_string()));
+        }
+        if let Some(from) = self.from {
+            pairs.push(("from", format_instant(from)));
+        }
+        if let Some(to) = self.to {
+            pairs.push(("to", format_instant(to)));
+        }
+        if self.sort != Sort::default() {
+            pairs.push(("sort", self.sort.to_string()));
+        }
+        if self.limit != DEFAULT_LIMIT {
+            pairs.push(("limit", self.limit.to_string()));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        }
+        if let Some(selected) = &self.selected {
+            pairs.push(("selected", selected.clone()));
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The same view without paging or selection: what identifies the result set.
+    pub fn filters_only(&self) -> ShipmentQuery {
+        ShipmentQuery {
+            cursor: None,
+            selected: None,
+            ..self.clone()
+        }
+    }
+}
+
+fn parse_instant(parameter: &str, value: &str) -> Result<DateTime<Utc>, QueryError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            QueryError::new(
+                parameter,
+                format!("'{value}' is not an RFC 3339 date-time ({e}); example: 2026-11-25T00:00:00Z"),
+            )
+        })
+}
+
+fn format_instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str) -> Result<ShipmentQuery, QueryError> {
+        let pairs: Vec<(String, String)> = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_string(), v.replace("%3A", ":").replace("%2B", "+"))
+            })
+            .collect();
+        ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    #[test]
+    fn empty_query_is_the_default_view() {
+        assert_eq!(parse("").unwrap(), ShipmentQuery::default());
+        assert_eq!(ShipmentQuery::default().to_query_string(), "");
+    }
+
+    #[test]
+    fn round_trips_through_the_url() {
+        let q = parse(
+            "status=failed&status=retrying&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
+        )
+        .unwrap();
+        assert_eq!(
+            q.statuses,
+            vec![WritebackStatus::Failed, WritebackStatus::Retrying]
+        );
+        assert_eq!(
+            q.sort,
+            Sort {
+                key: SortKey::Carrier,
+                descending: false
+            }
+        );
+        assert_eq!(q.limit, 20);
+        assert_eq!(parse(&q.to_query_string()).unwrap(), q);
+    }
+
+    #[test]
+    fn comma_separated_statuses_are_accepted() {
+        let q = parse("status=failed,success").unwrap();
+        assert_eq!(
+            q.statuses,
+            vec![WritebackStatus::Failed, WritebackStatus::Success]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        assert_eq!(parse("status=lost").unwrap_err().parameter, "status");
+        assert_eq!(parse("sort=-colour").unwrap_err().parameter, "sort");
+        assert_eq!(parse("limit=0").unwrap_err().parameter, "limit");
+        assert_eq!(parse("limit=1001").unwrap_err().parameter, "limit");
+        assert_eq!(parse("limit=ten").unwrap_err().parameter, "limit");
+        assert_eq!(parse("from=yesterday").unwrap_err().parameter, "from");
+        assert_eq!(
+            parse("from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z")
+                .unwrap_err()
+                .parameter,
+            "to"
+        );
+    }
+
+    #[test]
+    fn descending_sort_has_a_minus() {
+        let q = parse("sort=-error_count").unwrap();
+        assert!(q.sort.descending);
+        assert_eq!(q.sort.to_string(), "-error_count");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved() {
+        assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(percent_encode("2026-11-01T00:00:00+01:00"), "2026-11-01T00%3A00%3A00%2B01%3A00");
+        assert_eq!(percent_encode("a b&c"), "a%20b%26c");
+    }
+}

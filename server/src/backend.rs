@@ -1,0 +1,31 @@
+//! The dashboard's backend: the store, behind the interface `app` declares.
+
+use crate::store::{Store, StoreError};
+use app::backend::{BackendError, ShipmentsBackend};
+use app::query::ShipmentQuery;
+use app::shipments::{Page, ShipmentDetail, ShipmentRow};
+
+pub struct DashboardBackend {
+    pub store: Store,
+}
+
+fn to_backend_error(e: StoreError) -> BackendError {
+    match e {
+        StoreError::InvalidCursor(why) => BackendError::InvalidRequest(format!("invalid cursor: {why}")),
+        other => {
+            tracing::error!(error = %other, "dashboard request failed");
+            BackendError::Internal("the database could not answer; see the server log".into())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ShipmentsBackend for DashboardBackend {
+    async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, BackendError> {
+        self.store.list_shipments(query).await.map_err(to_backend_error)
+    }
+
+    async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, BackendError> {
+        self.store.shipment_detail(shipment_id).await.map_err(to_backend_error)
+    }
+}

@@ -1,0 +1,383 @@
+//! The `shipback` command: `serve`, `worker`, `emulator`, `demo` and `migrate`.
+
+use crate::emulator::Emulator;
+use crate::marketplaces::{ClientConfig, Marketplaces};
+use crate::shipments::http::ApiState;
+use crate::store::{Store, StoreError, DEFAULT_DATABASE_URL};
+use crate::web::{self, SiteConfig};
+use crate::worker::{default_worker_name, RetryPolicy, Worker, WorkerConfig};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shipback",
+    version,
+    about = "Writes shipments back to Amazon and other marketplaces, and shows how it goes.",
+    long_about = "Shipback takes shipments from the shipping station (HTTP API), writes their \
+                  tracking back to each marketplace account with a durable worker, and shows \
+                  the write-back status in a live dashboard.\n\nEvery flag can also be given \
+                  as the environment variable named beside it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Dashboard, station API and write-back worker, in one process.
+    Serve {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        web: WebArgs,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Do not run a worker in this process (run `shipback worker` elsewhere).
+        #[arg(long, env = "SHIPBACK_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// The write-back worker alone; run several against one database if you like.
+    Worker {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// The marketplace emulator alone (Amazon's wire format, for tests and demos).
+    Emulator {
+        #[command(flatten)]
+        emulator: EmulatorArgs,
+    },
+    /// Everything in one process, with demo accounts, shipments and faults: the emulator,
+    /// the worker (with retries in seconds, not minutes), the API and the dashboard.
+    Demo {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        web: WebArgs,
+        #[command(flatten)]
+        emulator: EmulatorArgs,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Do not post a new demo shipment every few seconds.
+        #[arg(long, env = "SHIPBACK_NO_TRICKLE")]
+        no_trickle: bool,
+    },
+    /// Applies pending database migrations and exits.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DatabaseArgs {
+    /// Database URL: sqlite://PATH (the file and its folder are created if missing).
+    #[arg(long, env = "SHIPBACK_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Args, Debug)]
+struct WebArgs {
+    /// Address the dashboard and the station API listen on.
+    #[arg(long, env = "SHIPBACK_BIND", default_value = "127.0.0.1:3000")]
+    bind: SocketAddr,
+    /// Folder holding the compiled site (wasm, JS, CSS), as built by cargo-leptos.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: String,
+}
+
+#[derive(Args, Debug)]
+struct EmulatorArgs {
+    /// Address the marketplace emulator listens on.
+    #[arg(long, env = "SHIPBACK_EMULATOR_BIND", default_value = "127.0.0.1:3001")]
+    emulator_bind: SocketAddr,
+}
+
+/// Worker tuning; each command has its own defaults (the demo retries in seconds).
+#[derive(Args, Debug)]
+struct WorkerArgs {
+    /// Wait after a first failed attempt, doubled after each further one (e.g. 60s, 500ms).
+    #[arg(long, env = "SHIPBACK_RETRY_BASE_DELAY", value_parser = parse_duration)]
+    retry_base_delay: Option<Duration>,
+    /// Longest wait between two attempts.
+    #[arg(long, env = "SHIPBACK_RETRY_MAX_DELAY", value_parser = parse_duration)]
+    retry_max_delay: Option<Duration>,
+    /// How long a worker's claim lasts; a crashed worker's shipments are taken over after it.
+    #[arg(long, env = "SHIPBACK_LEASE", value_parser = parse_duration)]
+    lease: Option<Duration>,
+    /// Upper bound of one write-back attempt; must be well under the lease.
+    #[arg(long, env = "SHIPBACK_ATTEMPT_TIMEOUT", value_parser = parse_duration)]
+    attempt_timeout: Option<Duration>,
+    /// Shipments claimed per batch.
+    #[arg(long, env = "SHIPBACK_BATCH_SIZE")]
+    batch_size: Option<u32>,
+    /// Marketplace calls in flight at once.
+    #[arg(long, env = "SHIPBACK_CONCURRENCY")]
+    concurrency: Option<usize>,
+    /// How often an idle worker looks for due shipments.
+    #[arg(long, env = "SHIPBACK_IDLE_POLL", value_parser = parse_duration)]
+    idle_poll: Option<Duration>,
+    /// This worker's name in claims and the attempt history.
+    #[arg(long, env = "SHIPBACK_WORKER_NAME")]
+    worker_name: Option<String>,
+}
+
+impl WorkerArgs {
+    fn config(&self, defaults: WorkerConfig) -> Result<WorkerConfig, CliError> {
+        let config = WorkerConfig {
+            name: self.worker_name.clone().unwrap_or(defaults.name),
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size).max(1),
+            concurrency: self.concurrency.unwrap_or(defaults.concurrency).max(1),
+            lease: self.lease.unwrap_or(defaults.lease),
+            attempt_timeout: self.attempt_timeout.unwrap_or(defaults.attempt_timeout),
+            idle_poll: self.idle_poll.unwrap_or(defaults.idle_poll),
+            retry: RetryPolicy {
+                base_delay: self.retry_base_delay.unwrap_or(defaults.retry.base_delay),
+                max_delay: self.retry_max_delay.unwrap_or(defaults.retry.max_delay),
+                ..defaults.retry
+            },
+        };
+        if config.attempt_timeout + Duration::from_secs(1) >= config.lease {
+            return Err(CliError::Config(format!(
+                "the lease ({:?}) must be longer than the attempt timeout ({:?}) plus a second",
+                config.lease, config.attempt_timeout
+            )));
+        }
+        Ok(config)
+    }
+}
+
+/// Worker settings for the demo: failures are retried within seconds so that a visitor
+/// sees shipments go from Retrying to Success or Failed.
+fn demo_worker_defaults() -> WorkerConfig {
+    WorkerConfig {
+        name: default_worker_name(),
+        batch_size: 20,
+        concurrency: 8,
+        lease: Duration::from_secs(60),
+        attempt_timeout: Duration::from_secs(20),
+        idle_poll: Duration::from_millis(250),
+        retry: RetryPolicy {
+            base_delay: Duration::from_secs(3),
+            max_delay: Duration::from_secs(30),
+            ..RetryPolicy::default()
+        },
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// Reads `500ms`, `2s`, `5m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration; examples: 500ms, 2s, 5m, 1h"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit '{other}'; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("'{text}': {e}"))
+}
+
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPBACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,leptos=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| CliError::Bind { addr, source })
+}
+
+fn spawn_worker(store: &Store, config: WorkerConfig, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+    let marketplaces = Marketplaces::new(&ClientConfig::default());
+    let worker = Worker::new(store.clone(), marketplaces, config, wake);
+    tokio::spawn(worker.run(shutdown_signal()))
+}
+
+async fn serve_web(store: &Store, web: &WebArgs, wake: Arc<Notify>) -> Result<(), CliError> {
+    let site = SiteConfig {
+        site_root: web.site_root.clone(),
+        bind: web.bind,
+    };
+    let router = web::router(
+        &site,
+        ApiState {
+            store: store.clone(),
+            wake,
+        },
+    );
+    let listener = listen(web.bind).await?;
+    tracing::info!("dashboard and API on http://{}", web.bind);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(CliError::Serve)
+}
+
+impl Cli {
+    pub async fn run(self) -> Result<(), CliError> {
+        match self.command {
+            Command::Migrate { db } => {
+                Store::open(&db.database_url).await?;
+                println!("database at {} is up to date", db.database_url);
+                Ok(())
+            }
+            Command::Serve {
+                db,
+                web,
+                worker,
+                no_worker,
+            } => {
+                let store = Store::open(&db.database_url).await?;
+                let wake = Arc::new(Notify::new());
+                let config = worker.config(WorkerConfig::default())?;
+                let worker = (!no_worker).then(|| spawn_worker(&store, config, wake.clone()));
+                serve_web(&store, &web, wake).await?;
+                if let Some(worker) = worker {
+                    let _ = worker.await;
+                }
+                Ok(())
+            }
+            Command::Worker { db, worker } => {
+                let store = Store::open(&db.database_url).await?;
+                let config = worker.config(WorkerConfig::default())?;
+                let marketplaces = Marketplaces::new(&ClientConfig::default());
+                Worker::new(store, marketplaces, config, Arc::new(Notify::new()))
+                    .run(shutdown_signal())
+                    .await;
+                Ok(())
+            }
+            Command::Emulator { emulator } => {
+                let addr = Emulator::default()
+                    .serve(emulator.emulator_bind)
+                    .await
+                    .map_err(|source| CliError::Bind {
+                        addr: emulator.emulator_bind,
+                        source,
+                    })?;
+                println!("marketplace emulator on http://{addr}");
+                shutdown_signal().await;
+                Ok(())
+            }
+            Command::Demo {
+                db,
+                web,
+                emulator,
+                worker,
+                no_trickle,
+            } => {
+                let store = Store::open(&db.database_url).await?;
+                let marketplace = Emulator::default();
+                let emulator_addr = marketplace
+                    .serve(emulator.emulator_bind)
+                    .await
+                    .map_err(|source| CliError::Bind {
+                        addr: emulator.emulator_bind,
+                        source,
+                    })?;
+                let emulator_url = format!("http://{emulator_addr}");
+                let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
+                let wake = Arc::new(Notify::new());
+                let config = worker.config(demo_worker_defaults())?;
+                let worker = spawn_worker(&store, config, wake.clone());
+                if !no_trickle {
+                    tokio::spawn(crate::demo::trickle(
+                        marketplace.clone(),
+                        format!("http://{}", web.bind),
+                        seeded,
+                        Duration::from_secs(5),
+                    ));
+                }
+                println!();
+                println!("  Shipback demo is running.");
+                println!("  Dashboard:           http://{}/", web.bind);
+                println!("  Station API:         http://{}/api/v1/shipments", web.bind);
+                println!("  Marketplace emulator: {emulator_url} (faults: {emulator_url}/_emulator/faults)");
+                println!("  Database:            {}", db.database_url);
+                println!("  Stop with Ctrl-C.");
+                println!();
+                serve_web(&store, &web, wake).await?;
+                let _ = worker.await;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn help_explains_every_command() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let help = Cli::command().render_long_help().to_string();
+        for command in ["serve", "worker", "emulator", "demo", "migrate"] {
+            assert!(help.contains(command), "{command} missing from --help");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Shipback's server: the write-back engine behind the dashboard.
+//!
+//! - [`shipments`]: what the shipping station posts, its checks and the HTTP API;
+//! - [`accounts`]: the marketplace accounts;
+//! - [`store`]: SQLite storage, the only module that speaks SQL;
+//! - [`worker`]: the durable write-back worker and its retry policy;
+//! - [`marketplaces`]: the marketplace clients (Amazon) behind one adapter interface;
+//! - [`emulator`]: the marketplace emulator, for tests and the demo;
+//! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
+//! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data.
+
+pub mod accounts;
+pub mod backend;
+pub mod cli;
+pub mod demo;
+pub mod emulator;
+pub mod marketplaces;
+pub mod shipments;
+pub mod store;
+pub mod web;
+pub mod worker;

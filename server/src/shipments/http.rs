@@ -1,0 +1,129 @@
+//! The shipping station's HTTP API: `/api/v1/shipments`.
+
+use super::validate::{parse_batch, FieldError};
+use super::IngestOutcome;
+use crate::store::{Store, StoreError};
+use app::query::{QueryError, ShipmentQuery};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    /// Wakes an in-process worker as soon as new work is stored.
+    pub wake: Arc<Notify>,
+}
+
+pub fn routes(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/shipments", get(list).post(ingest))
+        .route("/api/v1/shipments/{shipment_id}", get(detail))
+        // A full batch of 1,000 shipments is well under this.
+        .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
+        .with_state(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid shipments")]
+    Invalid(Vec<FieldError>),
+    #[error("invalid query: {0}")]
+    Query(#[from] QueryError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({
+                    "error": "the request was refused; nothing was stored",
+                    "errors": errors,
+                })),
+            )
+                .into_response(),
+            ApiError::Query(e) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": e.to_string(), "parameter": e.parameter})),
+            )
+                .into_response(),
+            ApiError::Store(StoreError::InvalidCursor(why)) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("invalid cursor: {why}"), "parameter": "cursor"})),
+            )
+                .into_response(),
+            ApiError::NotFound(what) => {
+                (StatusCode::NOT_FOUND, Json(json!({ "error": what }))).into_response()
+            }
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "API request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": "internal error; see the server log"})),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/shipments`: one shipment or an array of up to 1,000, all or nothing.
+async fn ingest(State(state): State<ApiState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let batch = parse_batch(&body).map_err(ApiError::Invalid)?;
+    let results = match state.store.ingest(&batch).await {
+        Ok(results) => results,
+        Err(StoreError::UnknownAccounts(keys)) => {
+            let errors = batch
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| keys.contains(&s.account))
+                .map(|(index, s)| FieldError {
+                    index,
+                    field: "account".into(),
+                    message: format!("unknown account '{}'", s.account),
+                })
+                .collect();
+            return Err(ApiError::Invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let count = |wanted: IngestOutcome| results.iter().filter(|(_, o)| *o == wanted).count();
+    if results.iter().any(|(_, o)| *o != IngestOutcome::Unchanged) {
+        state.wake.notify_one();
+    }
+    Ok(Json(json!({
+        "created": count(IngestOutcome::Created),
+        "updated": count(IngestOutcome::Updated),
+        "unchanged": count(IngestOutcome::Unchanged),
+        "results": results
+            .iter()
+            .map(|(id, outcome)| json!({"shipment_id": id, "outcome": outcome}))
+            .collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/shipments?status=&from=&to=&sort=&limit=&cursor=`: the grid's query.
+async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let pairs = app::api::parse_query_pairs(raw.as_deref().unwrap_or(""));
+    let query = ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    Ok(Json(state.store.list_shipments(&query).await?).into_response())
+}
+
+/// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.
+async fn detail(State(state): State<ApiState>, Path(shipment_id): Path<String>) -> Result<Response, ApiError> {
+    match state.store.shipment_detail(&shipment_id).await? {
+        Some(detail) => Ok(Json(detail).into_response()),
+        None => Err(ApiError::NotFound(format!("no shipment '{shipment_id}'"))),
+    }
+}

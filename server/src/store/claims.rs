@@ -1,0 +1,183 @@
+//! The worker's side of the store: claiming due shipments and recording attempts.
+//!
+//! A claim is a lease (owner and expiry) plus a fencing token (`fence`, bumped by every
+//! claim and by every correction). A result is written only if the fence it was claimed
+//! with is still current, so a worker that wakes up after its lease expired cannot undo
+//! the work of the worker that took over.
+
+use super::{from_millis, Store, StoreError};
+use app::shipments::{AttemptOutcome, ShipmentItem, WritebackStatus};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// A shipment a worker holds the lease on, with what it needs to write it back.
+#[derive(Clone, Debug)]
+pub struct ClaimedShipment {
+    /// The row id, also the marketplace package reference.
+    pub row_id: i64,
+    pub fence: i64,
+    pub shipment_id: String,
+    pub account_id: i64,
+    pub order_id: String,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub ship_date: DateTime<Utc>,
+    pub items: Vec<ShipmentItem>,
+    pub revision: i64,
+    /// Failed attempts so far in this round.
+    pub error_count: i64,
+}
+
+/// One finished attempt and the state it leaves the shipment in.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub row_id: i64,
+    pub fence: i64,
+    pub revision: i64,
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub new_status: WritebackStatus,
+    pub error_count: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Leases up to `limit` shipments that are due at `now` and not leased by anyone
+    /// else (or whose lease has run out), until `lease_until`.
+    pub async fn claim_due(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedShipment>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query(
+            "UPDATE shipments
+                SET lease_owner = ?1, lease_until = ?2, fence = fence + 1
+              WHERE id IN (SELECT id FROM shipments
+                            WHERE next_attempt_at <= ?3
+                              AND (lease_until IS NULL OR lease_until < ?3)
+                            ORDER BY next_attempt_at
+                            LIMIT ?4)
+             RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
+                       tracking_number, ship_date, items, revision, error_count",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let shipment_id: String = r.try_get("shipment_id")?;
+                let items = serde_json::from_str(&r.try_get::<String, _>("items")?)
+                    .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
+                Ok(ClaimedShipment {
+                    row_id: r.try_get("id")?,
+                    fence: r.try_get("fence")?,
+                    shipment_id,
+                    account_id: r.try_get("account_id")?,
+                    order_id: r.try_get("order_id")?,
+                    carrier: r.try_get("carrier")?,
+                    service: r.try_get("service")?,
+                    tracking_number: r.try_get("tracking_number")?,
+                    ship_date: from_millis(r.try_get("ship_date")?)?,
+                    items,
+                    revision: r.try_get("revision")?,
+                    error_count: r.try_get("error_count")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a group of attempts in one transaction. Every attempt is kept in the
+    /// history; the shipment's state moves only where the claim's fence is still current.
+    /// Returns how many results were refused as stale.
+    pub async fn record_attempts(&self, worker: &str, records: &[AttemptRecord]) -> Result<usize, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut stale = 0;
+        for r in records {
+            sqlx::query(
+                "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
+                     outcome, http_status, error_code, error_message, worker)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(r.row_id)
+            .bind(r.revision)
+            .bind(r.number)
+            .bind(r.started_at)
+            .bind(r.duration_ms)
+            .bind(r.outcome.as_str())
+            .bind(r.http_status.map(i64::from))
+            .bind(&r.error_code)
+            .bind(&r.error_message)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
+            let updated = sqlx::query(
+                "UPDATE shipments
+                    SET status = ?, error_count = ?, last_attempt_at = ?, next_attempt_at = ?,
+                        last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE id = ? AND fence = ?",
+            )
+            .bind(r.new_status.as_str())
+            .bind(r.error_count)
+            .bind(r.started_at)
+            .bind(r.next_attempt_at)
+            .bind(&r.last_error)
+            .bind(r.started_at + r.duration_ms)
+            .bind(r.row_id)
+            .bind(r.fence)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                stale += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(stale)
+    }
+
+    /// Gives back claims that were not attempted (the lease was too short to start the
+    /// call safely), so that they are due again at once.
+    pub async fn release_claims(&self, claims: &[(i64, i64)]) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        for (row_id, fence) in claims {
+            sqlx::query("UPDATE shipments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND fence = ?")
+                .bind(row_id)
+                .bind(fence)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many shipments are in each status (for the demo and tests).
+    pub async fn status_counts(&self) -> Result<Vec<(WritebackStatus, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM shipments GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let n: i64 = r.try_get("n")?;
+                Ok((
+                    WritebackStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown status '{status}'")))?,
+                    n as u64,
+                ))
+            })
+            .collect()
+    }
+}

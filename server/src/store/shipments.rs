@@ -1,0 +1,303 @@
+use super::cursor::{Cursor, SortValue};
+use super::{from_millis, now_millis, to_millis, Store, StoreError};
+use crate::shipments::{IngestOutcome, NewShipment};
+use app::query::{ShipmentQuery, SortKey};
+use app::shipments::{
+    AttemptOutcome, Page, ShipmentDetail, ShipmentItem, ShipmentRow, WritebackAttempt,
+    WritebackStatus,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+
+/// The columns the grid shows, with the account's name and marketplace.
+const ROW_COLUMNS: &str = "s.id, s.shipment_id, s.account_key, a.display_name, a.marketplace, \
+     s.order_id, s.carrier, s.service, s.tracking_number, s.quantity, s.ship_date, s.status, \
+     s.error_count, s.last_attempt_at, s.next_attempt_at, s.last_error, s.updated_at";
+
+/// Where a sort key lives, and whether its cursor value is a number or text.
+fn sort_column(key: SortKey) -> (&'static str, bool) {
+    match key {
+        SortKey::ShipDate => ("s.ship_date", true),
+        SortKey::LastAttemptAt => ("s.last_attempt_at", true),
+        SortKey::OrderId => ("s.order_id", false),
+        SortKey::Account => ("s.account_key", false),
+        SortKey::Carrier => ("s.carrier", false),
+        SortKey::TrackingNumber => ("s.tracking_number", false),
+        SortKey::Quantity => ("s.quantity", true),
+        SortKey::Status => ("s.status", false),
+        SortKey::ErrorCount => ("s.error_count", true),
+        SortKey::ShipmentId => ("s.shipment_id", false),
+    }
+}
+
+fn status_from(text: &str) -> Result<WritebackStatus, StoreError> {
+    WritebackStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown status '{text}'")))
+}
+
+/// 0 and NULL both mean "never" in the instant columns.
+fn optional_instant(ms: Option<i64>) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    ms.filter(|ms| *ms > 0).map(from_millis).transpose()
+}
+
+fn shipment_row(row: &SqliteRow) -> Result<ShipmentRow, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(ShipmentRow {
+        shipment_id: row.try_get("shipment_id")?,
+        account: row.try_get("account_key")?,
+        account_name: row.try_get("display_name")?,
+        marketplace: row.try_get("marketplace")?,
+        order_id: row.try_get("order_id")?,
+        carrier: row.try_get("carrier")?,
+        service: row.try_get("service")?,
+        tracking_number: row.try_get("tracking_number")?,
+        quantity: row.try_get::<i64, _>("quantity")? as u32,
+        ship_date: from_millis(row.try_get("ship_date")?)?,
+        status: status_from(&status)?,
+        error_count: row.try_get::<i64, _>("error_count")? as u32,
+        last_attempt_at: optional_instant(row.try_get("last_attempt_at")?)?,
+        next_attempt_at: optional_instant(row.try_get("next_attempt_at")?)?,
+        last_error: row.try_get("last_error")?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}
+
+/// Appends the WHERE conditions of the query's filters (not the cursor).
+fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery) {
+    sql.push(" WHERE 1 = 1");
+    if !query.statuses.is_empty() {
+        sql.push(" AND s.status IN (");
+        let mut list = sql.separated(", ");
+        for status in &query.statuses {
+            list.push_bind(status.as_str());
+        }
+        sql.push(")");
+    }
+    if let Some(from) = query.from {
+        sql.push(" AND s.ship_date >= ").push_bind(to_millis(from));
+    }
+    if let Some(to) = query.to {
+        sql.push(" AND s.ship_date < ").push_bind(to_millis(to));
+    }
+}
+
+impl Store {
+    /// Stores a batch of shipments in one transaction. New ones are queued; known ones
+    /// with changed content are queued again as a correction (new revision, new round of
+    /// attempts, earlier attempts kept); identical ones are left alone.
+    pub async fn ingest(
+        &self,
+        batch: &[NewShipment],
+    ) -> Result<Vec<(String, IngestOutcome)>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let accounts: HashMap<String, i64> = sqlx::query("SELECT key, id FROM accounts")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("key")?, r.try_get("id")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let mut unknown: Vec<String> = batch
+            .iter()
+            .filter(|s| !accounts.contains_key(&s.account))
+            .map(|s| s.account.clone())
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort();
+            unknown.dedup();
+            return Err(StoreError::UnknownAccounts(unknown));
+        }
+        let mut rows = Vec::with_capacity(batch.len());
+        for shipment in batch {
+            let items = serde_json::to_string(&shipment.items)
+                .map_err(|e| StoreError::Corrupt(format!("items do not serialise: {e}")))?;
+            rows.push((shipment, accounts[&shipment.account], items));
+        }
+
+        let now = now_millis();
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO shipments (shipment_id, account_id, account_key, order_id, carrier, service,
+                 tracking_number, ship_date, items, quantity, status, next_attempt_at, created_at, updated_at) ",
+        );
+        sql.push_values(&rows, |mut b, (s, account_id, items)| {
+            b.push_bind(&s.shipment_id)
+                .push_bind(*account_id)
+                .push_bind(&s.account)
+                .push_bind(&s.order_id)
+                .push_bind(&s.carrier)
+                .push_bind(&s.service)
+                .push_bind(&s.tracking_number)
+                .push_bind(to_millis(s.ship_date))
+                .push_bind(items.as_str())
+                .push_bind(s.quantity() as i64)
+                .push_bind(WritebackStatus::Pending.as_str())
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        // A changed shipment starts a new round; the fence bump makes any answer still
+        // in flight for the old content unable to overwrite the new state.
+        sql.push(
+            " ON CONFLICT (shipment_id) DO UPDATE SET
+                account_id = excluded.account_id, account_key = excluded.account_key,
+                order_id = excluded.order_id, carrier = excluded.carrier, service = excluded.service,
+                tracking_number = excluded.tracking_number, ship_date = excluded.ship_date,
+                items = excluded.items, quantity = excluded.quantity,
+                status = 'pending', error_count = 0, revision = shipments.revision + 1,
+                next_attempt_at = excluded.next_attempt_at, last_error = NULL,
+                lease_owner = NULL, lease_until = NULL, fence = shipments.fence + 1,
+                updated_at = excluded.updated_at
+              WHERE shipments.account_id IS NOT excluded.account_id
+                 OR shipments.order_id IS NOT excluded.order_id
+                 OR shipments.carrier IS NOT excluded.carrier
+                 OR shipments.service IS NOT excluded.service
+                 OR shipments.tracking_number IS NOT excluded.tracking_number
+                 OR shipments.ship_date IS NOT excluded.ship_date
+                 OR shipments.items IS NOT excluded.items
+              RETURNING shipment_id, revision",
+        );
+        let mut tx = self.write_tx().await?;
+        let changed: HashMap<String, i64> = sql
+            .build()
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("shipment_id")?, r.try_get("revision")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        tx.commit().await?;
+
+        Ok(batch
+            .iter()
+            .map(|s| {
+                let outcome = match changed.get(&s.shipment_id) {
+                    Some(0) => IngestOutcome::Created,
+                    Some(_) => IngestOutcome::Updated,
+                    None => IngestOutcome::Unchanged,
+                };
+                (s.shipment_id.clone(), outcome)
+            })
+            .collect())
+    }
+
+    /// One page of shipments: filtered, sorted by the database with the row id as
+    /// tie-breaker, and paged by keyset so that a deep page costs what the first does.
+    pub async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, StoreError> {
+        let (column, numeric) = sort_column(query.sort.key);
+        let descending = query.sort.descending;
+        let cursor = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, query.sort.key, descending))
+            .transpose()?;
+
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ROW_COLUMNS}, {column} AS sort_value FROM shipments s JOIN accounts a ON a.id = s.account_id"
+        ));
+        push_filters(&mut sql, query);
+        if let Some(cursor) = &cursor {
+            let op = if descending { "<" } else { ">" };
+            sql.push(format!(" AND ({column}, s.id) {op} ("));
+            match &cursor.value {
+                SortValue::Int(v) => sql.push_bind(*v),
+                SortValue::Text(v) => sql.push_bind(v.clone()),
+            };
+            sql.push(", ").push_bind(cursor.id).push(")");
+        }
+        let dir = if descending { "DESC" } else { "ASC" };
+        sql.push(format!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
+            .push_bind(query.limit as i64 + 1);
+        let rows = sql.build().fetch_all(&self.pool).await?;
+
+        let has_more = rows.len() > query.limit as usize;
+        let mut items = Vec::with_capacity(rows.len().min(query.limit as usize));
+        let mut last = None;
+        for row in rows.iter().take(query.limit as usize) {
+            items.push(shipment_row(row)?);
+            last = Some(row);
+        }
+        let next_cursor = match (has_more, last) {
+            (true, Some(row)) => Some(
+                Cursor {
+                    sort: query.sort.key.as_str().to_string(),
+                    descending,
+                    value: if numeric {
+                        SortValue::Int(row.try_get("sort_value")?)
+                    } else {
+                        SortValue::Text(row.try_get("sort_value")?)
+                    },
+                    id: row.try_get("id")?,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
+        push_filters(&mut count, query);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+
+        Ok(Page {
+            items,
+            next_cursor,
+            total: total as u64,
+        })
+    }
+
+    /// Everything about one shipment, with every attempt ever made for it.
+    pub async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, StoreError> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {ROW_COLUMNS}, s.items, s.revision, s.created_at
+             FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = ?"
+        ))
+        .bind(shipment_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let items: Vec<ShipmentItem> = serde_json::from_str(&row.try_get::<String, _>("items")?)
+            .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
+        let attempts = sqlx::query(
+            "SELECT revision, number, started_at, duration_ms, outcome, http_status, error_code, error_message
+             FROM writeback_attempts WHERE shipment_row = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|a| {
+            let outcome: String = a.try_get("outcome")?;
+            Ok(WritebackAttempt {
+                number: a.try_get::<i64, _>("number")? as u32,
+                revision: a.try_get::<i64, _>("revision")? as u32,
+                started_at: from_millis(a.try_get("started_at")?)?,
+                duration_ms: a.try_get::<i64, _>("duration_ms")? as u64,
+                outcome: AttemptOutcome::parse(&outcome)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown outcome '{outcome}'")))?,
+                http_status: a.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
+                error_code: a.try_get("error_code")?,
+                error_message: a.try_get("error_message")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(ShipmentDetail {
+            row: shipment_row(&row)?,
+            items,
+            package_reference_id: id.to_string(),
+            revision: row.try_get::<i64, _>("revision")? as u32,
+            created_at: from_millis(row.try_get("created_at")?)?,
+            attempts,
+        }))
+    }
+}
+
+impl Store {
+    pub async fn count_shipments(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipments")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+}

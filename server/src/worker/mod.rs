@@ -1,0 +1,250 @@
+//! The durable write-back worker.
+//!
+//! It claims due shipments in batches under a lease, writes each back through its
+//! marketplace's adapter, records the attempt and moves the shipment's status. Several
+//! workers (threads or processes) can run against one database: claims never overlap,
+//! and a worker only starts a call while its lease has room for the whole call, so two
+//! workers never confirm the same shipment at the same time.
+
+pub mod policy;
+
+use crate::accounts::Account;
+use crate::marketplaces::{Marketplaces, WritebackResult};
+use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
+use futures::StreamExt;
+pub use policy::RetryPolicy;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Names this worker in claims and in the attempt history.
+    pub name: String,
+    /// Shipments claimed at once.
+    pub batch_size: u32,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// How long a claim is held; a crashed worker's claims are taken over after it.
+    pub lease: Duration,
+    /// Upper bound of one attempt (token exchange, call and one token retry together).
+    pub attempt_timeout: Duration,
+    /// How long to wait when nothing is due (a new shipment wakes the worker sooner).
+    pub idle_poll: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            name: default_worker_name(),
+            batch_size: 200,
+            concurrency: 64,
+            lease: Duration::from_secs(120),
+            attempt_timeout: Duration::from_secs(45),
+            idle_poll: Duration::from_millis(500),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+pub fn default_worker_name() -> String {
+    format!("worker-{}-{:04x}", std::process::id(), rand::random::<u16>())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("worker storage error: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What one pass over a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub claimed: usize,
+    pub attempted: usize,
+    /// Claims given back because the lease had too little time left to start a call.
+    pub released: usize,
+    /// Results not applied because a newer claim or a correction superseded them.
+    pub stale: usize,
+}
+
+pub struct Worker {
+    store: Store,
+    marketplaces: Marketplaces,
+    config: WorkerConfig,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(store: Store, marketplaces: Marketplaces, config: WorkerConfig, wake: Arc<Notify>) -> Worker {
+        Worker {
+            store,
+            marketplaces,
+            config,
+            wake,
+        }
+    }
+
+    /// Works until `shutdown` resolves. Storage errors are logged and retried: a busy
+    /// or briefly unavailable database must not stop write-backs for good.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        tracing::info!(worker = %self.config.name, "write-back worker started");
+        loop {
+            let idle = match self.run_batch().await {
+                Ok(report) => report.claimed == 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "write-back batch failed; retrying shortly");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(self.config.idle_poll) => {}
+                }
+            } else if futures::poll!(&mut shutdown).is_ready() {
+                break;
+            }
+        }
+        tracing::info!(worker = %self.config.name, "write-back worker stopped");
+    }
+
+    /// Claims one batch of due shipments and writes each back.
+    pub async fn run_batch(&self) -> Result<BatchReport, WorkerError> {
+        let claimed_at = Instant::now();
+        let now = now_millis();
+        let lease_until = now + self.config.lease.as_millis() as i64;
+        let claims = self
+            .store
+            .claim_due(&self.config.name, now, lease_until, self.config.batch_size)
+            .await?;
+        let mut report = BatchReport {
+            claimed: claims.len(),
+            ..BatchReport::default()
+        };
+        if claims.is_empty() {
+            return Ok(report);
+        }
+        let accounts: HashMap<i64, Account> = self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        // No call may still be running when the lease runs out: past that point another
+        // worker may take the shipment over.
+        let last_safe_start = claimed_at + self.config.lease.saturating_sub(self.config.attempt_timeout + Duration::from_secs(1));
+
+        let mut results = futures::stream::iter(claims)
+            .map(|claim| {
+                let account = accounts.get(&claim.account_id);
+                async move {
+                    if Instant::now() > last_safe_start {
+                        return Err((claim.row_id, claim.fence));
+                    }
+                    Ok(self.attempt(account, claim).await)
+                }
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .ready_chunks(256);
+
+        while let Some(chunk) = results.next().await {
+            let mut records = Vec::with_capacity(chunk.len());
+            let mut released = Vec::new();
+            for result in chunk {
+                match result {
+                    Ok(record) => records.push(record),
+                    Err(claim) => released.push(claim),
+                }
+            }
+            if !records.is_empty() {
+                report.attempted += records.len();
+                report.stale += self.store.record_attempts(&self.config.name, &records).await?;
+            }
+            if !released.is_empty() {
+                report.released += released.len();
+                self.store.release_claims(&released).await?;
+            }
+        }
+        if report.stale > 0 {
+            tracing::warn!(stale = report.stale, "results superseded by a newer claim or correction");
+        }
+        Ok(report)
+    }
+
+    async fn attempt(&self, account: Option<&Account>, claim: ClaimedShipment) -> AttemptRecord {
+        let started_at = now_millis();
+        let clock = Instant::now();
+        let result = match account {
+            None => WritebackResult::Permanent {
+                http_status: None,
+                code: "UnknownAccount".into(),
+                message: "the shipment's account no longer exists".into(),
+            },
+            Some(account) if !account.enabled => WritebackResult::Retryable {
+                http_status: None,
+                code: "AccountDisabled".into(),
+                message: format!("account '{}' is disabled; enable it to write back", account.key),
+                retry_after: None,
+            },
+            Some(account) => match self.marketplaces.writeback(account.marketplace) {
+                None => WritebackResult::Permanent {
+                    http_status: None,
+                    code: "UnsupportedMarketplace".into(),
+                    message: format!("no write-back client for {}", account.marketplace.label()),
+                },
+                Some(api) => {
+                    match tokio::time::timeout(self.config.attempt_timeout, api.write_back(account, &claim)).await {
+                        Ok(result) => result,
+                        Err(_) => WritebackResult::Retryable {
+                            http_status: None,
+                            code: "Timeout".into(),
+                            message: format!(
+                                "no answer within {} s",
+                                self.config.attempt_timeout.as_secs_f64()
+                            ),
+                            retry_after: None,
+                        },
+                    }
+                }
+            },
+        };
+        let duration_ms = clock.elapsed().as_millis() as i64;
+        let decision = self
+            .config
+            .retry
+            .decide(claim.error_count as u32, &result, &mut rand::thread_rng());
+        if let Some(message) = &decision.error_message {
+            tracing::debug!(shipment = %claim.shipment_id, status = ?decision.status, %message, "write-back failed");
+        }
+        let last_error = decision.error_message.as_ref().map(|m| match (&decision.http_status, &decision.error_code) {
+            (Some(status), Some(code)) => format!("HTTP {status} {code}: {m}"),
+            (None, Some(code)) => format!("{code}: {m}"),
+            _ => m.clone(),
+        });
+        AttemptRecord {
+            row_id: claim.row_id,
+            fence: claim.fence,
+            revision: claim.revision,
+            number: claim.error_count + 1,
+            started_at,
+            duration_ms,
+            outcome: decision.outcome,
+            http_status: decision.http_status,
+            error_code: decision.error_code,
+            error_message: decision.error_message,
+            new_status: decision.status,
+            error_count: decision.error_count as i64,
+            next_attempt_at: decision
+                .retry_in
+                .map(|d| started_at + duration_ms + d.as_millis() as i64),
+            last_error,
+        }
+    }
+}
