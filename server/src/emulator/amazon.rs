@@ -70,7 +70,8 @@ impl Emulator {
 }
 
 async fn token(State(emulator): State<Emulator>, Form(form): Form<HashMap<String, String>>) -> Response {
-    if emulator.fault().await == Some(503) {
+    // Only an outage reaches the token endpoint; the other faults are the Orders API's.
+    if emulator.book().faults.outage {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "server_error", "error_description": "Service unavailable"}))).into_response();
     }
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());

@@ -22,11 +22,11 @@ pub use control::{ConfirmationRecord, NewOrder, NewOrderItem};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Share of calls (0 to 1) answered with 503 at random.
+    /// Share of Orders API calls (0 to 1) answered with 503 at random.
     pub error_rate: f64,
-    /// Answer every call with this status (and the model's error body).
+    /// Answer every Orders API call with this status (and the model's error body).
     pub forced_status: Option<u16>,
-    /// Added to every answer.
+    /// Added to every Orders API answer.
     pub latency_ms: u64,
     /// Every call, token exchanges included, gets 503.
     pub outage: bool,

@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+
+// The product under test: the demo (emulator, worker, API and dashboard in one process)
+// on its own ports and a fresh database, with retries in milliseconds.
+const bin = process.env.SHIPBACK_BIN ?? "../target/debug/shipback";
+const db = "../target/e2e/shipback.db";
+export const API = "http://127.0.0.1:3100";
+export const EMULATOR = "http://127.0.0.1:3101";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "./test-results",
+  use: {
+    baseURL: API,
+    viewport: { width: 1440, height: 900 },
+    trace: "off",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command:
+      `mkdir -p ../target/e2e && rm -f ${db} ${db}-wal ${db}-shm && ` +
+      `${bin} demo --no-trickle --database-url sqlite://${db} ` +
+      `--bind 127.0.0.1:3100 --emulator-bind 127.0.0.1:3101 --site-root ../target/site ` +
+      `--retry-base-delay 300ms --retry-max-delay 1s --idle-poll 50ms`,
+    url: `${API}/api/v1/shipments?limit=1`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,58 @@
+import { expect, Page, APIRequestContext } from "@playwright/test";
+
+export const API = "http://127.0.0.1:3100";
+export const EMULATOR = "http://127.0.0.1:3101";
+
+/** Waits until the wasm has hydrated the page, so that clicks are handled. */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated='true']")).toHaveCount(1, { timeout: 30_000 });
+}
+
+export async function setFaults(request: APIRequestContext, faults: object) {
+  const response = await request.put(`${EMULATOR}/_emulator/faults`, { data: faults });
+  expect(response.status()).toBe(200);
+}
+
+let counter = 0;
+
+/** Adds an order to the emulator and posts its shipment through the station API. */
+export async function postShipment(
+  request: APIRequestContext,
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
+  counter += 1;
+  const n = `${Date.now() % 10_000_000}`.padStart(7, "0");
+  const orderId = `999-${n}-${String(counter).padStart(7, "0")}`;
+  const itemId = `E2E${n}${counter}`;
+  const order = {
+    marketplace: "amazon",
+    order_id: orderId,
+    marketplace_id: "ATVPDKIKX0DER",
+    items: [{ order_item_id: itemId, sku: "E2E-SKU", quantity: 3 }],
+  };
+  expect((await request.post(`${EMULATOR}/_emulator/orders`, { data: order })).status()).toBe(201);
+  const shipment = {
+    shipment_id: `E2E-${n}-${counter}`,
+    account: "acme-us",
+    order_id: orderId,
+    carrier: "UPS",
+    service: "Ground",
+    tracking_number: `1ZE2E${n}${counter}`,
+    ship_date: new Date().toISOString(),
+    items: [{ order_item_id: itemId, sku: "E2E-SKU", quantity: 3 }],
+    ...overrides,
+  };
+  const response = await request.post(`${API}/api/v1/shipments`, { data: shipment });
+  expect(response.status(), await response.text()).toBe(200);
+  return shipment;
+}
+
+/** Polls the API until the shipment reaches `status`. */
+export async function waitForStatus(request: APIRequestContext, shipmentId: string, status: string) {
+  await expect
+    .poll(
+      async () => (await (await request.get(`${API}/api/v1/shipments/${shipmentId}`)).json()).status,
+      { timeout: 30_000 },
+    )
+    .toBe(status);
+}

@@ -1,0 +1,124 @@
+import { expect, test } from "@playwright/test";
+import { API, hydrated, postShipment, setFaults, waitForStatus } from "./helpers";
+
+test.beforeEach(async ({ request }) => {
+  // Deterministic marketplace: no random failures unless a test asks for them.
+  await setFaults(request, {});
+});
+
+test("a posted shipment appears and turns from Pending to Success without a reload", async ({ page, request }) => {
+  await page.goto("/");
+  await hydrated(page);
+  // A marker that a reload would wipe.
+  await page.evaluate(() => ((window as any).__noReload = true));
+
+  // Slow answers keep the shipment Pending long enough to be seen.
+  await setFaults(request, { latency_ms: 4000 });
+  const shipment = await postShipment(request);
+  const row = page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.locator(".badge")).toHaveText(/Pending/);
+  await expect(row.locator(".badge")).toHaveText(/Success/, { timeout: 20_000 });
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  await expect(row.locator(".col-tracking")).toHaveText(shipment.tracking_number);
+});
+
+test("the status filter lists only that status and matches the API count", async ({ page, request }) => {
+  // A seeded shipment whose order lacks the item: it fails for good.
+  await waitForStatus(request, "SB-100005", "failed");
+  await page.goto("/");
+  await hydrated(page);
+  await page.locator(".chip[data-status='failed']").click();
+  await expect(page).toHaveURL(/status=failed/);
+  await expect(page.locator(".chip[data-status='failed']")).toHaveAttribute("aria-pressed", "true");
+
+  const expected = (await (await request.get(`${API}/api/v1/shipments?status=failed`)).json()).total;
+  expect(expected).toBeGreaterThan(0);
+  await expect(page.getByTestId("total")).toHaveText(`${expected} shipments`);
+  const badges = page.locator("tbody tr .badge");
+  await expect(badges.first()).toBeVisible();
+  for (const text of await badges.allInnerTexts()) {
+    expect(text).toContain("Failed");
+  }
+
+  // A copied link restores the same view.
+  const copy = await page.context().newPage();
+  await copy.goto(page.url());
+  await expect(copy.locator(".chip[data-status='failed']")).toHaveAttribute("aria-pressed", "true");
+  await expect(copy.getByTestId("total")).toHaveText(`${expected} shipments`);
+
+  await page.getByTestId("clear-filters").click();
+  await expect(page).not.toHaveURL(/status=/);
+});
+
+test("clicking a heading sorts by it, and again reverses", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  const carriers = async () =>
+    (await page.locator("tbody tr .col-carrier .carrier").allInnerTexts()).map((t) => t.trim());
+
+  await page.locator("th a[data-sort='carrier']").click();
+  await expect(page).toHaveURL(/sort=carrier/);
+  await expect(page.locator("th.col-carrier")).toHaveAttribute("aria-sort", "ascending");
+  let seen = await carriers();
+  expect(seen.length).toBeGreaterThan(1);
+  expect(seen).toEqual([...seen].sort());
+
+  await page.locator("th a[data-sort='carrier']").click();
+  await expect(page).toHaveURL(/sort=-carrier/);
+  await expect(page.locator("th.col-carrier")).toHaveAttribute("aria-sort", "descending");
+  seen = await carriers();
+  expect(seen).toEqual([...seen].sort().reverse());
+
+  await page.locator("th a[data-sort='ship_date']").click();
+  await expect(page).toHaveURL(/sort=ship_date/);
+  const dates = await page.locator("tbody tr .col-date").allInnerTexts();
+  expect(dates).toEqual([...dates].sort());
+});
+
+test("the detail panel shows the shipment and its attempts with each error", async ({ page, request }) => {
+  await setFaults(request, { forced_status: 503 });
+  const shipment = await postShipment(request);
+  await expect
+    .poll(async () => (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`)).json()).error_count)
+    .toBeGreaterThanOrEqual(2);
+  await setFaults(request, {});
+  await waitForStatus(request, shipment.shipment_id, "success");
+
+  await page.goto("/");
+  await hydrated(page);
+  await page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`).click();
+  await expect(page).toHaveURL(new RegExp(`selected=${shipment.shipment_id}`));
+  const panel = page.getByTestId("detail-panel");
+  await expect(panel).toBeVisible();
+  await expect(panel.getByTestId("detail-order")).toHaveText(shipment.order_id);
+  await expect(panel).toContainText("UPS / Ground");
+  await expect(panel).toContainText(shipment.tracking_number);
+  const attempts = panel.locator("[data-testid='attempts'] tbody tr");
+  expect(await attempts.count()).toBeGreaterThanOrEqual(3);
+  await expect(attempts.first()).toContainText("Success");
+  await expect(attempts.last()).toContainText("503");
+  await expect(attempts.last()).toContainText("ServiceUnavailable");
+
+  // The open panel survives a reload of the shared link.
+  await page.reload();
+  await expect(page.getByTestId("detail-panel")).toBeVisible();
+  await expect(page.getByTestId("detail-order")).toHaveText(shipment.order_id);
+});
+
+test("screenshots at desktop and tablet size", async ({ page, request }) => {
+  await waitForStatus(request, "SB-100005", "failed");
+  for (const [name, viewport] of [
+    ["desktop", { width: 1440, height: 900 }],
+    ["tablet", { width: 768, height: 1024 }],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await page.goto("/?selected=SB-100005");
+    await hydrated(page);
+    await expect(page.getByTestId("detail-panel")).toContainText("Write-back attempts");
+    await page.screenshot({ path: `screenshots/shipments-${name}.png` });
+    // No horizontal page scroll on any size.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  }
+});

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (real SQLite files, the emulator on
+# ephemeral ports, a real worker process killed with SIGKILL) and the Playwright tests in
+# Chromium against the running product. Compiles once, in the debug profile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
+
+echo; echo "==> Building the dashboard (wasm) and the server"
+cargo leptos build
+
+echo; echo "==> Rust tests"
+cargo test -p shipback -p shipback-app
+
+echo; echo "==> Browser tests (Playwright, Chromium)"
+(cd end2end && SHIPBACK_BIN=../target/debug/shipback npx playwright test)

@@ -1,0 +1,212 @@
+//! A real SQLite file, the emulator and the station API on ephemeral ports.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
+use shipback::emulator::{ConfirmationRecord, Emulator, NewOrder, NewOrderItem};
+use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::shipments::http::{routes, ApiState};
+use shipback::store::Store;
+use shipback::worker::{RetryPolicy, Worker, WorkerConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+pub struct Harness {
+    pub store: Store,
+    pub database_url: String,
+    pub emulator: Emulator,
+    pub emulator_url: String,
+    pub api_url: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub const ACCOUNT: &str = "acme-us";
+
+pub async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/shipback.db", dir.path().display());
+    let store = Store::open(&database_url).await.unwrap();
+    let emulator = Emulator::default();
+    let emulator_addr = emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let emulator_url = format!("http://{emulator_addr}");
+    add_account(&store, ACCOUNT, &emulator_url).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_url = format!("http://{}", listener.local_addr().unwrap());
+    let router = routes(ApiState {
+        store: store.clone(),
+        wake: Arc::new(Notify::new()),
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    Harness {
+        store,
+        database_url,
+        emulator,
+        emulator_url,
+        api_url,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {
+    store
+        .upsert_account(&NewAccount {
+            key: key.into(),
+            marketplace: MarketplaceKind::Amazon,
+            display_name: format!("{key} store"),
+            company: "Acme Inc.".into(),
+            enabled: true,
+            marketplace_id: "ATVPDKIKX0DER".into(),
+            region: "na".into(),
+            api_base_url: emulator_url.into(),
+            auth_base_url: emulator_url.into(),
+            credentials: Credentials {
+                client_id: "amzn1.application-oa2-client.test".into(),
+                client_secret: "secret".into(),
+                refresh_token: "Atzr|test".into(),
+            },
+        })
+        .await
+        .unwrap();
+}
+
+/// Retries in milliseconds so that five attempts take well under a second.
+pub fn fast_config(name: &str) -> WorkerConfig {
+    WorkerConfig {
+        name: name.into(),
+        batch_size: 50,
+        concurrency: 16,
+        lease: Duration::from_secs(10),
+        attempt_timeout: Duration::from_secs(5),
+        idle_poll: Duration::from_millis(10),
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(40),
+            jitter: 0.2,
+        },
+    }
+}
+
+impl Harness {
+    pub fn worker(&self, name: &str) -> Worker {
+        Worker::new(
+            self.store.clone(),
+            Marketplaces::new(&ClientConfig::default()),
+            fast_config(name),
+            Arc::new(Notify::new()),
+        )
+    }
+
+    /// An order in the emulator, and the station's shipment of all of it.
+    pub fn order(&self, n: u32) -> (NewOrder, Value) {
+        let order_id = format!("113-{:07}-{:07}", n, n * 7 % 10_000_000);
+        let order = NewOrder {
+            marketplace: "amazon".into(),
+            order_id: order_id.clone(),
+            marketplace_id: "ATVPDKIKX0DER".into(),
+            items: vec![
+                NewOrderItem {
+                    order_item_id: format!("{n}01"),
+                    sku: "SKU-A".into(),
+                    quantity: 2,
+                },
+                NewOrderItem {
+                    order_item_id: format!("{n}02"),
+                    sku: "SKU-B".into(),
+                    quantity: 1,
+                },
+            ],
+        };
+        let shipment = json!({
+            "shipment_id": format!("S-{n}"),
+            "account": ACCOUNT,
+            "order_id": order_id,
+            "carrier": "UPS",
+            "service": "Ground",
+            "tracking_number": format!("1Z{n:08}"),
+            "ship_date": "2026-11-25T14:02:00Z",
+            "items": [
+                {"order_item_id": format!("{n}01"), "sku": "SKU-A", "quantity": 2},
+                {"order_item_id": format!("{n}02"), "sku": "SKU-B", "quantity": 1}
+            ]
+        });
+        (order, shipment)
+    }
+
+    pub async fn post(&self, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/shipments", self.api_url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.api_url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn detail(&self, shipment_id: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/shipments/{shipment_id}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .put(format!("{}/_emulator/faults", self.emulator_url))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    /// Read over HTTP, as a test outside the process would.
+    pub async fn confirmations(&self) -> Vec<ConfirmationRecord> {
+        self.http
+            .get(format!("{}/_emulator/confirmations", self.emulator_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Runs the worker's batches until nothing is pending or retrying.
+    pub async fn drain(&self, worker: &Worker, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            worker.run_batch().await.unwrap();
+            if self.open_count().await == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "shipments still open after {within:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    pub async fn open_count(&self) -> u64 {
+        self.store
+            .status_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(s, _)| matches!(s, app::shipments::WritebackStatus::Pending | app::shipments::WritebackStatus::Retrying))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
