@@ -94,11 +94,12 @@ test("the detail panel shows the shipment and its attempts with each error", asy
   await expect(panel.getByTestId("detail-order")).toHaveText(shipment.order_id);
   await expect(panel).toContainText("UPS / Ground");
   await expect(panel).toContainText(shipment.tracking_number);
-  const attempts = panel.locator("[data-testid='attempts'] tbody tr");
+  const attempts = panel.locator("[data-testid='attempts'] tbody tr.attempt");
   expect(await attempts.count()).toBeGreaterThanOrEqual(3);
+  // Newest first: the success, then the failures with the marketplace's words.
   await expect(attempts.first()).toContainText("Success");
   await expect(attempts.last()).toContainText("503");
-  await expect(attempts.last()).toContainText("ServiceUnavailable");
+  await expect(panel.locator(".attempt-message").last()).toContainText("ServiceUnavailable");
 
   // The open panel survives a reload of the shared link.
   await page.reload();

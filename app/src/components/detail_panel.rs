@@ -82,15 +82,27 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
                 (Some(code), None) => code.clone(),
                 (None, None) => String::new(),
             };
+            let outcome_class = format!("attempt-outcome-{}", a.outcome.as_str());
+            let has_message = !message.is_empty();
             view! {
-                <tr class=format!("attempt attempt-{}", a.outcome.as_str())>
+                <tr class="attempt" class:has-message=has_message>
                     <td class="num">{a.number}</td>
-                    <td>{date_time(a.started_at)}</td>
+                    <td>{a.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                     <td class="num">{duration_ms(a.duration_ms)}</td>
-                    <td>{a.outcome.label()}</td>
+                    <td class=outcome_class>{a.outcome.label()}</td>
                     <td class="num">{http}</td>
-                    <td class="attempt-message">{message}</td>
                 </tr>
+                {has_message
+                    .then(|| {
+                        view! {
+                            <tr class="attempt-detail">
+                                <td></td>
+                                <td class="attempt-message" colspan="4">
+                                    {message}
+                                </td>
+                            </tr>
+                        }
+                    })}
             }
         })
         .collect_view();
@@ -128,7 +140,7 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
                 <button class="button copy mono" on:click=copy title="Copy the tracking number">
                     {row.tracking_number}
                     <span class="copy-hint">
-                        {move || if copied.get() { " ✓ copied" } else { " ⧉ copy" }}
+                        {move || if copied.get() { "✓ Copied" } else { "Copy" }}
                     </span>
                 </button>
             </dd>
@@ -153,11 +165,10 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
             <thead>
                 <tr>
                     <th scope="col">"#"</th>
-                    <th scope="col">"Started"</th>
+                    <th scope="col">"Started (UTC)"</th>
                     <th scope="col">"Took"</th>
                     <th scope="col">"Outcome"</th>
                     <th scope="col">"HTTP"</th>
-                    <th scope="col">"Marketplace message"</th>
                 </tr>
             </thead>
             <tbody>{attempts}</tbody>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 #[component]
 pub fn StatusBadge(status: WritebackStatus) -> impl IntoView {
     let icon = match status {
-        WritebackStatus::Pending => "◷",
+        WritebackStatus::Pending => "…",
         WritebackStatus::Retrying => "↻",
         WritebackStatus::Success => "✓",
         WritebackStatus::Failed => "✕",

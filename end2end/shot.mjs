@@ -1,0 +1,13 @@
+import { chromium } from "playwright";
+const [url, out, w, h] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync"] });
+const page = await browser.newPage({ viewport: { width: +(w||1440), height: +(h||900) } });
+page.on("console", m => console.log("console:", m.type(), m.text().slice(0, 800)));
+page.on("pageerror", e => console.log("pageerror:", e.message.slice(0, 800)));
+page.on("requestfailed", r => console.log("requestfailed:", r.url(), r.failure()?.errorText));
+page.on("response", r => { if (r.status() >= 400) console.log("http", r.status(), r.url()); });
+await page.goto(url);
+await page.waitForTimeout(5000);
+console.log("hydrated:", await page.evaluate(() => document.body.dataset.hydrated));
+await page.screenshot({ path: out });
+await browser.close();
