@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
+echo; echo "==> Formatting and lints"
+cargo fmt --all --check
+cargo clippy -p shipback -p shipback-app --all-targets -- -D warnings
+
 echo; echo "==> Building the dashboard (wasm) and the server"
 cargo leptos build
 

@@ -87,9 +87,12 @@ mod tests {
 
     #[test]
     fn tolerates_broken_escapes() {
-        assert_eq!(parse_query_pairs("a=%zz&b=%4"), vec![
-            ("a".to_string(), "%zz".to_string()),
-            ("b".to_string(), "%4".to_string()),
-        ]);
+        assert_eq!(
+            parse_query_pairs("a=%zz&b=%4"),
+            vec![
+                ("a".to_string(), "%zz".to_string()),
+                ("b".to_string(), "%4".to_string()),
+            ]
+        );
     }
 }

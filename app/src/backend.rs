@@ -20,9 +20,15 @@ pub enum BackendError {
 
 #[async_trait::async_trait]
 pub trait ShipmentsBackend: Send + Sync + 'static {
-    async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, BackendError>;
+    async fn list_shipments(
+        &self,
+        query: &ShipmentQuery,
+    ) -> Result<Page<ShipmentRow>, BackendError>;
 
-    async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, BackendError>;
+    async fn shipment_detail(
+        &self,
+        shipment_id: &str,
+    ) -> Result<Option<ShipmentDetail>, BackendError>;
 }
 
 /// The handle server functions find in context.

@@ -249,7 +249,9 @@ fn parse_instant(parameter: &str, value: &str) -> Result<DateTime<Utc>, QueryErr
         .map_err(|e| {
             QueryError::new(
                 parameter,
-                format!("'{value}' is not an RFC 3339 date-time ({e}); example: 2026-11-25T00:00:00Z"),
+                format!(
+                    "'{value}' is not an RFC 3339 date-time ({e}); example: 2026-11-25T00:00:00Z"
+                ),
             )
         })
 }
@@ -349,7 +351,10 @@ mod tests {
     #[test]
     fn percent_encoding_keeps_unreserved() {
         assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
-        assert_eq!(percent_encode("2026-11-01T00:00:00+01:00"), "2026-11-01T00%3A00%3A00%2B01%3A00");
+        assert_eq!(
+            percent_encode("2026-11-01T00:00:00+01:00"),
+            "2026-11-01T00%3A00%3A00%2B01%3A00"
+        );
         assert_eq!(percent_encode("a b&c"), "a%20b%26c");
     }
 }

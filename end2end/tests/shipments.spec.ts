@@ -107,19 +107,28 @@ test("the detail panel shows the shipment and its attempts with each error", asy
   await expect(page.getByTestId("detail-order")).toHaveText(shipment.order_id);
 });
 
-test("screenshots at desktop and tablet size", async ({ page, request }) => {
+test("screenshots at desktop and tablet sizes, with no sideways scrolling", async ({ page, request }) => {
   await waitForStatus(request, "SB-100005", "failed");
-  for (const [name, viewport] of [
+  const sizes = [
     ["desktop", { width: 1440, height: 900 }],
-    ["tablet", { width: 768, height: 1024 }],
-  ] as const) {
+    ["tablet-portrait", { width: 768, height: 1024 }],
+    ["tablet-landscape", { width: 1024, height: 768 }],
+  ] as const;
+  for (const [name, viewport] of sizes) {
     await page.setViewportSize(viewport);
-    await page.goto("/?selected=SB-100005");
-    await hydrated(page);
-    await expect(page.getByTestId("detail-panel")).toContainText("Write-back attempts");
-    await page.screenshot({ path: `screenshots/shipments-${name}.png` });
-    // No horizontal page scroll on any size.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    for (const [suffix, url] of [["grid", "/"], ["detail", "/?selected=SB-100005"]]) {
+      await page.goto(url);
+      await hydrated(page);
+      await expect(page.locator("tbody tr").first()).toBeVisible();
+      if (suffix === "detail") {
+        await expect(page.getByTestId("detail-panel")).toContainText("Write-back attempts");
+      }
+      await page.screenshot({ path: `screenshots/shipments-${name}-${suffix}.png` });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name} ${suffix} scrolls sideways`).toBeLessThanOrEqual(0);
+      // The status of every listed shipment is on screen without scrolling the table.
+      const badge = await page.locator("tbody tr .badge").first().boundingBox();
+      expect(badge!.x + badge!.width).toBeLessThanOrEqual(viewport.width);
+    }
   }
 });

@@ -1,1 +1,124 @@
-fn main() {}
+//! Ingest benchmark: shipments per second posted to `POST /api/v1/shipments` in batches
+//! of 1,000, over real HTTP on loopback, into a fresh SQLite file with every index.
+//!
+//!     cargo bench -p shipback --bench ingest [-- TOTAL_SHIPMENTS]
+//!
+//! Not a test: it prints figures; the README records them.
+
+use serde_json::{json, Value};
+use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
+use shipback::shipments::http::{routes, ApiState};
+use shipback::store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BATCH: usize = 1000;
+
+fn batch(first: usize) -> Value {
+    let carriers = ["UPS", "USPS", "FedEx", "DHL"];
+    Value::Array(
+        (first..first + BATCH)
+            .map(|n| {
+                json!({
+                    "shipment_id": format!("BENCH-{n:09}"),
+                    "account": if n % 2 == 0 { "bench-us" } else { "bench-uk" },
+                    "order_id": format!("{:03}-{:07}-{:07}", 100 + n % 900, n % 10_000_000, (n * 7919) % 10_000_000),
+                    "carrier": carriers[n % 4],
+                    "service": "Ground",
+                    "tracking_number": format!("1Z{n:016}"),
+                    "ship_date": format!("2026-{:02}-{:02}T{:02}:{:02}:00Z", 1 + n % 11, 1 + n % 28, n % 24, n % 60),
+                    "items": [
+                        {"order_item_id": format!("{n}01"), "sku": "SKU-A", "quantity": 1 + n % 3},
+                        {"order_item_id": format!("{n}02"), "sku": "SKU-B", "quantity": 1}
+                    ]
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn run(total: usize, posters: usize) -> (Duration, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    for key in ["bench-us", "bench-uk"] {
+        store
+            .upsert_account(&NewAccount {
+                key: key.into(),
+                marketplace: MarketplaceKind::Amazon,
+                display_name: key.into(),
+                company: "Bench".into(),
+                enabled: true,
+                marketplace_id: "ATVPDKIKX0DER".into(),
+                region: "na".into(),
+                api_base_url: "http://127.0.0.1:9".into(),
+                auth_base_url: "http://127.0.0.1:9".into(),
+                credentials: Credentials {
+                    client_id: "c".into(),
+                    client_secret: "s".into(),
+                    refresh_token: "Atzr|r".into(),
+                },
+            })
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}/api/v1/shipments", listener.local_addr().unwrap());
+    let router = routes(ApiState {
+        store: store.clone(),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // Bodies are made before the clock starts: the station's cost is not ours.
+    let bodies: Vec<Vec<u8>> = (0..total / BATCH)
+        .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())
+        .collect();
+    let bodies = Arc::new(bodies);
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for poster in 0..posters {
+        let (http, api, bodies) = (http.clone(), api.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            for body in bodies.iter().skip(poster).step_by(posters) {
+                let response = http
+                    .post(&api)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    let stored = store.count_shipments().await.unwrap() as usize;
+    (elapsed, stored)
+}
+
+fn main() {
+    let total: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let total = total / BATCH * BATCH;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    println!(
+        "ingest: {total} shipments in batches of {BATCH}, HTTP on loopback, SQLite file (WAL)"
+    );
+    for posters in [1, 2, 4] {
+        let (elapsed, stored) = runtime.block_on(run(total, posters));
+        assert_eq!(stored, total, "every shipment stored");
+        println!(
+            "  {posters} concurrent poster(s): {:>8.0} shipments/s  ({:.2} s, {:.1} ms per batch of {BATCH})",
+            total as f64 / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() * 1000.0 / (total / BATCH) as f64 * posters as f64,
+        );
+    }
+}

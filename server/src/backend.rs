@@ -11,7 +11,9 @@ pub struct DashboardBackend {
 
 fn to_backend_error(e: StoreError) -> BackendError {
     match e {
-        StoreError::InvalidCursor(why) => BackendError::InvalidRequest(format!("invalid cursor: {why}")),
+        StoreError::InvalidCursor(why) => {
+            BackendError::InvalidRequest(format!("invalid cursor: {why}"))
+        }
         other => {
             tracing::error!(error = %other, "dashboard request failed");
             BackendError::Internal("the database could not answer; see the server log".into())
@@ -21,11 +23,23 @@ fn to_backend_error(e: StoreError) -> BackendError {
 
 #[async_trait::async_trait]
 impl ShipmentsBackend for DashboardBackend {
-    async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, BackendError> {
-        self.store.list_shipments(query).await.map_err(to_backend_error)
+    async fn list_shipments(
+        &self,
+        query: &ShipmentQuery,
+    ) -> Result<Page<ShipmentRow>, BackendError> {
+        self.store
+            .list_shipments(query)
+            .await
+            .map_err(to_backend_error)
     }
 
-    async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, BackendError> {
-        self.store.shipment_detail(shipment_id).await.map_err(to_backend_error)
+    async fn shipment_detail(
+        &self,
+        shipment_id: &str,
+    ) -> Result<Option<ShipmentDetail>, BackendError> {
+        self.store
+            .shipment_detail(shipment_id)
+            .await
+            .map_err(to_backend_error)
     }
 }

@@ -190,7 +190,9 @@ pub enum CliError {
 /// Reads `500ms`, `2s`, `5m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
@@ -239,7 +241,11 @@ async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
         .map_err(|source| CliError::Bind { addr, source })
 }
 
-fn spawn_worker(store: &Store, config: WorkerConfig, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+fn spawn_worker(
+    store: &Store,
+    config: WorkerConfig,
+    wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
     let marketplaces = Marketplaces::new(&ClientConfig::default());
     let worker = Worker::new(store.clone(), marketplaces, config, wake);
     tokio::spawn(worker.run(shutdown_signal()))
@@ -319,13 +325,14 @@ impl Cli {
             } => {
                 let store = Store::open(&db.database_url).await?;
                 let marketplace = Emulator::default();
-                let emulator_addr = marketplace
-                    .serve(emulator.emulator_bind)
-                    .await
-                    .map_err(|source| CliError::Bind {
-                        addr: emulator.emulator_bind,
-                        source,
-                    })?;
+                let emulator_addr =
+                    marketplace
+                        .serve(emulator.emulator_bind)
+                        .await
+                        .map_err(|source| CliError::Bind {
+                            addr: emulator.emulator_bind,
+                            source,
+                        })?;
                 let emulator_url = format!("http://{emulator_addr}");
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
                 let wake = Arc::new(Notify::new());
@@ -342,7 +349,10 @@ impl Cli {
                 println!();
                 println!("  Shipback demo is running.");
                 println!("  Dashboard:           http://{}/", web.bind);
-                println!("  Station API:         http://{}/api/v1/shipments", web.bind);
+                println!(
+                    "  Station API:         http://{}/api/v1/shipments",
+                    web.bind
+                );
                 println!("  Marketplace emulator: {emulator_url} (faults: {emulator_url}/_emulator/faults)");
                 println!("  Database:            {}", db.database_url);
                 println!("  Stop with Ctrl-C.");

@@ -20,32 +20,57 @@ const CARRIERS: [(&str, &[&str]); 4] = [
 ];
 
 const PRODUCTS: [&str; 8] = [
-    "TENT-2P-GRN", "STOVE-TI-01", "LAMP-LED-300", "BAG-DRY-20L", "MUG-ENAMEL", "KNIFE-FOLD-7",
-    "ROPE-10M", "PAD-SLEEP-R4",
+    "TENT-2P-GRN",
+    "STOVE-TI-01",
+    "LAMP-LED-300",
+    "BAG-DRY-20L",
+    "MUG-ENAMEL",
+    "KNIFE-FOLD-7",
+    "ROPE-10M",
+    "PAD-SLEEP-R4",
 ];
 
 /// The demo's accounts, all pointed at the emulator at `emulator_url`.
 pub fn accounts(emulator_url: &str) -> Vec<NewAccount> {
-    let account = |key: &str, name: &str, company: &str, marketplace_id: &str, region: &str| NewAccount {
-        key: key.into(),
-        marketplace: MarketplaceKind::Amazon,
-        display_name: name.into(),
-        company: company.into(),
-        enabled: true,
-        marketplace_id: marketplace_id.into(),
-        region: region.into(),
-        api_base_url: emulator_url.into(),
-        auth_base_url: emulator_url.into(),
-        credentials: Credentials {
-            client_id: format!("amzn1.application-oa2-client.demo-{key}"),
-            client_secret: format!("demo-secret-{key}"),
-            refresh_token: format!("Atzr|demo-refresh-token-{key}"),
-        },
-    };
+    let account =
+        |key: &str, name: &str, company: &str, marketplace_id: &str, region: &str| NewAccount {
+            key: key.into(),
+            marketplace: MarketplaceKind::Amazon,
+            display_name: name.into(),
+            company: company.into(),
+            enabled: true,
+            marketplace_id: marketplace_id.into(),
+            region: region.into(),
+            api_base_url: emulator_url.into(),
+            auth_base_url: emulator_url.into(),
+            credentials: Credentials {
+                client_id: format!("amzn1.application-oa2-client.demo-{key}"),
+                client_secret: format!("demo-secret-{key}"),
+                refresh_token: format!("Atzr|demo-refresh-token-{key}"),
+            },
+        };
     vec![
-        account("acme-us", "Acme Outdoor US", "Acme Outdoor Inc.", "ATVPDKIKX0DER", "na"),
-        account("acme-uk", "Acme Outdoor UK", "Acme Outdoor Ltd.", "A1F83G8C2ARO7P", "eu"),
-        account("northwind", "Northwind Home", "Northwind Traders LLC", "ATVPDKIKX0DER", "na"),
+        account(
+            "acme-us",
+            "Acme Outdoor US",
+            "Acme Outdoor Inc.",
+            "ATVPDKIKX0DER",
+            "na",
+        ),
+        account(
+            "acme-uk",
+            "Acme Outdoor UK",
+            "Acme Outdoor Ltd.",
+            "A1F83G8C2ARO7P",
+            "eu",
+        ),
+        account(
+            "northwind",
+            "Northwind Home",
+            "Northwind Traders LLC",
+            "ATVPDKIKX0DER",
+            "na",
+        ),
     ]
 }
 
@@ -74,7 +99,11 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
     let mut rng = StdRng::seed_from_u64(n);
     let accounts = ["acme-us", "acme-uk", "northwind"];
     let account = accounts[(n % 3) as usize];
-    let marketplace_id = if account == "acme-uk" { "A1F83G8C2ARO7P" } else { "ATVPDKIKX0DER" };
+    let marketplace_id = if account == "acme-uk" {
+        "A1F83G8C2ARO7P"
+    } else {
+        "ATVPDKIKX0DER"
+    };
     let order_id = format!(
         "{:03}-{:07}-{:07}",
         111 + (n % 3) * 100 + rng.gen_range(0..9),
@@ -84,7 +113,11 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
     let (carrier, services) = CARRIERS[rng.gen_range(0..CARRIERS.len())];
     let service = services[rng.gen_range(0..services.len())];
     let tracking_number = match carrier {
-        "UPS" => format!("1Z{:06X}{:010}", rng.gen_range(0..0xFFFFFFu32), rng.gen_range(0..10_000_000_000u64)),
+        "UPS" => format!(
+            "1Z{:06X}{:010}",
+            rng.gen_range(0..0xFFFFFFu32),
+            rng.gen_range(0..10_000_000_000u64)
+        ),
         "USPS" => format!("9400{:018}", rng.gen_range(0..1_000_000_000_000_000_000u64)),
         "FedEx" => format!("{:012}", rng.gen_range(0..1_000_000_000_000u64)),
         _ => format!("JD{:018}", rng.gen_range(0..1_000_000_000_000_000_000u64)),
@@ -93,7 +126,10 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
     let mut items = Vec::new();
     let mut order_items = Vec::new();
     for line in 0..lines {
-        let order_item_id = format!("{:014}", rng.gen_range(10_000_000_000_000u64..100_000_000_000_000));
+        let order_item_id = format!(
+            "{:014}",
+            rng.gen_range(10_000_000_000_000u64..100_000_000_000_000)
+        );
         let sku = PRODUCTS[(rng.gen_range(0..PRODUCTS.len()) + line) % PRODUCTS.len()].to_string();
         let quantity = rng.gen_range(1..=4);
         items.push(ShipmentItem {
@@ -137,7 +173,11 @@ pub const SEED_SHIPMENTS: u64 = 150;
 
 /// Registers the accounts and, on first start, the seeded shipments; on every start,
 /// puts the orders of all demo shipments into the emulator (it keeps nothing on disk).
-pub async fn seed(store: &Store, emulator: &Emulator, emulator_url: &str) -> Result<u64, StoreError> {
+pub async fn seed(
+    store: &Store,
+    emulator: &Emulator,
+    emulator_url: &str,
+) -> Result<u64, StoreError> {
     for account in accounts(emulator_url) {
         store.upsert_account(&account).await?;
     }
@@ -187,7 +227,12 @@ pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, eve
             "ship_date": shipment.ship_date.to_rfc3339(),
             "items": shipment.items,
         });
-        match http.post(format!("{api_url}/api/v1/shipments")).json(&body).send().await {
+        match http
+            .post(format!("{api_url}/api/v1/shipments"))
+            .json(&body)
+            .send()
+            .await
+        {
             Ok(r) if r.status().is_success() => {}
             Ok(r) => tracing::warn!(status = %r.status(), "demo station: shipment refused"),
             Err(e) => tracing::warn!(error = %e, "demo station: API unreachable"),

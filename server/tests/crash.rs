@@ -11,9 +11,29 @@ use std::time::{Duration, Instant};
 
 fn start_worker(database_url: &str, name: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(["worker", "--database-url", database_url, "--worker-name", name])
-        .args(["--lease", "3s", "--attempt-timeout", "1s", "--batch-size", "40"])
-        .args(["--concurrency", "4", "--idle-poll", "20ms", "--retry-base-delay", "50ms"])
+        .args([
+            "worker",
+            "--database-url",
+            database_url,
+            "--worker-name",
+            name,
+        ])
+        .args([
+            "--lease",
+            "3s",
+            "--attempt-timeout",
+            "1s",
+            "--batch-size",
+            "40",
+        ])
+        .args([
+            "--concurrency",
+            "4",
+            "--idle-poll",
+            "20ms",
+            "--retry-base-delay",
+            "50ms",
+        ])
         .env("SHIPBACK_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -38,30 +58,46 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
     let mut first = start_worker(&h.database_url, "doomed");
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.confirmations().await.len() < 20 {
-        assert!(Instant::now() < deadline, "the first worker made no progress");
+        assert!(
+            Instant::now() < deadline,
+            "the first worker made no progress"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix.
     first.wait().unwrap();
     let confirmed_before_kill = h.confirmations().await.len();
-    assert!(confirmed_before_kill < 120, "the kill came too late to test anything");
+    assert!(
+        confirmed_before_kill < 120,
+        "the kill came too late to test anything"
+    );
 
     let mut second = start_worker(&h.database_url, "survivor");
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.open_count().await > 0 {
-        assert!(Instant::now() < deadline, "shipments still open after the restart");
+        assert!(
+            Instant::now() < deadline,
+            "shipments still open after the restart"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     second.kill().unwrap();
     second.wait().unwrap();
 
     let counts: HashMap<_, _> = h.store.status_counts().await.unwrap().into_iter().collect();
-    assert_eq!(counts.get(&app::shipments::WritebackStatus::Success), Some(&120), "{counts:?}");
+    assert_eq!(
+        counts.get(&app::shipments::WritebackStatus::Success),
+        Some(&120),
+        "{counts:?}"
+    );
 
     let confirmations = h.confirmations().await;
     let mut packages: HashMap<String, HashSet<String>> = HashMap::new();
     for c in &confirmations {
-        packages.entry(c.order_id.clone()).or_default().insert(c.package_reference_id.clone());
+        packages
+            .entry(c.order_id.clone())
+            .or_default()
+            .insert(c.package_reference_id.clone());
     }
     assert_eq!(packages.len(), 120, "every order confirmed");
     assert!(
@@ -71,5 +107,8 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
     // A call in flight at the kill may be repeated under the same package reference
     // (Amazon treats it as the same package); anything more would be a double claim.
     let repeats = confirmations.len() - 120;
-    assert!(repeats <= 4, "{repeats} repeated confirmations for 4 calls in flight");
+    assert!(
+        repeats <= 4,
+        "{repeats} repeated confirmations for 4 calls in flight"
+    );
 }

@@ -37,15 +37,24 @@ async fn a_posted_shipment_is_written_back() {
     let body = &confirmations[0].body;
     assert_eq!(confirmations[0].order_id, shipment["order_id"]);
     assert_eq!(body["marketplaceId"], "ATVPDKIKX0DER");
-    assert_eq!(body["packageDetail"]["trackingNumber"], shipment["tracking_number"]);
+    assert_eq!(
+        body["packageDetail"]["trackingNumber"],
+        shipment["tracking_number"]
+    );
     assert_eq!(body["packageDetail"]["carrierCode"], "UPS");
     assert_eq!(body["packageDetail"]["shippingMethod"], "Ground");
-    assert_eq!(body["packageDetail"]["shipDate"], "2026-11-25T14:02:00.000Z");
+    assert_eq!(
+        body["packageDetail"]["shipDate"],
+        "2026-11-25T14:02:00.000Z"
+    );
     assert_eq!(
         body["packageDetail"]["orderItems"],
         json!([{"orderItemId": "101", "quantity": 2}, {"orderItemId": "102", "quantity": 1}])
     );
-    assert_eq!(body["packageDetail"]["packageReferenceId"], detail["package_reference_id"]);
+    assert_eq!(
+        body["packageDetail"]["packageReferenceId"],
+        detail["package_reference_id"]
+    );
 }
 
 #[tokio::test]
@@ -67,7 +76,10 @@ async fn retryable_failures_retry_and_fail_after_five_attempts() {
     assert_eq!(detail["error_count"], 5);
     assert!(detail["next_attempt_at"].is_null());
     let last_error = detail["last_error"].as_str().unwrap();
-    assert!(last_error.contains("503") && last_error.contains("ServiceUnavailable"), "{last_error}");
+    assert!(
+        last_error.contains("503") && last_error.contains("ServiceUnavailable"),
+        "{last_error}"
+    );
     let attempts = detail["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 5);
     for (i, attempt) in attempts.iter().enumerate() {
@@ -90,7 +102,12 @@ async fn a_failure_then_recovery_ends_in_success() {
     h.drain(&worker, Duration::from_secs(10)).await;
     let detail = h.detail("S-3").await;
     assert_eq!(detail["status"], "success");
-    let outcomes: Vec<&str> = detail["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = detail["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes.last(), Some(&"success"));
     assert!(outcomes.len() >= 2);
     assert_eq!(detail["attempts"][0]["error_code"], "QuotaExceeded");
@@ -113,7 +130,10 @@ async fn a_permanent_error_fails_at_once_with_the_marketplace_message() {
     assert_eq!(attempts[0]["outcome"], "permanent_error");
     assert_eq!(attempts[0]["http_status"], 400);
     assert_eq!(attempts[0]["error_code"], "InvalidInput");
-    assert!(attempts[0]["error_message"].as_str().unwrap().contains("999999"));
+    assert!(attempts[0]["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("999999"));
 }
 
 #[tokio::test]
@@ -165,18 +185,36 @@ async fn a_corrected_shipment_is_written_again_under_the_same_package() {
     let detail = h.detail("S-7").await;
     assert_eq!(detail["status"], "success");
     assert_eq!(detail["tracking_number"], "1ZCORRECTED");
-    let revisions: Vec<u64> = detail["attempts"].as_array().unwrap().iter().map(|a| a["revision"].as_u64().unwrap()).collect();
+    let revisions: Vec<u64> = detail["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["revision"].as_u64().unwrap())
+        .collect();
     assert_eq!(revisions, vec![0, 1], "the first round's attempt is kept");
 
     let confirmations = h.confirmations().await;
     assert_eq!(confirmations.len(), 2);
-    assert_eq!(confirmations[0].package_reference_id, confirmations[1].package_reference_id);
-    assert_eq!(confirmations[1].body["packageDetail"]["trackingNumber"], "1ZCORRECTED");
-    assert_eq!(confirmations[1].body["packageDetail"]["carrierCode"], "FedEx");
+    assert_eq!(
+        confirmations[0].package_reference_id,
+        confirmations[1].package_reference_id
+    );
+    assert_eq!(
+        confirmations[1].body["packageDetail"]["trackingNumber"],
+        "1ZCORRECTED"
+    );
+    assert_eq!(
+        confirmations[1].body["packageDetail"]["carrierCode"],
+        "FedEx"
+    );
     // The correction replaced the package: the order is still shipped once, not twice.
     let order: Value = h
         .http
-        .get(format!("{}/_emulator/orders/{}", h.emulator_url, shipment["order_id"].as_str().unwrap()))
+        .get(format!(
+            "{}/_emulator/orders/{}",
+            h.emulator_url,
+            shipment["order_id"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap()
@@ -201,11 +239,19 @@ async fn invalid_input_is_refused_with_a_message_per_field_and_nothing_is_stored
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["index"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         fields,
-        HashSet::from([(1, "ship_date".to_string()), (1, "items[0].quantity".to_string())])
+        HashSet::from([
+            (1, "ship_date".to_string()),
+            (1, "items[0].quantity".to_string())
+        ])
     );
 
     let mut unknown = good.clone();
@@ -213,7 +259,10 @@ async fn invalid_input_is_refused_with_a_message_per_field_and_nothing_is_stored
     let (status, body) = h.post(&unknown).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "account");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("nobody"));
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nobody"));
 
     let response = h
         .http
@@ -242,11 +291,26 @@ async fn the_list_api_filters_sorts_and_pages_by_keyset() {
         .collect();
     assert_eq!(h.post(&Value::Array(shipments)).await.0, 200);
 
-    for sort in ["ship_date", "-ship_date", "carrier", "-carrier", "order_id", "-quantity", "status", "-last_attempt_at", "account", "tracking_number", "error_count", "shipment_id"] {
+    for sort in [
+        "ship_date",
+        "-ship_date",
+        "carrier",
+        "-carrier",
+        "order_id",
+        "-quantity",
+        "status",
+        "-last_attempt_at",
+        "account",
+        "tracking_number",
+        "error_count",
+        "shipment_id",
+    ] {
         let mut seen = Vec::new();
         let mut cursor = String::new();
         loop {
-            let (status, page) = h.get(&format!("/api/v1/shipments?sort={sort}&limit=5{cursor}")).await;
+            let (status, page) = h
+                .get(&format!("/api/v1/shipments?sort={sort}&limit=5{cursor}"))
+                .await;
             assert_eq!(status, 200, "{page}");
             assert_eq!(page["total"], 23);
             for item in page["items"].as_array().unwrap() {
@@ -258,7 +322,10 @@ async fn the_list_api_filters_sorts_and_pages_by_keyset() {
             }
         }
         assert_eq!(seen.len(), 23, "{sort}: every row exactly once");
-        let ids: HashSet<&str> = seen.iter().map(|s| s["shipment_id"].as_str().unwrap()).collect();
+        let ids: HashSet<&str> = seen
+            .iter()
+            .map(|s| s["shipment_id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids.len(), 23, "{sort}: no duplicates across pages");
         let field = sort.trim_start_matches('-');
         let field = if field == "account" { "account" } else { field };
@@ -273,13 +340,27 @@ async fn the_list_api_filters_sorts_and_pages_by_keyset() {
         }
     }
 
-    let (_, page) = h.get("/api/v1/shipments?from=2026-11-05T00:00:00Z&to=2026-11-08T00:00:00Z&limit=100").await;
-    let dates: Vec<&str> = page["items"].as_array().unwrap().iter().map(|s| s["ship_date"].as_str().unwrap()).collect();
+    let (_, page) = h
+        .get("/api/v1/shipments?from=2026-11-05T00:00:00Z&to=2026-11-08T00:00:00Z&limit=100")
+        .await;
+    let dates: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ship_date"].as_str().unwrap())
+        .collect();
     assert!(!dates.is_empty());
-    assert!(dates.iter().all(|d| *d >= "2026-11-05" && *d < "2026-11-08"), "{dates:?}");
+    assert!(
+        dates
+            .iter()
+            .all(|d| *d >= "2026-11-05" && *d < "2026-11-08"),
+        "{dates:?}"
+    );
     assert_eq!(page["total"].as_u64().unwrap() as usize, dates.len());
 
-    let (_, page) = h.get("/api/v1/shipments?status=pending&status=failed").await;
+    let (_, page) = h
+        .get("/api/v1/shipments?status=pending&status=failed")
+        .await;
     assert_eq!(page["total"], 23);
     let (_, page) = h.get("/api/v1/shipments?status=success").await;
     assert_eq!(page["total"], 0);
@@ -342,5 +423,8 @@ async fn two_workers_racing_over_200_shipments_confirm_each_exactly_once() {
         *per_order.entry(c.order_id.clone()).or_default() += 1;
     }
     assert_eq!(per_order.len(), 200);
-    assert!(per_order.values().all(|n| *n == 1), "an order was confirmed twice");
+    assert!(
+        per_order.values().all(|n| *n == 1),
+        "an order was confirmed twice"
+    );
 }

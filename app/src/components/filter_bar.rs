@@ -124,7 +124,5 @@ enum DateBound {
 }
 
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc()
+    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
 }

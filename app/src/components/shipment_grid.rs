@@ -3,7 +3,7 @@
 use crate::components::filter_bar::href;
 use crate::components::format::date_time_or_dash;
 use crate::components::status_badge::StatusBadge;
-use crate::query::{Sort, SortKey, ShipmentQuery};
+use crate::query::{ShipmentQuery, Sort, SortKey};
 use crate::shipments::{Page, ShipmentRow};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;

@@ -13,12 +13,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub(super) fn routes() -> Router<Emulator> {
-    Router::new()
-        .route("/auth/o2/token", post(token))
-        .route(
-            "/orders/v0/orders/{order_id}/shipmentConfirmation",
-            post(confirm_shipment),
-        )
+    Router::new().route("/auth/o2/token", post(token)).route(
+        "/orders/v0/orders/{order_id}/shipmentConfirmation",
+        post(confirm_shipment),
+    )
 }
 
 /// The model's error body: `{"errors": [{"code", "message", "details"}]}`.
@@ -37,7 +35,8 @@ fn error(status: StatusCode, code: &str, message: &str, details: Option<&str>) -
 }
 
 fn request_id() -> HeaderValue {
-    HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>())).expect("hex is a valid header")
+    HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
+        .expect("hex is a valid header")
 }
 
 /// The error Amazon sends for each status the fault injector can force.
@@ -48,9 +47,18 @@ fn injected(status: u16) -> Response {
         401 => ("Unauthorized", "Access to requested resource is denied."),
         403 => ("Unauthorized", "Access to requested resource is denied."),
         404 => ("NotFound", "The requested resource was not found."),
-        429 => ("QuotaExceeded", "You exceeded your quota for the requested resource."),
-        500 => ("InternalFailure", "We encountered an internal error. Please try again."),
-        _ => ("ServiceUnavailable", "Service temporarily unavailable. Please try again."),
+        429 => (
+            "QuotaExceeded",
+            "You exceeded your quota for the requested resource.",
+        ),
+        500 => (
+            "InternalFailure",
+            "We encountered an internal error. Please try again.",
+        ),
+        _ => (
+            "ServiceUnavailable",
+            "Service temporarily unavailable. Please try again.",
+        ),
     };
     error(status, code, message, None)
 }
@@ -60,7 +68,10 @@ impl Emulator {
     async fn fault(&self) -> Option<u16> {
         let (latency, fault) = {
             let book = self.book();
-            (book.faults.latency_ms, book.faults.pick(&mut rand::thread_rng()))
+            (
+                book.faults.latency_ms,
+                book.faults.pick(&mut rand::thread_rng()),
+            )
         };
         if latency > 0 {
             tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -69,32 +80,49 @@ impl Emulator {
     }
 }
 
-async fn token(State(emulator): State<Emulator>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(emulator): State<Emulator>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     // Only an outage reaches the token endpoint; the other faults are the Orders API's.
     if emulator.book().faults.outage {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "server_error", "error_description": "Service unavailable"}))).into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "server_error", "error_description": "Service unavailable"})),
+        )
+            .into_response();
     }
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let invalid = |error: &str, description: &str| {
-        (StatusCode::BAD_REQUEST, Json(json!({"error": error, "error_description": description}))).into_response()
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response()
     };
     if field("grant_type") != Some("refresh_token") {
         return invalid("unsupported_grant_type", "grant_type must be refresh_token");
     }
     let Some(refresh_token) = field("refresh_token") else {
-        return invalid("invalid_request", "The request is missing a required parameter : refresh_token");
+        return invalid(
+            "invalid_request",
+            "The request is missing a required parameter : refresh_token",
+        );
     };
     if field("client_id").is_none() || field("client_secret").is_none() {
         return invalid("invalid_client", "Client authentication failed");
     }
     if !refresh_token.starts_with("Atzr|") || refresh_token.contains("revoked") {
-        return invalid("invalid_grant", "The request has an invalid grant parameter : refresh_token");
+        return invalid(
+            "invalid_grant",
+            "The request has an invalid grant parameter : refresh_token",
+        );
     }
     let access_token = format!("Atza|{:032x}", rand::random::<u128>());
-    emulator
-        .book()
-        .tokens
-        .insert(access_token.clone(), Instant::now() + emulator.token_lifetime);
+    emulator.book().tokens.insert(
+        access_token.clone(),
+        Instant::now() + emulator.token_lifetime,
+    );
     Json(json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -130,7 +158,12 @@ fn validate_body(body: &Value) -> Result<(), String> {
     let Some(detail) = detail.as_object() else {
         return Err("packageDetail must be an object".into());
     };
-    for field in ["packageReferenceId", "carrierCode", "trackingNumber", "shipDate"] {
+    for field in [
+        "packageReferenceId",
+        "carrierCode",
+        "trackingNumber",
+        "shipDate",
+    ] {
         match detail.get(field) {
             Some(Value::String(s)) if !s.is_empty() => {}
             Some(_) => return Err(format!("packageDetail.{field} must be a non-empty string")),
@@ -145,10 +178,17 @@ fn validate_body(body: &Value) -> Result<(), String> {
         }
     }
     let reference = detail["packageReferenceId"].as_str().unwrap_or_default();
-    if !reference.bytes().all(|b| b.is_ascii_digit()) || reference.trim_start_matches('0').is_empty() {
+    if !reference.bytes().all(|b| b.is_ascii_digit())
+        || reference.trim_start_matches('0').is_empty()
+    {
         return Err("packageReferenceId: only positive numeric values are supported".into());
     }
-    if detail["carrierCode"] == "Other" && detail.get("carrierName").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if detail["carrierCode"] == "Other"
+        && detail
+            .get("carrierName")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
         return Err("carrierName is required when carrierCode is Other".into());
     }
     if DateTime::parse_from_rfc3339(detail["shipDate"].as_str().unwrap_or_default()).is_err() {
@@ -163,16 +203,29 @@ fn validate_body(body: &Value) -> Result<(), String> {
     for (i, item) in items.iter().enumerate() {
         match item.get("orderItemId") {
             Some(Value::String(s)) if !s.is_empty() => {}
-            _ => return Err(format!("orderItems[{i}].orderItemId is required and must be a string")),
+            _ => {
+                return Err(format!(
+                    "orderItems[{i}].orderItemId is required and must be a string"
+                ))
+            }
         }
         match item.get("quantity").and_then(Value::as_i64) {
             Some(q) if q > 0 => {}
             Some(_) => return Err(format!("orderItems[{i}].quantity must be positive")),
-            None => return Err(format!("orderItems[{i}].quantity is required and must be an integer")),
+            None => {
+                return Err(format!(
+                    "orderItems[{i}].quantity is required and must be an integer"
+                ))
+            }
         }
         if let Some(codes) = item.get("transparencyCodes") {
-            if !codes.as_array().is_some_and(|c| c.iter().all(Value::is_string)) {
-                return Err(format!("orderItems[{i}].transparencyCodes must be an array of strings"));
+            if !codes
+                .as_array()
+                .is_some_and(|c| c.iter().all(Value::is_string))
+            {
+                return Err(format!(
+                    "orderItems[{i}].transparencyCodes must be an array of strings"
+                ));
             }
         }
     }
@@ -188,40 +241,97 @@ async fn confirm_shipment(
     if let Some(status) = emulator.fault().await {
         return injected(status);
     }
-    let Some(token) = headers.get("x-amz-access-token").and_then(|v| v.to_str().ok()) else {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Access to requested resource is denied.", Some("The request has no x-amz-access-token header."));
+    let Some(token) = headers
+        .get("x-amz-access-token")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            Some("The request has no x-amz-access-token header."),
+        );
     };
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some(&format!("The body is not JSON: {e}"))),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidInput",
+                "Invalid Input",
+                Some(&format!("The body is not JSON: {e}")),
+            )
+        }
     };
 
     let mut book = emulator.book();
     match book.tokens.get(token) {
-        None => return error(StatusCode::FORBIDDEN, "Unauthorized", "Access to requested resource is denied.", Some("The access token you provided is revoked, malformed or invalid.")),
-        Some(expiry) if *expiry <= Instant::now() => return error(StatusCode::FORBIDDEN, "Unauthorized", "Access to requested resource is denied.", Some("The access token you provided has expired.")),
+        None => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                Some("The access token you provided is revoked, malformed or invalid."),
+            )
+        }
+        Some(expiry) if *expiry <= Instant::now() => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                Some("The access token you provided has expired."),
+            )
+        }
         Some(_) => {}
     }
     if !is_amazon_order_id(&order_id) {
-        return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some("orderId must be in 3-7-7 format"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+            "Invalid Input",
+            Some("orderId must be in 3-7-7 format"),
+        );
     }
     if let Err(details) = validate_body(&body) {
-        return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some(&details));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+            "Invalid Input",
+            Some(&details),
+        );
     }
     let detail = &body["packageDetail"];
-    let reference = detail["packageReferenceId"].as_str().unwrap_or_default().to_string();
+    let reference = detail["packageReferenceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let Some(order) = book.orders.get_mut(&order_id) else {
-        return error(StatusCode::NOT_FOUND, "NotFound", "The requested order was not found.", Some(&format!("Order {order_id} does not exist")));
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The requested order was not found.",
+            Some(&format!("Order {order_id} does not exist")),
+        );
     };
     if body["marketplaceId"] != order.marketplace_id.as_str() {
-        return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some("The order does not belong to this marketplaceId"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+            "Invalid Input",
+            Some("The order does not belong to this marketplaceId"),
+        );
     }
     let mut package: HashMap<String, u32> = HashMap::new();
     for item in detail["orderItems"].as_array().into_iter().flatten() {
         let id = item["orderItemId"].as_str().unwrap_or_default();
         let quantity = item["quantity"].as_i64().unwrap_or_default() as u32;
         let Some(ordered) = order.items.get(id) else {
-            return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some(&format!("Order item {id} is not part of order {order_id}")));
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidInput",
+                "Invalid Input",
+                Some(&format!("Order item {id} is not part of order {order_id}")),
+            );
         };
         // Other packages of the order count; this package's earlier version does not.
         let elsewhere: u32 = order
@@ -232,18 +342,32 @@ async fn confirm_shipment(
             .sum();
         let total = elsewhere + package.get(id).copied().unwrap_or(0) + quantity;
         if total > ordered.quantity {
-            return error(StatusCode::BAD_REQUEST, "InvalidInput", "Invalid Input", Some(&format!(
-                "Quantity {total} for order item {id} ({}) exceeds the {} ordered",
-                ordered.sku, ordered.quantity
-            )));
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidInput",
+                "Invalid Input",
+                Some(&format!(
+                    "Quantity {total} for order item {id} ({}) exceeds the {} ordered",
+                    ordered.sku, ordered.quantity
+                )),
+            );
         }
         *package.entry(id.to_string()).or_default() += quantity;
     }
     order.packages.insert(reference.clone(), package);
     let fully_shipped = order.items.iter().all(|(id, item)| {
-        order.packages.values().filter_map(|p| p.get(id)).sum::<u32>() >= item.quantity
+        order
+            .packages
+            .values()
+            .filter_map(|p| p.get(id))
+            .sum::<u32>()
+            >= item.quantity
     });
-    order.status = if fully_shipped { "Shipped" } else { "PartiallyShipped" };
+    order.status = if fully_shipped {
+        "Shipped"
+    } else {
+        "PartiallyShipped"
+    };
     let record = ConfirmationRecord {
         sequence: book.confirmations.len() as u64 + 1,
         marketplace: "amazon".into(),
@@ -256,8 +380,12 @@ async fn confirm_shipment(
     drop(book);
 
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert("x-amzn-RequestId", request_id());
-    response.headers_mut().insert("x-amzn-RateLimit-Limit", HeaderValue::from_static("2.0"));
+    response
+        .headers_mut()
+        .insert("x-amzn-RequestId", request_id());
+    response
+        .headers_mut()
+        .insert("x-amzn-RateLimit-Limit", HeaderValue::from_static("2.0"));
     response
 }
 
@@ -299,7 +427,10 @@ mod tests {
         for (pointer, value) in cases {
             let mut b = body();
             *b.pointer_mut(pointer).unwrap() = value.clone();
-            assert!(validate_body(&b).is_err(), "{pointer} = {value} was accepted");
+            assert!(
+                validate_body(&b).is_err(),
+                "{pointer} = {value} was accepted"
+            );
         }
     }
 

@@ -106,11 +106,19 @@ async fn faults(State(emulator): State<Emulator>) -> Json<Faults> {
 
 async fn set_faults(State(emulator): State<Emulator>, Json(faults): Json<Faults>) -> Response {
     if !(0.0..=1.0).contains(&faults.error_rate) {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "error_rate must be between 0 and 1"}))).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "error_rate must be between 0 and 1"})),
+        )
+            .into_response();
     }
     if let Some(status) = faults.forced_status {
         if !(400..=599).contains(&status) {
-            return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "forced_status must be an HTTP error status (400-599)"}))).into_response();
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"error": "forced_status must be an HTTP error status (400-599)"})),
+            )
+                .into_response();
         }
     }
     emulator.set_faults(faults.clone());

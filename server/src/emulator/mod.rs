@@ -98,7 +98,9 @@ impl Emulator {
     fn book(&self) -> std::sync::MutexGuard<'_, Book> {
         // A panic while holding the lock cannot leave the book half-written in a way
         // that matters more than keeping the emulator answering.
-        self.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.book
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn router(&self) -> Router {

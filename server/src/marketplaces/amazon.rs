@@ -76,19 +76,39 @@ pub struct TokenResponse {
 /// Amazon's carrier codes (the `CarrierCode` list); anything else goes as "Other" with
 /// the carrier's own name, as Amazon requires.
 const CARRIER_CODES: [&str; 16] = [
-    "UPS", "USPS", "FedEx", "DHL", "DHL eCommerce", "OnTrac", "Amazon Shipping", "Royal Mail",
-    "Parcelforce", "Hermes", "DPD", "GLS", "Canada Post", "Australia Post", "Japan Post", "Yamato",
+    "UPS",
+    "USPS",
+    "FedEx",
+    "DHL",
+    "DHL eCommerce",
+    "OnTrac",
+    "Amazon Shipping",
+    "Royal Mail",
+    "Parcelforce",
+    "Hermes",
+    "DPD",
+    "GLS",
+    "Canada Post",
+    "Australia Post",
+    "Japan Post",
+    "Yamato",
 ];
 
 pub fn carrier_code(carrier: &str) -> (String, Option<String>) {
-    match CARRIER_CODES.iter().find(|c| c.eq_ignore_ascii_case(carrier.trim())) {
+    match CARRIER_CODES
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(carrier.trim()))
+    {
         Some(code) => (code.to_string(), None),
         None => ("Other".to_string(), Some(carrier.to_string())),
     }
 }
 
 /// The body Amazon expects for one shipment.
-pub fn confirm_shipment_request(account: &Account, shipment: &ClaimedShipment) -> ConfirmShipmentRequest {
+pub fn confirm_shipment_request(
+    account: &Account,
+    shipment: &ClaimedShipment,
+) -> ConfirmShipmentRequest {
     let (carrier_code, carrier_name) = carrier_code(&shipment.carrier);
     ConfirmShipmentRequest {
         marketplace_id: account.marketplace_id.clone(),
@@ -155,7 +175,11 @@ impl AmazonClient {
     }
 
     /// A valid access token for the account, from the cache or a fresh exchange.
-    async fn access_token(&self, account: &Account, force_refresh: bool) -> Result<String, TokenError> {
+    async fn access_token(
+        &self,
+        account: &Account,
+        force_refresh: bool,
+    ) -> Result<String, TokenError> {
         let slot = self.token_slot(account.id);
         let mut cached = slot.lock().await;
         if let Some(token) = cached.as_ref() {
@@ -164,7 +188,10 @@ impl AmazonClient {
                 return Ok(token.access_token.clone());
             }
         }
-        let url = format!("{}/auth/o2/token", account.auth_base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/auth/o2/token",
+            account.auth_base_url.trim_end_matches('/')
+        );
         let response = self
             .http
             .post(&url)
@@ -265,7 +292,12 @@ impl WritebackApi for AmazonClient {
                 Err(e) => {
                     return WritebackResult::Retryable {
                         http_status: None,
-                        code: if e.is_timeout() { "Timeout" } else { "NetworkError" }.into(),
+                        code: if e.is_timeout() {
+                            "Timeout"
+                        } else {
+                            "NetworkError"
+                        }
+                        .into(),
                         message: describe(&e),
                         retry_after: None,
                     }
@@ -273,7 +305,9 @@ impl WritebackApi for AmazonClient {
             };
             let status = response.status().as_u16();
             if (200..300).contains(&status) {
-                return WritebackResult::Accepted { http_status: status };
+                return WritebackResult::Accepted {
+                    http_status: status,
+                };
             }
             let wait = retry_after(response.headers());
             let body = response.text().await.unwrap_or_default();
@@ -290,7 +324,10 @@ impl WritebackApi for AmazonClient {
                 }
                 None => (
                     format!("HTTP{status}"),
-                    format!("unexpected answer: {}", body.chars().take(200).collect::<String>()),
+                    format!(
+                        "unexpected answer: {}",
+                        body.chars().take(200).collect::<String>()
+                    ),
                 ),
             };
             match status {

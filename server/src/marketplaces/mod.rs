@@ -62,7 +62,10 @@ impl Marketplaces {
     pub fn new(config: &ClientConfig) -> Marketplaces {
         let http = http_client(config);
         let mut writeback: HashMap<MarketplaceKind, Arc<dyn WritebackApi>> = HashMap::new();
-        writeback.insert(MarketplaceKind::Amazon, Arc::new(amazon::AmazonClient::new(http)));
+        writeback.insert(
+            MarketplaceKind::Amazon,
+            Arc::new(amazon::AmazonClient::new(http)),
+        );
         Marketplaces { writeback }
     }
 
@@ -77,7 +80,11 @@ pub fn http_client(config: &ClientConfig) -> reqwest::Client {
         .timeout(config.request_timeout)
         .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
         .pool_max_idle_per_host(64)
-        .user_agent(concat!("Shipback/", env!("CARGO_PKG_VERSION"), " (Language=Rust)"))
+        .user_agent(concat!(
+            "Shipback/",
+            env!("CARGO_PKG_VERSION"),
+            " (Language=Rust)"
+        ))
         .build()
         .expect("the HTTP client's fixed settings are valid")
 }

@@ -78,7 +78,10 @@ impl IntoResponse for ApiError {
 }
 
 /// `POST /api/v1/shipments`: one shipment or an array of up to 1,000, all or nothing.
-async fn ingest(State(state): State<ApiState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn ingest(
+    State(state): State<ApiState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let batch = parse_batch(&body).map_err(ApiError::Invalid)?;
     let results = match state.store.ingest(&batch).await {
         Ok(results) => results,
@@ -114,14 +117,20 @@ async fn ingest(State(state): State<ApiState>, body: axum::body::Bytes) -> Resul
 }
 
 /// `GET /api/v1/shipments?status=&from=&to=&sort=&limit=&cursor=`: the grid's query.
-async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<ApiState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let pairs = app::api::parse_query_pairs(raw.as_deref().unwrap_or(""));
     let query = ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     Ok(Json(state.store.list_shipments(&query).await?).into_response())
 }
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.
-async fn detail(State(state): State<ApiState>, Path(shipment_id): Path<String>) -> Result<Response, ApiError> {
+async fn detail(
+    State(state): State<ApiState>,
+    Path(shipment_id): Path<String>,
+) -> Result<Response, ApiError> {
     match state.store.shipment_detail(&shipment_id).await? {
         Some(detail) => Ok(Json(detail).into_response()),
         None => Err(ApiError::NotFound(format!("no shipment '{shipment_id}'"))),

@@ -35,7 +35,9 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<NewShipment>, Vec<FieldError>> {
     let objects = match value {
         Value::Array(values) => {
             if values.is_empty() {
-                return Err(vec![whole("the array is empty; post at least one shipment")]);
+                return Err(vec![whole(
+                    "the array is empty; post at least one shipment",
+                )]);
             }
             if values.len() > MAX_BATCH {
                 return Err(vec![whole(&format!(
@@ -46,7 +48,11 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<NewShipment>, Vec<FieldError>> {
             values
         }
         object @ Value::Object(_) => vec![object],
-        _ => return Err(vec![whole("expected a shipment object or an array of them")]),
+        _ => {
+            return Err(vec![whole(
+                "expected a shipment object or an array of them",
+            )])
+        }
     };
 
     let mut errors = Vec::new();
@@ -222,7 +228,10 @@ impl Fields<'_> {
         let values = match value {
             Some(Value::Array(values)) => values,
             None | Some(Value::Null) => {
-                self.error("items", "is required: the order items shipped and their quantities");
+                self.error(
+                    "items",
+                    "is required: the order items shipped and their quantities",
+                );
                 return Vec::new();
             }
             Some(other) => {
@@ -242,7 +251,10 @@ impl Fields<'_> {
         for (i, value) in values.into_iter().enumerate() {
             let path = |field: &str| format!("items[{i}].{field}");
             let Value::Object(mut map) = value else {
-                self.error(&format!("items[{i}]"), "expected an object with order_item_id, sku and quantity");
+                self.error(
+                    &format!("items[{i}]"),
+                    "expected an object with order_item_id, sku and quantity",
+                );
                 continue;
             };
             for key in map.keys() {
@@ -255,16 +267,23 @@ impl Fields<'_> {
                     });
                 }
             }
-            let order_item_id = self.text_value(map.remove("order_item_id"), &path("order_item_id"), true);
+            let order_item_id =
+                self.text_value(map.remove("order_item_id"), &path("order_item_id"), true);
             if !order_item_id.is_empty() && !seen.insert(order_item_id.clone()) {
-                self.error(&path("order_item_id"), "listed twice in this shipment; add up the quantities");
+                self.error(
+                    &path("order_item_id"),
+                    "listed twice in this shipment; add up the quantities",
+                );
             }
             let sku = self.text_value(map.remove("sku"), &path("sku"), false);
             let quantity = match map.remove("quantity") {
                 Some(Value::Number(n)) => match n.as_u64() {
                     Some(q) if (1..=MAX_QUANTITY).contains(&q) => q as u32,
                     _ => {
-                        self.error(&path("quantity"), format!("must be a whole number from 1 to {MAX_QUANTITY}"));
+                        self.error(
+                            &path("quantity"),
+                            format!("must be a whole number from 1 to {MAX_QUANTITY}"),
+                        );
                         0
                     }
                 },
@@ -273,7 +292,10 @@ impl Fields<'_> {
                     0
                 }
                 Some(other) => {
-                    self.error(&path("quantity"), format!("must be a number, not {}", kind(&other)));
+                    self.error(
+                        &path("quantity"),
+                        format!("must be a number, not {}", kind(&other)),
+                    );
                     0
                 }
             };
@@ -326,7 +348,10 @@ mod tests {
 
     #[test]
     fn accepts_one_object_or_an_array() {
-        assert_eq!(parse_batch(valid().to_string().as_bytes()).unwrap().len(), 1);
+        assert_eq!(
+            parse_batch(valid().to_string().as_bytes()).unwrap().len(),
+            1
+        );
         let mut second = valid();
         second["shipment_id"] = json!("S-2");
         let batch = json!([valid(), second]);
@@ -345,7 +370,15 @@ mod tests {
         v["colour"] = json!("red");
         let mut fields: Vec<String> = errors_of(v).into_iter().map(|(_, f)| f).collect();
         fields.sort();
-        assert_eq!(fields, vec!["colour", "items[0].quantity", "ship_date", "tracking_number"]);
+        assert_eq!(
+            fields,
+            vec![
+                "colour",
+                "items[0].quantity",
+                "ship_date",
+                "tracking_number"
+            ]
+        );
     }
 
     #[test]
@@ -353,7 +386,10 @@ mod tests {
         let mut bad = valid();
         bad["shipment_id"] = json!("S-2");
         bad.as_object_mut().unwrap().remove("carrier");
-        assert_eq!(errors_of(json!([valid(), bad])), vec![(1, "carrier".to_string())]);
+        assert_eq!(
+            errors_of(json!([valid(), bad])),
+            vec![(1, "carrier".to_string())]
+        );
     }
 
     #[test]
@@ -367,7 +403,10 @@ mod tests {
 
     #[test]
     fn rejects_duplicates_and_oversized_batches() {
-        assert_eq!(errors_of(json!([valid(), valid()])), vec![(1, "shipment_id".to_string())]);
+        assert_eq!(
+            errors_of(json!([valid(), valid()])),
+            vec![(1, "shipment_id".to_string())]
+        );
         let many: Vec<Value> = (0..=MAX_BATCH).map(|_| valid()).collect();
         assert_eq!(errors_of(Value::Array(many)), vec![(0, String::new())]);
         assert_eq!(errors_of(json!([])), vec![(0, String::new())]);
@@ -386,7 +425,10 @@ mod tests {
             {"order_item_id": "1", "quantity": 1},
             {"order_item_id": "1", "quantity": 2}
         ]);
-        assert_eq!(errors_of(v), vec![(0, "items[1].order_item_id".to_string())]);
+        assert_eq!(
+            errors_of(v),
+            vec![(0, "items[1].order_item_id".to_string())]
+        );
         let mut v = valid();
         v["items"] = json!([]);
         assert_eq!(errors_of(v), vec![(0, "items".to_string())]);

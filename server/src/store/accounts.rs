@@ -3,7 +3,8 @@ use crate::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-const ACCOUNT_COLUMNS: &str = "id, key, marketplace, display_name, company, enabled, marketplace_id, \
+const ACCOUNT_COLUMNS: &str =
+    "id, key, marketplace, display_name, company, enabled, marketplace_id, \
      region, api_base_url, auth_base_url, client_id, client_secret, refresh_token";
 
 fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
@@ -63,17 +64,21 @@ impl Store {
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY display_name, id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY display_name, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(account_from_row).collect()
     }
 
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(account_from_row).transpose()
     }
 }

@@ -103,7 +103,11 @@ impl Store {
     /// Records a group of attempts in one transaction. Every attempt is kept in the
     /// history; the shipment's state moves only where the claim's fence is still current.
     /// Returns how many results were refused as stale.
-    pub async fn record_attempts(&self, worker: &str, records: &[AttemptRecord]) -> Result<usize, StoreError> {
+    pub async fn record_attempts(
+        &self,
+        worker: &str,
+        records: &[AttemptRecord],
+    ) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
         let mut stale = 0;
         for r in records {

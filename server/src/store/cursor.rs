@@ -34,7 +34,10 @@ impl Cursor {
 
     pub fn decode(text: &str, key: SortKey, descending: bool) -> Result<Cursor, StoreError> {
         let invalid = |why: &str| StoreError::InvalidCursor(why.to_string());
-        if text.len() % 2 != 0 || text.len() > 2048 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !text.len().is_multiple_of(2)
+            || text.len() > 2048
+            || !text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Err(invalid("not a cursor this server issued"));
         }
         let bytes = (0..text.len())
@@ -42,10 +45,12 @@ impl Cursor {
             .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
             .collect::<Result<Vec<u8>, _>>()
             .map_err(|_| invalid("not a cursor this server issued"))?;
-        let cursor: Cursor =
-            serde_json::from_slice(&bytes).map_err(|_| invalid("not a cursor this server issued"))?;
+        let cursor: Cursor = serde_json::from_slice(&bytes)
+            .map_err(|_| invalid("not a cursor this server issued"))?;
         if cursor.sort != key.as_str() || cursor.descending != descending {
-            return Err(invalid("it belongs to another sort order; start again from the first page"));
+            return Err(invalid(
+                "it belongs to another sort order; start again from the first page",
+            ));
         }
         Ok(cursor)
     }
@@ -63,7 +68,10 @@ mod tests {
             value: SortValue::Text("UPS \"x\"".into()),
             id: 42,
         };
-        assert_eq!(Cursor::decode(&c.encode(), SortKey::Carrier, true).unwrap(), c);
+        assert_eq!(
+            Cursor::decode(&c.encode(), SortKey::Carrier, true).unwrap(),
+            c
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ fn sort_column(key: SortKey) -> (&'static str, bool) {
 }
 
 fn status_from(text: &str) -> Result<WritebackStatus, StoreError> {
-    WritebackStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown status '{text}'")))
+    WritebackStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown status '{text}'")))
 }
 
 /// 0 and NULL both mean "never" in the instant columns.
@@ -182,7 +183,10 @@ impl Store {
 
     /// One page of shipments: filtered, sorted by the database with the row id as
     /// tie-breaker, and paged by keyset so that a deep page costs what the first does.
-    pub async fn list_shipments(&self, query: &ShipmentQuery) -> Result<Page<ShipmentRow>, StoreError> {
+    pub async fn list_shipments(
+        &self,
+        query: &ShipmentQuery,
+    ) -> Result<Page<ShipmentRow>, StoreError> {
         let (column, numeric) = sort_column(query.sort.key);
         let descending = query.sort.descending;
         let cursor = query
@@ -245,7 +249,10 @@ impl Store {
     }
 
     /// Everything about one shipment, with every attempt ever made for it.
-    pub async fn shipment_detail(&self, shipment_id: &str) -> Result<Option<ShipmentDetail>, StoreError> {
+    pub async fn shipment_detail(
+        &self,
+        shipment_id: &str,
+    ) -> Result<Option<ShipmentDetail>, StoreError> {
         let Some(row) = sqlx::query(&format!(
             "SELECT {ROW_COLUMNS}, s.items, s.revision, s.created_at
              FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = ?"

@@ -51,7 +51,11 @@ impl Default for WorkerConfig {
 }
 
 pub fn default_worker_name() -> String {
-    format!("worker-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    format!(
+        "worker-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +83,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(store: Store, marketplaces: Marketplaces, config: WorkerConfig, wake: Arc<Notify>) -> Worker {
+    pub fn new(
+        store: Store,
+        marketplaces: Marketplaces,
+        config: WorkerConfig,
+        wake: Arc<Notify>,
+    ) -> Worker {
         Worker {
             store,
             marketplaces,
@@ -139,7 +148,11 @@ impl Worker {
             .collect();
         // No call may still be running when the lease runs out: past that point another
         // worker may take the shipment over.
-        let last_safe_start = claimed_at + self.config.lease.saturating_sub(self.config.attempt_timeout + Duration::from_secs(1));
+        let last_safe_start = claimed_at
+            + self
+                .config
+                .lease
+                .saturating_sub(self.config.attempt_timeout + Duration::from_secs(1));
 
         let mut results = futures::stream::iter(claims)
             .map(|claim| {
@@ -165,7 +178,10 @@ impl Worker {
             }
             if !records.is_empty() {
                 report.attempted += records.len();
-                report.stale += self.store.record_attempts(&self.config.name, &records).await?;
+                report.stale += self
+                    .store
+                    .record_attempts(&self.config.name, &records)
+                    .await?;
             }
             if !released.is_empty() {
                 report.released += released.len();
@@ -173,7 +189,10 @@ impl Worker {
             }
         }
         if report.stale > 0 {
-            tracing::warn!(stale = report.stale, "results superseded by a newer claim or correction");
+            tracing::warn!(
+                stale = report.stale,
+                "results superseded by a newer claim or correction"
+            );
         }
         Ok(report)
     }
@@ -190,7 +209,10 @@ impl Worker {
             Some(account) if !account.enabled => WritebackResult::Retryable {
                 http_status: None,
                 code: "AccountDisabled".into(),
-                message: format!("account '{}' is disabled; enable it to write back", account.key),
+                message: format!(
+                    "account '{}' is disabled; enable it to write back",
+                    account.key
+                ),
                 retry_after: None,
             },
             Some(account) => match self.marketplaces.writeback(account.marketplace) {
@@ -200,7 +222,12 @@ impl Worker {
                     message: format!("no write-back client for {}", account.marketplace.label()),
                 },
                 Some(api) => {
-                    match tokio::time::timeout(self.config.attempt_timeout, api.write_back(account, &claim)).await {
+                    match tokio::time::timeout(
+                        self.config.attempt_timeout,
+                        api.write_back(account, &claim),
+                    )
+                    .await
+                    {
                         Ok(result) => result,
                         Err(_) => WritebackResult::Retryable {
                             http_status: None,
@@ -216,17 +243,19 @@ impl Worker {
             },
         };
         let duration_ms = clock.elapsed().as_millis() as i64;
-        let decision = self
-            .config
-            .retry
-            .decide(claim.error_count as u32, &result, &mut rand::thread_rng());
+        let decision =
+            self.config
+                .retry
+                .decide(claim.error_count as u32, &result, &mut rand::thread_rng());
         if let Some(message) = &decision.error_message {
             tracing::debug!(shipment = %claim.shipment_id, status = ?decision.status, %message, "write-back failed");
         }
-        let last_error = decision.error_message.as_ref().map(|m| match (&decision.http_status, &decision.error_code) {
-            (Some(status), Some(code)) => format!("HTTP {status} {code}: {m}"),
-            (None, Some(code)) => format!("{code}: {m}"),
-            _ => m.clone(),
+        let last_error = decision.error_message.as_ref().map(|m| {
+            match (&decision.http_status, &decision.error_code) {
+                (Some(status), Some(code)) => format!("HTTP {status} {code}: {m}"),
+                (None, Some(code)) => format!("{code}: {m}"),
+                _ => m.clone(),
+            }
         });
         AttemptRecord {
             row_id: claim.row_id,

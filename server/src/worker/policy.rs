@@ -50,7 +50,12 @@ impl RetryPolicy {
     }
 
     /// `errors_before`: failed attempts already made in this round.
-    pub fn decide(&self, errors_before: u32, result: &WritebackResult, rng: &mut impl Rng) -> Decision {
+    pub fn decide(
+        &self,
+        errors_before: u32,
+        result: &WritebackResult,
+        rng: &mut impl Rng,
+    ) -> Decision {
         match result {
             WritebackResult::Accepted { http_status } => Decision {
                 outcome: AttemptOutcome::Success,
@@ -61,7 +66,11 @@ impl RetryPolicy {
                 error_code: None,
                 error_message: None,
             },
-            WritebackResult::Permanent { http_status, code, message } => Decision {
+            WritebackResult::Permanent {
+                http_status,
+                code,
+                message,
+            } => Decision {
                 outcome: AttemptOutcome::PermanentError,
                 status: WritebackStatus::Failed,
                 error_count: errors_before + 1,
@@ -70,7 +79,12 @@ impl RetryPolicy {
                 error_code: Some(code.clone()),
                 error_message: Some(message.clone()),
             },
-            WritebackResult::Retryable { http_status, code, message, retry_after } => {
+            WritebackResult::Retryable {
+                http_status,
+                code,
+                message,
+                retry_after,
+            } => {
                 let failures = errors_before + 1;
                 let (status, retry_in) = if failures >= self.max_attempts {
                     (WritebackStatus::Failed, None)
@@ -127,7 +141,11 @@ mod tests {
 
     #[test]
     fn success_ends_the_round() {
-        let d = policy().decide(2, &WritebackResult::Accepted { http_status: 204 }, &mut StepRng::new(0, 1));
+        let d = policy().decide(
+            2,
+            &WritebackResult::Accepted { http_status: 204 },
+            &mut StepRng::new(0, 1),
+        );
         assert_eq!(d.status, WritebackStatus::Success);
         assert_eq!(d.error_count, 2);
         assert_eq!(d.retry_in, None);
@@ -139,7 +157,12 @@ mod tests {
         let mut rng = StepRng::new(0, 1);
         for before in 0..4 {
             let d = p.decide(before, &retryable(None), &mut rng);
-            assert_eq!(d.status, WritebackStatus::Retrying, "after {} failures", before + 1);
+            assert_eq!(
+                d.status,
+                WritebackStatus::Retrying,
+                "after {} failures",
+                before + 1
+            );
             assert_eq!(d.error_count, before + 1);
             assert!(d.retry_in.is_some());
         }
@@ -166,19 +189,33 @@ mod tests {
     #[test]
     fn retry_after_wins_when_longer() {
         let p = policy();
-        let d = p.decide(0, &retryable(Some(Duration::from_secs(45))), &mut StepRng::new(0, 1));
+        let d = p.decide(
+            0,
+            &retryable(Some(Duration::from_secs(45))),
+            &mut StepRng::new(0, 1),
+        );
         assert_eq!(d.retry_in, Some(Duration::from_secs(45)));
-        let d = p.decide(0, &retryable(Some(Duration::from_secs(1))), &mut StepRng::new(0, 1));
+        let d = p.decide(
+            0,
+            &retryable(Some(Duration::from_secs(1))),
+            &mut StepRng::new(0, 1),
+        );
         assert_eq!(d.retry_in, Some(Duration::from_secs(10)));
     }
 
     #[test]
     fn jitter_stays_within_its_spread() {
-        let p = RetryPolicy { jitter: 0.2, ..policy() };
+        let p = RetryPolicy {
+            jitter: 0.2,
+            ..policy()
+        };
         let mut rng = rand::thread_rng();
         for _ in 0..200 {
             let d = p.decide(0, &retryable(None), &mut rng).retry_in.unwrap();
-            assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(8) && d <= Duration::from_secs(12),
+                "{d:?}"
+            );
         }
     }
 }

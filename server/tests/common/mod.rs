@@ -30,7 +30,10 @@ pub async fn harness() -> Harness {
     let database_url = format!("sqlite://{}/shipback.db", dir.path().display());
     let store = Store::open(&database_url).await.unwrap();
     let emulator = Emulator::default();
-    let emulator_addr = emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let emulator_addr = emulator
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let emulator_url = format!("http://{emulator_addr}");
     add_account(&store, ACCOUNT, &emulator_url).await;
 
@@ -152,7 +155,12 @@ impl Harness {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.http.get(format!("{}{path}", self.api_url)).send().await.unwrap();
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api_url))
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -194,7 +202,10 @@ impl Harness {
             if self.open_count().await == 0 {
                 return;
             }
-            assert!(Instant::now() < deadline, "shipments still open after {within:?}");
+            assert!(
+                Instant::now() < deadline,
+                "shipments still open after {within:?}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -205,7 +216,13 @@ impl Harness {
             .await
             .unwrap()
             .into_iter()
-            .filter(|(s, _)| matches!(s, app::shipments::WritebackStatus::Pending | app::shipments::WritebackStatus::Retrying))
+            .filter(|(s, _)| {
+                matches!(
+                    s,
+                    app::shipments::WritebackStatus::Pending
+                        | app::shipments::WritebackStatus::Retrying
+                )
+            })
             .map(|(_, n)| n)
             .sum()
     }
