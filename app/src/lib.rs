@@ -1,6 +1,9 @@
 //! Shipback's dashboard: the pages, their components, the server functions and the
 //! types the browser shares with the server.
 
+// The view types of a whole page nest deeply when components are not type-erased.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod components;
 pub mod pages;

@@ -68,6 +68,23 @@ enum Command {
         #[arg(long, env = "SHIPBACK_NO_TRICKLE")]
         no_trickle: bool,
     },
+    /// Fills the database with synthetic shipments (accounts, carriers, outcomes and
+    /// attempt histories, ship dates spread over months), for benchmarks and load tests.
+    Generate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// How many shipments to add.
+        #[arg(long, default_value_t = 100_000)]
+        shipments: u64,
+        /// Ship dates are spread over this many days before today.
+        #[arg(long, default_value_t = 180)]
+        days: i64,
+        /// Seed of the random choices: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        emulator: EmulatorArgs,
+    },
     /// Applies pending database migrations and exits.
     Migrate {
         #[command(flatten)]
@@ -279,6 +296,25 @@ impl Cli {
                 println!("database at {} is up to date", db.database_url);
                 Ok(())
             }
+            Command::Generate {
+                db,
+                shipments,
+                days,
+                seed,
+                emulator,
+            } => {
+                let store = Store::open(&db.database_url).await?;
+                let started = std::time::Instant::now();
+                let emulator_url = format!("http://{}", emulator.emulator_bind);
+                let total =
+                    crate::generate::generate(&store, shipments, days, &emulator_url, seed).await?;
+                println!(
+                    "added {shipments} shipments in {:.1} s; {total} in {}",
+                    started.elapsed().as_secs_f64(),
+                    db.database_url
+                );
+                Ok(())
+            }
             Command::Serve {
                 db,
                 web,
@@ -386,7 +422,7 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
         let help = Cli::command().render_long_help().to_string();
-        for command in ["serve", "worker", "emulator", "demo", "migrate"] {
+        for command in ["serve", "worker", "emulator", "demo", "generate", "migrate"] {
             assert!(help.contains(command), "{command} missing from --help");
         }
     }

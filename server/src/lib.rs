@@ -7,13 +7,15 @@
 //! - [`marketplaces`]: the marketplace clients (Amazon) behind one adapter interface;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo;
 //! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
-//! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data.
+//! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data;
+//!   [`generate`]: synthetic data for benchmarks.
 
 pub mod accounts;
 pub mod backend;
 pub mod cli;
 pub mod demo;
 pub mod emulator;
+pub mod generate;
 pub mod marketplaces;
 pub mod shipments;
 pub mod store;
