@@ -63,11 +63,21 @@ fn shipment_row(row: &SqliteRow) -> Result<ShipmentRow, StoreError> {
     })
 }
 
-/// Appends the WHERE conditions of the query's filters (not the cursor).
-fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery) {
+/// Appends the WHERE conditions of the query's filters (not the cursor). `ordered` is
+/// for the page query, which must read rows in the sort column's order; the count
+/// query is better served by the status index.
+fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, ordered: bool) {
     sql.push(" WHERE 1 = 1");
     if !query.statuses.is_empty() {
-        sql.push(" AND s.status IN (");
+        // Ship date and last attempt have (status, column) indexes that serve a status
+        // filter and the order at once. For any other order, or several statuses, the
+        // unary `+` keeps SQLite off the status index (which would mean sorting every
+        // match): walking the sort column's index and skipping other statuses reads a
+        // page in order.
+        let status_indexed = matches!(query.sort.key, SortKey::ShipDate | SortKey::LastAttemptAt)
+            && query.statuses.len() == 1;
+        let column = if ordered && !status_indexed { " AND +s.status IN (" } else { " AND s.status IN (" };
+        sql.push(column);
         let mut list = sql.separated(", ");
         for status in &query.statuses {
             list.push_bind(status.as_str());
@@ -198,7 +208,7 @@ impl Store {
         let mut sql = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {ROW_COLUMNS}, {column} AS sort_value FROM shipments s JOIN accounts a ON a.id = s.account_id"
         ));
-        push_filters(&mut sql, query);
+        push_filters(&mut sql, query, true);
         if let Some(cursor) = &cursor {
             let op = if descending { "<" } else { ">" };
             sql.push(format!(" AND ({column}, s.id) {op} ("));
@@ -238,7 +248,7 @@ impl Store {
         };
 
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
-        push_filters(&mut count, query);
+        push_filters(&mut count, query, false);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
 
         Ok(Page {
