@@ -37,10 +37,7 @@ fn batch(first: usize) -> Value {
     )
 }
 
-async fn run(total: usize, posters: usize) -> (Duration, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let store = Store::open(&url).await.unwrap();
+async fn add_accounts(store: &Store) {
     for key in ["bench-us", "bench-uk"] {
         store
             .upsert_account(&NewAccount {
@@ -62,6 +59,13 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
             .await
             .unwrap();
     }
+}
+
+async fn run(total: usize, posters: usize) -> (Duration, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    add_accounts(&store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}/api/v1/shipments", listener.local_addr().unwrap());
     let router = routes(ApiState {
@@ -101,6 +105,29 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
     (elapsed, stored)
 }
 
+/// The same batches without HTTP: JSON parsing and validation, then the store alone.
+async fn breakdown(total: usize) -> (Duration, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()))
+        .await
+        .unwrap();
+    add_accounts(&store).await;
+    let bodies: Vec<Vec<u8>> = (0..total / BATCH)
+        .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())
+        .collect();
+    let start = Instant::now();
+    let parsed: Vec<_> = bodies
+        .iter()
+        .map(|b| shipback::shipments::validate::parse_batch(b).unwrap())
+        .collect();
+    let parsing = start.elapsed();
+    let start = Instant::now();
+    for batch in &parsed {
+        store.ingest(batch).await.unwrap();
+    }
+    (parsing, start.elapsed())
+}
+
 fn main() {
     let total: usize = std::env::args()
         .skip(1)
@@ -110,6 +137,12 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
         "ingest: {total} shipments in batches of {BATCH}, HTTP on loopback, SQLite file (WAL)"
+    );
+    let (parsing, storing) = runtime.block_on(breakdown(total));
+    println!(
+        "  without HTTP: parsing and validation {:>8.0} shipments/s, store alone {:>8.0} shipments/s",
+        total as f64 / parsing.as_secs_f64(),
+        total as f64 / storing.as_secs_f64()
     );
     for posters in [1, 2, 4] {
         let (elapsed, stored) = runtime.block_on(run(total, posters));

@@ -76,7 +76,11 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, order
         // page in order.
         let status_indexed = matches!(query.sort.key, SortKey::ShipDate | SortKey::LastAttemptAt)
             && query.statuses.len() == 1;
-        let column = if ordered && !status_indexed { " AND +s.status IN (" } else { " AND s.status IN (" };
+        let column = if ordered && !status_indexed {
+            " AND +s.status IN ("
+        } else {
+            " AND s.status IN ("
+        };
         sql.push(column);
         let mut list = sql.separated(", ");
         for status in &query.statuses {
