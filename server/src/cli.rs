@@ -134,22 +134,37 @@ struct WorkerArgs {
     /// Shipments claimed per batch.
     #[arg(long, env = "SHIPBACK_BATCH_SIZE")]
     batch_size: Option<u32>,
+    /// At most this many shipments of one account per batch.
+    #[arg(long, env = "SHIPBACK_PER_ACCOUNT")]
+    per_account: Option<u32>,
     /// Marketplace calls in flight at once.
     #[arg(long, env = "SHIPBACK_CONCURRENCY")]
     concurrency: Option<usize>,
     /// How often an idle worker looks for due shipments.
     #[arg(long, env = "SHIPBACK_IDLE_POLL", value_parser = parse_duration)]
     idle_poll: Option<Duration>,
+    /// Do not pace calls to the marketplaces' documented rate limits (benchmarks against
+    /// an emulator whose limits are off).
+    #[arg(long, env = "SHIPBACK_NO_RATE_LIMITS")]
+    no_rate_limits: bool,
     /// This worker's name in claims and the attempt history.
     #[arg(long, env = "SHIPBACK_WORKER_NAME")]
     worker_name: Option<String>,
 }
 
 impl WorkerArgs {
+    fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            rate_limits: !self.no_rate_limits,
+            ..ClientConfig::default()
+        }
+    }
+
     fn config(&self, defaults: WorkerConfig) -> Result<WorkerConfig, CliError> {
         let config = WorkerConfig {
             name: self.worker_name.clone().unwrap_or(defaults.name),
             batch_size: self.batch_size.unwrap_or(defaults.batch_size).max(1),
+            per_account: self.per_account.unwrap_or(defaults.per_account).max(1),
             concurrency: self.concurrency.unwrap_or(defaults.concurrency).max(1),
             lease: self.lease.unwrap_or(defaults.lease),
             attempt_timeout: self.attempt_timeout.unwrap_or(defaults.attempt_timeout),
@@ -176,6 +191,7 @@ fn demo_worker_defaults() -> WorkerConfig {
     WorkerConfig {
         name: default_worker_name(),
         batch_size: 20,
+        per_account: 10,
         concurrency: 8,
         lease: Duration::from_secs(60),
         attempt_timeout: Duration::from_secs(20),
@@ -260,10 +276,11 @@ async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
 
 fn spawn_worker(
     store: &Store,
+    client: &ClientConfig,
     config: WorkerConfig,
     wake: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
-    let marketplaces = Marketplaces::new(&ClientConfig::default());
+    let marketplaces = Marketplaces::new(client);
     let worker = Worker::new(store.clone(), marketplaces, config, wake);
     tokio::spawn(worker.run(shutdown_signal()))
 }
@@ -324,7 +341,9 @@ impl Cli {
                 let store = Store::open(&db.database_url).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(WorkerConfig::default())?;
-                let worker = (!no_worker).then(|| spawn_worker(&store, config, wake.clone()));
+                let client = worker.client_config();
+                let worker =
+                    (!no_worker).then(|| spawn_worker(&store, &client, config, wake.clone()));
                 serve_web(&store, &web, wake).await?;
                 if let Some(worker) = worker {
                     let _ = worker.await;
@@ -334,7 +353,7 @@ impl Cli {
             Command::Worker { db, worker } => {
                 let store = Store::open(&db.database_url).await?;
                 let config = worker.config(WorkerConfig::default())?;
-                let marketplaces = Marketplaces::new(&ClientConfig::default());
+                let marketplaces = Marketplaces::new(&worker.client_config());
                 Worker::new(store, marketplaces, config, Arc::new(Notify::new()))
                     .run(shutdown_signal())
                     .await;
@@ -373,7 +392,7 @@ impl Cli {
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(demo_worker_defaults())?;
-                let worker = spawn_worker(&store, config, wake.clone());
+                let worker = spawn_worker(&store, &worker.client_config(), config, wake.clone());
                 if !no_trickle {
                     tokio::spawn(crate::demo::trickle(
                         marketplace.clone(),

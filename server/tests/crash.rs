@@ -9,8 +9,33 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn start_worker(database_url: &str, name: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shipback"))
+/// A worker process, killed when dropped so that a failing test leaves none behind.
+struct WorkerProcess {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl WorkerProcess {
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start_worker(database_url: &str, name: &str) -> WorkerProcess {
+    let log =
+        std::env::temp_dir().join(format!("shipback-crash-{}-{name}.log", std::process::id()));
+    let child = Command::new(env!("CARGO_BIN_EXE_shipback"))
         .args([
             "worker",
             "--database-url",
@@ -34,10 +59,14 @@ fn start_worker(database_url: &str, name: &str) -> Child {
             "--retry-base-delay",
             "50ms",
         ])
-        .env("SHIPBACK_LOG", "warn")
+        // This test is about crashes, not pacing: the emulator's limits are off too.
+        .arg("--no-rate-limits")
+        .env("SHIPBACK_LOG", "info")
         .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("worker log file"))
         .spawn()
-        .expect("the shipback binary starts")
+        .expect("the shipback binary starts");
+    WorkerProcess { child, log }
 }
 
 #[tokio::test]
@@ -60,12 +89,12 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
     while h.confirmations().await.len() < 20 {
         assert!(
             Instant::now() < deadline,
-            "the first worker made no progress"
+            "the first worker made no progress; its log:\n{}",
+            first.log()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix.
-    first.wait().unwrap();
+    first.kill();
     let confirmed_before_kill = h.confirmations().await.len();
     assert!(
         confirmed_before_kill < 120,
@@ -77,12 +106,12 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
     while h.open_count().await > 0 {
         assert!(
             Instant::now() < deadline,
-            "shipments still open after the restart"
+            "shipments still open after the restart; the worker's log:\n{}",
+            second.log()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
 
     let counts: HashMap<_, _> = h.store.status_counts().await.unwrap().into_iter().collect();
     assert_eq!(

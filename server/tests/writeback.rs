@@ -393,7 +393,7 @@ async fn two_workers_racing_over_200_shipments_confirm_each_exactly_once() {
     let a = h.worker("worker-a");
     let b = shipback::worker::Worker::new(
         second,
-        shipback::marketplaces::Marketplaces::new(&Default::default()),
+        shipback::marketplaces::Marketplaces::new(&common::unpaced()),
         common::fast_config("worker-b"),
         Default::default(),
     );

@@ -1,7 +1,7 @@
 //! Amazon's side: Login with Amazon token exchange and Orders v0 `confirmShipment`,
 //! validated as `amazon-orders-v0.json` defines the request.
 
-use super::{control::ConfirmationRecord, Emulator};
+use super::{control::ConfirmationRecord, Emulator, Grant};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -121,7 +121,11 @@ async fn token(
     let access_token = format!("Atza|{:032x}", rand::random::<u128>());
     emulator.book().tokens.insert(
         access_token.clone(),
-        Instant::now() + emulator.token_lifetime,
+        Grant {
+            expires_at: Instant::now() + emulator.token_lifetime,
+            // The refresh token stands for the seller who authorised the application.
+            seller: refresh_token.trim_start_matches("Atzr|").to_string(),
+        },
     );
     Json(json!({
         "access_token": access_token,
@@ -232,11 +236,30 @@ fn validate_body(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+const CONFIRM_SHIPMENT: &str = "amazon.confirmShipment";
+
 async fn confirm_shipment(
     State(emulator): State<Emulator>,
     Path(order_id): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
+) -> Response {
+    let seller = headers
+        .get("x-amz-access-token")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|token| emulator.book().tokens.get(token).map(|g| g.seller.clone()))
+        .unwrap_or_default();
+    let response = confirm_shipment_checked(&emulator, &seller, order_id, &headers, &body).await;
+    emulator.record_call(&seller, CONFIRM_SHIPMENT, response.status().as_u16());
+    response
+}
+
+async fn confirm_shipment_checked(
+    emulator: &Emulator,
+    seller: &str,
+    order_id: String,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
     if let Some(status) = emulator.fault().await {
         return injected(status);
@@ -252,7 +275,7 @@ async fn confirm_shipment(
             Some("The request has no x-amz-access-token header."),
         );
     };
-    let body: Value = match serde_json::from_slice(&body) {
+    let body: Value = match serde_json::from_slice(body) {
         Ok(body) => body,
         Err(e) => {
             return error(
@@ -274,7 +297,7 @@ async fn confirm_shipment(
                 Some("The access token you provided is revoked, malformed or invalid."),
             )
         }
-        Some(expiry) if *expiry <= Instant::now() => {
+        Some(grant) if grant.expires_at <= Instant::now() => {
             return error(
                 StatusCode::FORBIDDEN,
                 "Unauthorized",
@@ -283,6 +306,19 @@ async fn confirm_shipment(
             )
         }
         Some(_) => {}
+    }
+    if book.enforce_limits
+        && emulator
+            .confirm_limit
+            .check_key(&seller.to_string())
+            .is_err()
+    {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "QuotaExceeded",
+            "You exceeded your quota for the requested resource.",
+            None,
+        );
     }
     if !is_amazon_order_id(&order_id) {
         return error(

@@ -4,7 +4,7 @@ use super::{Emulator, Faults};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,8 @@ pub(super) fn routes() -> Router<Emulator> {
         .route("/_emulator/orders/{order_id}", get(order))
         .route("/_emulator/confirmations", get(confirmations))
         .route("/_emulator/faults", get(faults).put(set_faults))
+        .route("/_emulator/limits", put(set_limits))
+        .route("/_emulator/calls", get(calls))
 }
 
 /// Takes one order or an array of them.
@@ -123,4 +125,34 @@ async fn set_faults(State(emulator): State<Emulator>, Json(faults): Json<Faults>
     }
     emulator.set_faults(faults.clone());
     Json(faults).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limits {
+    enforce: bool,
+}
+
+/// `PUT /_emulator/limits {"enforce": false}` lifts the rate limits (for benchmarks).
+async fn set_limits(State(emulator): State<Emulator>, Json(limits): Json<Limits>) -> Json<Value> {
+    emulator.enforce_limits(limits.enforce);
+    Json(json!({ "enforce": limits.enforce }))
+}
+
+/// `GET /_emulator/calls`: the recent calls, and a count per seller, API and status.
+async fn calls(State(emulator): State<Emulator>) -> Json<Value> {
+    let calls = emulator.calls();
+    let mut summary: std::collections::BTreeMap<(String, String, u16), u64> = Default::default();
+    for call in &calls {
+        *summary
+            .entry((call.seller.clone(), call.api.clone(), call.status))
+            .or_default() += 1;
+    }
+    Json(json!({
+        "summary": summary
+            .into_iter()
+            .map(|((seller, api, status), count)| json!({"seller": seller, "api": api, "status": status, "count": count}))
+            .collect::<Vec<_>>(),
+        "calls": calls,
+    }))
 }

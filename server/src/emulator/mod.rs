@@ -64,19 +64,56 @@ struct Order {
     status: &'static str,
 }
 
-#[derive(Default)]
+/// An access token the emulator issued: until when, and to which seller.
+#[derive(Clone, Debug)]
+struct Grant {
+    expires_at: Instant,
+    seller: String,
+}
+
+/// One call the emulator answered, for `GET /_emulator/calls`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The selling account the call was made for ("" when it could not be told).
+    pub seller: String,
+    /// `marketplace.operation`, e.g. `amazon.confirmShipment`.
+    pub api: String,
+    pub status: u16,
+}
+
+/// Calls kept for `GET /_emulator/calls`.
+const CALLS_KEPT: usize = 50_000;
+
 struct Book {
     orders: HashMap<String, Order>,
-    /// Access tokens issued, with their expiry.
-    tokens: HashMap<String, Instant>,
+    tokens: HashMap<String, Grant>,
     confirmations: Vec<ConfirmationRecord>,
     faults: Faults,
+    /// Enforce the marketplaces' documented rate limits (429 beyond them).
+    enforce_limits: bool,
+    calls: std::collections::VecDeque<CallRecord>,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Book {
+            orders: HashMap::new(),
+            tokens: HashMap::new(),
+            confirmations: Vec::new(),
+            faults: Faults::default(),
+            enforce_limits: true,
+            calls: std::collections::VecDeque::new(),
+        }
+    }
 }
 
 /// The emulator's shared state; clone it to share.
 #[derive(Clone)]
 pub struct Emulator {
     book: Arc<Mutex<Book>>,
+    /// confirmShipment's usage plan, per seller, exactly as documented.
+    confirm_limit: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Lifetime of the access tokens it issues.
     token_lifetime: Duration,
 }
@@ -89,8 +126,13 @@ impl Default for Emulator {
 
 impl Emulator {
     pub fn new(token_lifetime: Duration) -> Emulator {
+        let plan = crate::marketplaces::rate_limit::AMAZON_CONFIRM_SHIPMENT;
+        let quota = governor::Quota::with_period(Duration::from_secs_f64(1.0 / plan.rate))
+            .expect("a positive rate")
+            .allow_burst(std::num::NonZeroU32::new(plan.burst).expect("burst above zero"));
         Emulator {
             book: Arc::new(Mutex::new(Book::default())),
+            confirm_limit: Arc::new(governor::RateLimiter::keyed(quota)),
             token_lifetime,
         }
     }
@@ -157,5 +199,27 @@ impl Emulator {
 
     pub fn confirmations(&self) -> Vec<ConfirmationRecord> {
         self.book().confirmations.clone()
+    }
+
+    /// Turns the documented rate limits on (the default) or off (for benchmarks).
+    pub fn enforce_limits(&self, on: bool) {
+        self.book().enforce_limits = on;
+    }
+
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.book().calls.iter().cloned().collect()
+    }
+
+    fn record_call(&self, seller: &str, api: &str, status: u16) {
+        let mut book = self.book();
+        if book.calls.len() >= CALLS_KEPT {
+            book.calls.pop_front();
+        }
+        book.calls.push_back(CallRecord {
+            at: chrono::Utc::now(),
+            seller: seller.to_string(),
+            api: api.to_string(),
+            status,
+        });
     }
 }

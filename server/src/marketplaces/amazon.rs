@@ -3,6 +3,7 @@
 //! Request and error bodies follow `amazon-orders-v0.json` (ConfirmShipmentRequest,
 //! PackageDetail, ConfirmShipmentOrderItem, ConfirmShipmentErrorResponse) field for field.
 
+use super::rate_limit::AccountLimiter;
 use super::{retry_after, WritebackApi, WritebackResult};
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -144,6 +145,8 @@ struct CachedToken {
 /// The Amazon client: one per process, shared by all Amazon accounts.
 pub struct AmazonClient {
     http: reqwest::Client,
+    /// confirmShipment's usage plan, per account.
+    confirm_limit: AccountLimiter,
     /// One slot per account; the async lock makes concurrent calls share one refresh.
     tokens: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<CachedToken>>>>>,
 }
@@ -158,9 +161,10 @@ struct TokenError {
 }
 
 impl AmazonClient {
-    pub fn new(http: reqwest::Client) -> AmazonClient {
+    pub fn new(http: reqwest::Client, confirm_limit: AccountLimiter) -> AmazonClient {
         AmazonClient {
             http,
+            confirm_limit,
             tokens: Mutex::new(HashMap::new()),
         }
     }
@@ -264,6 +268,10 @@ impl AmazonClient {
 
 #[async_trait::async_trait]
 impl WritebackApi for AmazonClient {
+    async fn ready(&self, account: &Account) {
+        self.confirm_limit.ready(account.id).await;
+    }
+
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult {
         let mut force_refresh = false;
         // A rejected token is refreshed once and the call repeated, within one attempt.
@@ -333,6 +341,8 @@ impl WritebackApi for AmazonClient {
             match status {
                 401 | 403 if !force_refresh => {
                     force_refresh = true;
+                    // The repeated call is a call like any other for the usage plan.
+                    self.confirm_limit.ready(account.id).await;
                     continue;
                 }
                 // Authorisation may be restored by the seller; worth more attempts.

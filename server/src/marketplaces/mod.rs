@@ -2,6 +2,7 @@
 //! shipment back" and the account's marketplace adapter does it over the real API.
 
 pub mod amazon;
+pub mod rate_limit;
 
 use crate::accounts::{Account, MarketplaceKind};
 use crate::store::ClaimedShipment;
@@ -34,6 +35,11 @@ pub enum WritebackResult {
 /// A marketplace's write-back API.
 #[async_trait::async_trait]
 pub trait WritebackApi: Send + Sync + 'static {
+    /// Waits until the account's rate limit allows the next call. The worker waits here
+    /// before it checks its lease, so that time spent queueing for the marketplace's
+    /// rate never eats into the time a call may take.
+    async fn ready(&self, account: &Account);
+
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult;
 }
 
@@ -47,12 +53,16 @@ pub struct Marketplaces {
 pub struct ClientConfig {
     /// Upper bound of one HTTP call, connect to last byte.
     pub request_timeout: Duration,
+    /// Keep to the marketplaces' documented rates (off only for benchmarks against an
+    /// emulator whose limits are off too).
+    pub rate_limits: bool,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             request_timeout: Duration::from_secs(20),
+            rate_limits: true,
         }
     }
 }
@@ -62,9 +72,19 @@ impl Marketplaces {
     pub fn new(config: &ClientConfig) -> Marketplaces {
         let http = http_client(config);
         let mut writeback: HashMap<MarketplaceKind, Arc<dyn WritebackApi>> = HashMap::new();
+        let limit = |plan| {
+            if config.rate_limits {
+                rate_limit::AccountLimiter::new(plan)
+            } else {
+                rate_limit::AccountLimiter::unlimited()
+            }
+        };
         writeback.insert(
             MarketplaceKind::Amazon,
-            Arc::new(amazon::AmazonClient::new(http)),
+            Arc::new(amazon::AmazonClient::new(
+                http,
+                limit(rate_limit::AMAZON_CONFIRM_SHIPMENT),
+            )),
         );
         Marketplaces { writeback }
     }

@@ -50,21 +50,28 @@ pub struct AttemptRecord {
 
 impl Store {
     /// Leases up to `limit` shipments that are due at `now` and not leased by anyone
-    /// else (or whose lease has run out), until `lease_until`.
+    /// else (or whose lease has run out), until `lease_until`; at most `per_account`
+    /// of any one account, the longest-waiting first.
     pub async fn claim_due(
         &self,
         worker: &str,
         now: i64,
         lease_until: i64,
         limit: u32,
+        per_account: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
             "UPDATE shipments
                 SET lease_owner = ?1, lease_until = ?2, fence = fence + 1
-              WHERE id IN (SELECT id FROM shipments
-                            WHERE next_attempt_at <= ?3
-                              AND (lease_until IS NULL OR lease_until < ?3)
+              WHERE id IN (SELECT id FROM (
+                               SELECT id, next_attempt_at,
+                                      ROW_NUMBER() OVER (PARTITION BY account_id
+                                                         ORDER BY next_attempt_at, id) AS place
+                                 FROM shipments
+                                WHERE next_attempt_at <= ?3
+                                  AND (lease_until IS NULL OR lease_until < ?3))
+                            WHERE place <= ?5
                             ORDER BY next_attempt_at
                             LIMIT ?4)
              RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
@@ -74,6 +81,7 @@ impl Store {
         .bind(lease_until)
         .bind(now)
         .bind(limit as i64)
+        .bind(per_account as i64)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

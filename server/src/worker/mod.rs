@@ -9,7 +9,7 @@
 pub mod policy;
 
 use crate::accounts::Account;
-use crate::marketplaces::{Marketplaces, WritebackResult};
+use crate::marketplaces::{Marketplaces, WritebackApi, WritebackResult};
 use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
@@ -25,6 +25,9 @@ pub struct WorkerConfig {
     pub name: String,
     /// Shipments claimed at once.
     pub batch_size: u32,
+    /// At most this many of one account in a batch, so that one account's backlog,
+    /// paced by its rate limit, does not hold up the others.
+    pub per_account: u32,
     /// Calls in flight at once.
     pub concurrency: usize,
     /// How long a claim is held; a crashed worker's claims are taken over after it.
@@ -41,6 +44,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             name: default_worker_name(),
             batch_size: 200,
+            per_account: 50,
             concurrency: 64,
             lease: Duration::from_secs(120),
             attempt_timeout: Duration::from_secs(45),
@@ -130,7 +134,13 @@ impl Worker {
         let lease_until = now + self.config.lease.as_millis() as i64;
         let claims = self
             .store
-            .claim_due(&self.config.name, now, lease_until, self.config.batch_size)
+            .claim_due(
+                &self.config.name,
+                now,
+                lease_until,
+                self.config.batch_size,
+                self.config.per_account,
+            )
             .await?;
         let mut report = BatchReport {
             claimed: claims.len(),
@@ -156,12 +166,15 @@ impl Worker {
 
         let mut results = futures::stream::iter(claims)
             .map(|claim| {
-                let account = accounts.get(&claim.account_id);
+                let target = self.target(accounts.get(&claim.account_id));
                 async move {
+                    if let Ok((account, api)) = &target {
+                        api.ready(account).await;
+                    }
                     if Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
                     }
-                    Ok(self.attempt(account, claim).await)
+                    Ok(self.attempt(target, claim).await)
                 }
             })
             .buffer_unordered(self.config.concurrency.max(1))
@@ -197,16 +210,20 @@ impl Worker {
         Ok(report)
     }
 
-    async fn attempt(&self, account: Option<&Account>, claim: ClaimedShipment) -> AttemptRecord {
-        let started_at = now_millis();
-        let clock = Instant::now();
-        let result = match account {
-            None => WritebackResult::Permanent {
+    /// The account and its marketplace's write-back API, or why there is none.
+    fn target<'a>(
+        &'a self,
+        account: Option<&'a Account>,
+    ) -> Result<(&'a Account, &'a Arc<dyn WritebackApi>), WritebackResult> {
+        let Some(account) = account else {
+            return Err(WritebackResult::Permanent {
                 http_status: None,
                 code: "UnknownAccount".into(),
                 message: "the shipment's account no longer exists".into(),
-            },
-            Some(account) if !account.enabled => WritebackResult::Retryable {
+            });
+        };
+        if !account.enabled {
+            return Err(WritebackResult::Retryable {
                 http_status: None,
                 code: "AccountDisabled".into(),
                 message: format!(
@@ -214,33 +231,46 @@ impl Worker {
                     account.key
                 ),
                 retry_after: None,
-            },
-            Some(account) => match self.marketplaces.writeback(account.marketplace) {
-                None => WritebackResult::Permanent {
-                    http_status: None,
-                    code: "UnsupportedMarketplace".into(),
-                    message: format!("no write-back client for {}", account.marketplace.label()),
-                },
-                Some(api) => {
-                    match tokio::time::timeout(
-                        self.config.attempt_timeout,
-                        api.write_back(account, &claim),
-                    )
-                    .await
-                    {
-                        Ok(result) => result,
-                        Err(_) => WritebackResult::Retryable {
-                            http_status: None,
-                            code: "Timeout".into(),
-                            message: format!(
-                                "no answer within {} s",
-                                self.config.attempt_timeout.as_secs_f64()
-                            ),
-                            retry_after: None,
-                        },
-                    }
+            });
+        }
+        match self.marketplaces.writeback(account.marketplace) {
+            Some(api) => Ok((account, api)),
+            None => Err(WritebackResult::Permanent {
+                http_status: None,
+                code: "UnsupportedMarketplace".into(),
+                message: format!("no write-back client for {}", account.marketplace.label()),
+            }),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        target: Result<(&Account, &Arc<dyn WritebackApi>), WritebackResult>,
+        claim: ClaimedShipment,
+    ) -> AttemptRecord {
+        let started_at = now_millis();
+        let clock = Instant::now();
+        let result = match target {
+            Err(result) => result,
+            Ok((account, api)) => {
+                match tokio::time::timeout(
+                    self.config.attempt_timeout,
+                    api.write_back(account, &claim),
+                )
+                .await
+                {
+                    Ok(result) => result,
+                    Err(_) => WritebackResult::Retryable {
+                        http_status: None,
+                        code: "Timeout".into(),
+                        message: format!(
+                            "no answer within {} s",
+                            self.config.attempt_timeout.as_secs_f64()
+                        ),
+                        retry_after: None,
+                    },
                 }
-            },
+            }
         };
         let duration_ms = clock.elapsed().as_millis() as i64;
         let decision =

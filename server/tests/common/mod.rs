@@ -30,6 +30,8 @@ pub async fn harness() -> Harness {
     let database_url = format!("sqlite://{}/shipback.db", dir.path().display());
     let store = Store::open(&database_url).await.unwrap();
     let emulator = Emulator::default();
+    // Most tests are about outcomes, not pacing: the rate-limit tests turn limits on.
+    emulator.enforce_limits(false);
     let emulator_addr = emulator
         .serve("127.0.0.1:0".parse().unwrap())
         .await
@@ -71,11 +73,19 @@ pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {
             credentials: Credentials {
                 client_id: "amzn1.application-oa2-client.test".into(),
                 client_secret: "secret".into(),
-                refresh_token: "Atzr|test".into(),
+                refresh_token: format!("Atzr|test-{key}"),
             },
         })
         .await
         .unwrap();
+}
+
+/// Clients that do not pace themselves to the marketplaces' rates.
+pub fn unpaced() -> ClientConfig {
+    ClientConfig {
+        rate_limits: false,
+        ..ClientConfig::default()
+    }
 }
 
 /// Retries in milliseconds so that five attempts take well under a second.
@@ -83,6 +93,7 @@ pub fn fast_config(name: &str) -> WorkerConfig {
     WorkerConfig {
         name: name.into(),
         batch_size: 50,
+        per_account: 50,
         concurrency: 16,
         lease: Duration::from_secs(10),
         attempt_timeout: Duration::from_secs(5),
@@ -100,7 +111,7 @@ impl Harness {
     pub fn worker(&self, name: &str) -> Worker {
         Worker::new(
             self.store.clone(),
-            Marketplaces::new(&ClientConfig::default()),
+            Marketplaces::new(&unpaced()),
             fast_config(name),
             Arc::new(Notify::new()),
         )

@@ -1,0 +1,117 @@
+//! The worker keeps to Amazon's documented usage plan for confirmShipment (2 per
+//! second, burst 10) per account: no 429 is earned, the time taken is what the plan
+//! allows, and accounts do not slow each other down.
+
+mod common;
+
+use common::{add_account, fast_config, harness, Harness};
+use serde_json::{json, Value};
+use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::worker::{Worker, WorkerConfig};
+use std::time::{Duration, Instant};
+
+const PER_ACCOUNT: u32 = 60;
+/// The burst goes at once; the other 50 at 2 per second.
+const ALLOWED: Duration = Duration::from_secs(25);
+
+fn paced_worker(h: &Harness) -> Worker {
+    let config = WorkerConfig {
+        batch_size: 200,
+        per_account: 20,
+        concurrency: 100,
+        lease: Duration::from_secs(60),
+        attempt_timeout: Duration::from_secs(10),
+        ..fast_config("paced")
+    };
+    Worker::new(
+        h.store.clone(),
+        Marketplaces::new(&ClientConfig::default()),
+        config,
+        Default::default(),
+    )
+}
+
+/// Posts 60 shipments for each account and writes them all back; returns the time taken.
+async fn write_back(h: &Harness, accounts: &[String]) -> Duration {
+    let mut shipments = Vec::new();
+    for (a, account) in accounts.iter().enumerate() {
+        for i in 0..PER_ACCOUNT {
+            let (order, mut shipment) = h.order(10_000 * (a as u32 + 1) + i);
+            h.emulator.add_orders(vec![order]);
+            shipment["account"] = json!(account);
+            shipments.push(shipment);
+        }
+    }
+    assert_eq!(h.post(&Value::Array(shipments)).await.0, 200);
+    h.emulator.enforce_limits(true);
+
+    let worker = paced_worker(h);
+    let start = Instant::now();
+    h.drain(&worker, Duration::from_secs(120)).await;
+    let elapsed = start.elapsed();
+
+    let counts = h.store.status_counts().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![(
+            app::shipments::WritebackStatus::Success,
+            PER_ACCOUNT as u64 * accounts.len() as u64
+        )]
+    );
+    let calls: Value = h
+        .http
+        .get(format!("{}/_emulator/calls", h.emulator_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let throttled: Vec<&Value> = calls["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == 429)
+        .collect();
+    assert!(throttled.is_empty(), "429s earned: {throttled:?}");
+    let accepted: u64 = calls["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == 204)
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(accepted, PER_ACCOUNT as u64 * accounts.len() as u64);
+    elapsed
+}
+
+fn assert_near_allowed(elapsed: Duration) {
+    let low = ALLOWED.mul_f64(0.9);
+    let high = ALLOWED.mul_f64(1.1);
+    assert!(
+        elapsed >= low && elapsed <= high,
+        "took {elapsed:?}; the usage plan allows {ALLOWED:?} (±10 %)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_stays_at_its_rate_limit_without_a_429() {
+    let h = harness().await;
+    let elapsed = write_back(&h, &[common::ACCOUNT.to_string()]).await;
+    println!("60 shipments on one account: {elapsed:?}");
+    assert_near_allowed(elapsed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_accounts_take_no_longer_than_one() {
+    let h = harness().await;
+    let mut accounts = vec![common::ACCOUNT.to_string()];
+    for n in 2..=5 {
+        let key = format!("seller-{n}");
+        add_account(&h.store, &key, &h.emulator_url).await;
+        accounts.push(key);
+    }
+    let elapsed = write_back(&h, &accounts).await;
+    println!("60 shipments on each of 5 accounts: {elapsed:?}");
+    assert_near_allowed(elapsed);
+}
