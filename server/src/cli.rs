@@ -274,6 +274,13 @@ async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
         .map_err(|source| CliError::Bind { addr, source })
 }
 
+async fn serve_emulator(emulator: &Emulator, addr: SocketAddr) -> Result<SocketAddr, CliError> {
+    emulator
+        .serve(addr)
+        .await
+        .map_err(|source| CliError::Bind { addr, source })
+}
+
 fn spawn_worker(
     store: &Store,
     client: &ClientConfig,
@@ -360,13 +367,7 @@ impl Cli {
                 Ok(())
             }
             Command::Emulator { emulator } => {
-                let addr = Emulator::default()
-                    .serve(emulator.emulator_bind)
-                    .await
-                    .map_err(|source| CliError::Bind {
-                        addr: emulator.emulator_bind,
-                        source,
-                    })?;
+                let addr = serve_emulator(&Emulator::default(), emulator.emulator_bind).await?;
                 println!("marketplace emulator on http://{addr}");
                 shutdown_signal().await;
                 Ok(())
@@ -380,14 +381,7 @@ impl Cli {
             } => {
                 let store = Store::open(&db.database_url).await?;
                 let marketplace = Emulator::default();
-                let emulator_addr =
-                    marketplace
-                        .serve(emulator.emulator_bind)
-                        .await
-                        .map_err(|source| CliError::Bind {
-                            addr: emulator.emulator_bind,
-                            source,
-                        })?;
+                let emulator_addr = serve_emulator(&marketplace, emulator.emulator_bind).await?;
                 let emulator_url = format!("http://{emulator_addr}");
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
                 let wake = Arc::new(Notify::new());

@@ -58,15 +58,7 @@ async fn write_back(h: &Harness, accounts: &[String]) -> Duration {
             PER_ACCOUNT as u64 * accounts.len() as u64
         )]
     );
-    let calls: Value = h
-        .http
-        .get(format!("{}/_emulator/calls", h.emulator_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let calls = h.emulator_get("/_emulator/calls").await;
     let throttled: Vec<&Value> = calls["summary"]
         .as_array()
         .unwrap()

@@ -208,19 +208,12 @@ async fn a_corrected_shipment_is_written_again_under_the_same_package() {
         "FedEx"
     );
     // The correction replaced the package: the order is still shipped once, not twice.
-    let order: Value = h
-        .http
-        .get(format!(
-            "{}/_emulator/orders/{}",
-            h.emulator_url,
+    let order = h
+        .emulator_get(&format!(
+            "/_emulator/orders/{}",
             shipment["order_id"].as_str().unwrap()
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(order["status"], "Shipped");
     assert_eq!(order["packages"].as_object().unwrap().len(), 1);
 }

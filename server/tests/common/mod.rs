@@ -176,6 +176,18 @@ impl Harness {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A control endpoint of the emulator, read over HTTP.
+    pub async fn emulator_get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.emulator_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.unwrap()
+    }
+
     pub async fn detail(&self, shipment_id: &str) -> Value {
         let (status, body) = self.get(&format!("/api/v1/shipments/{shipment_id}")).await;
         assert_eq!(status, 200, "{body}");
