@@ -1,6 +1,20 @@
 import { expect, test } from "@playwright/test";
 import { API, hydrated, postShipment, setFaults, waitForStatus } from "./helpers";
 
+test.beforeAll(async ({ request }) => {
+  // The demo starts with a backlog of seeded shipments, written back at Amazon's rate
+  // (2 per second per account): let it drain so that each test's own shipment is not
+  // queued behind it.
+  await setFaults(request, {});
+  await expect
+    .poll(
+      async () =>
+        (await (await request.get(`${API}/api/v1/shipments?status=pending&status=retrying&limit=1`)).json()).total,
+      { timeout: 120_000, intervals: [1_000] },
+    )
+    .toBe(0);
+});
+
 test.beforeEach(async ({ request }) => {
   // Deterministic marketplace: no random failures unless a test asks for them.
   await setFaults(request, {});
