@@ -45,5 +45,6 @@ export default defineConfig({
     timeout: 120_000,
     stdout: "ignore",
     stderr: "pipe",
+    env: { SHIPBACK_LOG: "warn" },
   },
 });

@@ -243,7 +243,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPBACK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,leptos=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // Logs go to stderr, so that stdout carries only what a command prints for the user.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
