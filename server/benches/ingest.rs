@@ -55,6 +55,7 @@ async fn add_accounts(store: &Store) {
                     client_secret: "s".into(),
                     refresh_token: "Atzr|r".into(),
                 },
+                writeback_api: String::new(),
             })
             .await
             .unwrap();

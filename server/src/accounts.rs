@@ -69,6 +69,10 @@ pub struct Account {
     /// Where access tokens are obtained.
     pub auth_base_url: String,
     pub credentials: Credentials,
+    /// Which API writes back where the marketplace offers two ("" = its default). eBay:
+    /// `trading` (CompleteSale) or `fulfillment` (createShippingFulfillment).
+    #[serde(default)]
+    pub writeback_api: String,
 }
 
 /// An account to register (the id is given by the store).
@@ -84,4 +88,6 @@ pub struct NewAccount {
     pub api_base_url: String,
     pub auth_base_url: String,
     pub credentials: Credentials,
+    #[serde(default)]
+    pub writeback_api: String,
 }

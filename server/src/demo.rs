@@ -3,9 +3,10 @@
 //! new shipments posted through the real API so that the grid moves.
 
 use crate::accounts::{Credentials, MarketplaceKind, NewAccount};
-use crate::emulator::{Emulator, Faults, NewOrder, NewOrderItem};
+use crate::emulator::{Emulator, Fault, NewOrder, NewOrderItem};
 use crate::shipments::NewShipment;
 use crate::store::{Store, StoreError};
+use app::marketplace::ApiKind;
 use app::shipments::ShipmentItem;
 use chrono::{Duration as ChronoDuration, Utc};
 use rand::rngs::StdRng;
@@ -48,6 +49,7 @@ pub fn accounts(emulator_url: &str) -> Vec<NewAccount> {
                 client_secret: format!("demo-secret-{key}"),
                 refresh_token: format!("Atzr|demo-refresh-token-{key}"),
             },
+            writeback_api: String::new(),
         };
     vec![
         account(
@@ -141,6 +143,8 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             order_item_id,
             sku,
             quantity,
+            item_number: None,
+            title: None,
         });
     }
     match flaw(n) {
@@ -163,6 +167,8 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             marketplace: "amazon".into(),
             order_id,
             marketplace_id: marketplace_id.into(),
+            seller: account.into(),
+            purchase_date: Some(ship_date - chrono::Duration::hours(20)),
             items: order_items,
         },
     )
@@ -200,11 +206,14 @@ pub async fn seed(
             store.ingest(chunk).await?;
         }
     }
-    emulator.set_faults(Faults {
-        error_rate: 0.2,
-        latency_ms: 150,
-        ..Faults::default()
-    });
+    emulator
+        .set_faults(vec![Fault {
+            api: Some(ApiKind::Writeback),
+            error_rate: 0.2,
+            latency_ms: 150,
+            ..Fault::default()
+        }])
+        .expect("the demo's fault rule is valid");
     Ok(numbers)
 }
 

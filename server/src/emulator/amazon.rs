@@ -1,7 +1,9 @@
 //! Amazon's side: Login with Amazon token exchange and Orders v0 `confirmShipment`,
 //! validated as `amazon-orders-v0.json` defines the request.
 
-use super::{control::ConfirmationRecord, Emulator, Grant};
+use super::faults::{connection_reset, CallTarget, FaultAction};
+use super::{control::ConfirmationRecord, Emulator};
+use app::marketplace::ApiKind;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +12,7 @@ use axum::{Form, Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub(super) fn routes() -> Router<Emulator> {
     Router::new().route("/auth/o2/token", post(token)).route(
@@ -32,6 +34,27 @@ fn error(status: StatusCode, code: &str, message: &str, details: Option<&str>) -
         headers.insert("Retry-After", HeaderValue::from_static("1"));
     }
     response
+}
+
+/// The answer for an injected fault, in Amazon's shapes.
+fn injected_fault(action: Option<FaultAction>) -> Option<Response> {
+    Some(match action? {
+        FaultAction::Status(status) => injected(status),
+        FaultAction::Outage | FaultAction::Timeout => injected(503),
+        FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::Malformed => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            "{\"payload\": {\"Orders\": [{\"AmazonOrderId\": ",
+        )
+            .into_response(),
+        FaultAction::ExpiredToken => error(
+            StatusCode::FORBIDDEN,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            Some("The access token you provided has expired."),
+        ),
+    })
 }
 
 fn request_id() -> HeaderValue {
@@ -63,34 +86,32 @@ fn injected(status: u16) -> Response {
     error(status, code, message, None)
 }
 
-impl Emulator {
-    /// Applies latency and picks an injected failure, outside the book's lock.
-    async fn fault(&self) -> Option<u16> {
-        let (latency, fault) = {
-            let book = self.book();
-            (
-                book.faults.latency_ms,
-                book.faults.pick(&mut rand::thread_rng()),
-            )
-        };
-        if latency > 0 {
-            tokio::time::sleep(Duration::from_millis(latency)).await;
-        }
-        fault
-    }
-}
-
 async fn token(
     State(emulator): State<Emulator>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    // Only an outage reaches the token endpoint; the other faults are the Orders API's.
-    if emulator.book().faults.outage {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": "server_error", "error_description": "Service unavailable"})),
-        )
-            .into_response();
+    let seller = form
+        .get("refresh_token")
+        .map(|t| t.trim().trim_start_matches("Atzr|").to_string())
+        .unwrap_or_default();
+    let target = CallTarget {
+        marketplace: "amazon",
+        api: None,
+        seller: &seller,
+    };
+    match emulator.fault(target, None).await {
+        None | Some(FaultAction::ExpiredToken) => {}
+        Some(FaultAction::ConnectionReset) => return connection_reset(),
+        Some(FaultAction::Malformed) => {
+            return (StatusCode::OK, "<html>Bad gateway").into_response()
+        }
+        Some(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "server_error", "error_description": "Service unavailable"})),
+            )
+                .into_response()
+        }
     }
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let invalid = |error: &str, description: &str| {
@@ -118,15 +139,8 @@ async fn token(
             "The request has an invalid grant parameter : refresh_token",
         );
     }
-    let access_token = format!("Atza|{:032x}", rand::random::<u128>());
-    emulator.book().tokens.insert(
-        access_token.clone(),
-        Grant {
-            expires_at: Instant::now() + emulator.token_lifetime,
-            // The refresh token stands for the seller who authorised the application.
-            seller: refresh_token.trim_start_matches("Atzr|").to_string(),
-        },
-    );
+    // The refresh token stands for the seller who authorised the application.
+    let access_token = emulator.issue_token("Atza|", seller);
     Json(json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -236,7 +250,10 @@ fn validate_body(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
-const CONFIRM_SHIPMENT: &str = "amazon.confirmShipment";
+pub(super) const CONFIRM_SHIPMENT: &str = "amazon.confirmShipment";
+pub(super) const GET_ORDERS: &str = "amazon.getOrders";
+pub(super) const GET_ORDER_ITEMS: &str = "amazon.getOrderItems";
+pub(super) const GET_CATALOG_ITEM: &str = "amazon.getCatalogItem";
 
 async fn confirm_shipment(
     State(emulator): State<Emulator>,
@@ -261,8 +278,16 @@ async fn confirm_shipment_checked(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    if let Some(status) = emulator.fault().await {
-        return injected(status);
+    let token = headers
+        .get("x-amz-access-token")
+        .and_then(|v| v.to_str().ok());
+    let target = CallTarget {
+        marketplace: "amazon",
+        api: Some(ApiKind::Writeback),
+        seller,
+    };
+    if let Some(response) = injected_fault(emulator.fault(target, token).await) {
+        return response;
     }
     let Some(token) = headers
         .get("x-amz-access-token")
@@ -307,12 +332,7 @@ async fn confirm_shipment_checked(
         }
         Some(_) => {}
     }
-    if book.enforce_limits
-        && emulator
-            .confirm_limit
-            .check_key(&seller.to_string())
-            .is_err()
-    {
+    if !emulator.within_limit(&book, CONFIRM_SHIPMENT, seller) {
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "QuotaExceeded",
@@ -391,19 +411,7 @@ async fn confirm_shipment_checked(
         *package.entry(id.to_string()).or_default() += quantity;
     }
     order.packages.insert(reference.clone(), package);
-    let fully_shipped = order.items.iter().all(|(id, item)| {
-        order
-            .packages
-            .values()
-            .filter_map(|p| p.get(id))
-            .sum::<u32>()
-            >= item.quantity
-    });
-    order.status = if fully_shipped {
-        "Shipped"
-    } else {
-        "PartiallyShipped"
-    };
+    order.settle(Utc::now());
     let record = ConfirmationRecord {
         sequence: book.confirmations.len() as u64 + 1,
         marketplace: "amazon".into(),

@@ -1,6 +1,6 @@
 //! `/_emulator/...`: what tests and the demo use to set the emulator up and read it back.
 
-use super::{Emulator, Faults};
+use super::{Emulator, FaultRule};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,11 @@ pub struct NewOrderItem {
     #[serde(default)]
     pub sku: String,
     pub quantity: u32,
+    /// Amazon's ASIN or eBay's item id; made up from the SKU when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +30,13 @@ pub struct NewOrder {
     pub order_id: String,
     #[serde(default = "default_marketplace_id")]
     pub marketplace_id: String,
+    /// The selling account the order belongs to, as its refresh token names it; left
+    /// out, every seller's token may act on it (and it is listed to none).
+    #[serde(default)]
+    pub seller: String,
+    /// When it was bought; now when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_date: Option<DateTime<Utc>>,
     pub items: Vec<NewOrderItem>,
 }
 
@@ -53,7 +65,10 @@ pub(super) fn routes() -> Router<Emulator> {
         .route("/_emulator/orders", post(add_orders))
         .route("/_emulator/orders/{order_id}", get(order))
         .route("/_emulator/confirmations", get(confirmations))
-        .route("/_emulator/faults", get(faults).put(set_faults))
+        .route(
+            "/_emulator/faults",
+            get(faults).put(set_faults).delete(clear_faults),
+        )
         .route("/_emulator/limits", put(set_limits))
         .route("/_emulator/calls", get(calls))
 }
@@ -71,10 +86,13 @@ async fn add_orders(State(emulator): State<Emulator>, Json(orders): Json<OneOrMa
         OneOrMany::Many(orders) => orders,
         OneOrMany::One(order) => vec![order],
     };
-    if let Some(bad) = orders.iter().find(|o| o.marketplace != "amazon") {
+    if let Some(bad) = orders
+        .iter()
+        .find(|o| o.marketplace != "amazon" && o.marketplace != "ebay")
+    {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"error": format!("marketplace '{}' is not emulated; use amazon", bad.marketplace)})),
+            Json(json!({"error": format!("marketplace '{}' is not emulated; use amazon or ebay", bad.marketplace)})),
         )
             .into_response();
     }
@@ -86,13 +104,26 @@ async fn add_orders(State(emulator): State<Emulator>, Json(orders): Json<OneOrMa
 async fn order(State(emulator): State<Emulator>, Path(order_id): Path<String>) -> Response {
     let book = emulator.book();
     match book.orders.get(&order_id) {
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such order"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such order"})),
+        )
+            .into_response(),
         Some(order) => Json(json!({
             "order_id": order_id,
+            "marketplace": order.marketplace,
+            "seller": order.seller,
             "marketplace_id": order.marketplace_id,
             "status": order.status,
-            "items": order.items.iter().map(|(id, i)| json!({"order_item_id": id, "sku": i.sku, "quantity": i.quantity})).collect::<Vec<_>>(),
+            "shipped_at": order.shipped_at,
+            "last_update": order.last_update,
+            "items": order.items.iter().map(|(id, i)| json!({
+                "order_item_id": id, "sku": i.sku, "quantity": i.quantity,
+                "item_number": i.item_number, "title": i.title,
+                "shipped": order.shipped_quantity(id),
+            })).collect::<Vec<_>>(),
             "packages": order.packages,
+            "tracking": order.tracking,
         }))
         .into_response(),
     }
@@ -102,29 +133,49 @@ async fn confirmations(State(emulator): State<Emulator>) -> Json<Vec<Confirmatio
     Json(emulator.confirmations())
 }
 
-async fn faults(State(emulator): State<Emulator>) -> Json<Faults> {
-    Json(emulator.book().faults.clone())
+async fn faults(State(emulator): State<Emulator>) -> Json<Vec<FaultRule>> {
+    Json(emulator.faults())
 }
 
-async fn set_faults(State(emulator): State<Emulator>, Json(faults): Json<Faults>) -> Response {
-    if !(0.0..=1.0).contains(&faults.error_rate) {
-        return (
+/// One rule or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrManyRules {
+    Many(Vec<FaultRule>),
+    One(FaultRule),
+}
+
+/// `PUT /_emulator/faults` replaces the rules: one rule (`{}` clears the faults) or a
+/// list, the first matching rule deciding each call.
+async fn set_faults(
+    State(emulator): State<Emulator>,
+    body: Result<Json<OneOrManyRules>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let rules = match body {
+        Ok(Json(OneOrManyRules::Many(rules))) => rules,
+        Ok(Json(OneOrManyRules::One(rule))) if rule == FaultRule::default() => Vec::new(),
+        Ok(Json(OneOrManyRules::One(rule))) => vec![rule],
+        Err(e) => return (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"error": "error_rate must be between 0 and 1"})),
+            Json(
+                json!({"error": format!("not a fault rule or a list of them: {}", e.body_text())}),
+            ),
         )
-            .into_response();
+            .into_response(),
+    };
+    match emulator.set_faults(rules) {
+        Ok(()) => Json(emulator.faults()).into_response(),
+        Err(message) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": message })),
+        )
+            .into_response(),
     }
-    if let Some(status) = faults.forced_status {
-        if !(400..=599).contains(&status) {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({"error": "forced_status must be an HTTP error status (400-599)"})),
-            )
-                .into_response();
-        }
-    }
-    emulator.set_faults(faults.clone());
-    Json(faults).into_response()
+}
+
+async fn clear_faults(State(emulator): State<Emulator>) -> StatusCode {
+    let _ = emulator.set_faults(Vec::new());
+    StatusCode::NO_CONTENT
 }
 
 #[derive(Deserialize)]

@@ -7,9 +7,12 @@
 
 mod amazon;
 mod control;
+mod ebay;
+pub mod faults;
 
 use axum::Router;
-use rand::Rng;
+use chrono::{DateTime, Utc};
+use faults::{CallTarget, FaultAction, FaultRule};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,56 +20,73 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use control::{ConfirmationRecord, NewOrder, NewOrderItem};
+pub use faults::FaultRule as Fault;
 
-/// Failures the emulator injects, so that retries and failures can be shown and tested.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Faults {
-    /// Share of Orders API calls (0 to 1) answered with 503 at random.
-    pub error_rate: f64,
-    /// Answer every Orders API call with this status (and the model's error body).
-    pub forced_status: Option<u16>,
-    /// Added to every Orders API answer.
-    pub latency_ms: u64,
-    /// Every call, token exchanges included, gets 503.
-    pub outage: bool,
-}
-
-impl Faults {
-    /// The fault to inject on this call, if any.
-    fn pick(&self, rng: &mut impl Rng) -> Option<u16> {
-        if self.outage {
-            Some(503)
-        } else if let Some(status) = self.forced_status {
-            Some(status)
-        } else if self.error_rate > 0.0 && rng.gen_bool(self.error_rate.clamp(0.0, 1.0)) {
-            Some(503)
-        } else {
-            None
-        }
-    }
+/// A stable, ASIN-like catalog number for a SKU that was given none.
+fn item_number_for(sku: &str) -> String {
+    let hash = sku.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("B0{:08X}", hash & 0xFFFF_FFFF)
 }
 
 #[derive(Clone, Debug)]
 struct OrderItem {
     sku: String,
     quantity: u32,
+    /// Amazon's ASIN, or eBay's item id.
+    item_number: String,
+    title: String,
 }
 
 /// One order in the marketplace's book.
 #[derive(Clone, Debug)]
 struct Order {
+    /// `amazon` or `ebay`.
+    marketplace: String,
+    /// The selling account it belongs to ("" in tests that do not care: every seller).
+    seller: String,
     marketplace_id: String,
-    items: HashMap<String, OrderItem>,
+    purchase_date: DateTime<Utc>,
+    last_update: DateTime<Utc>,
+    /// By order item id (Amazon `OrderItemId`, eBay line item id), in a stable order.
+    items: std::collections::BTreeMap<String, OrderItem>,
     /// Confirmed packages by package reference: a re-confirmation of the same package
     /// replaces it (a correction); a new package adds to what is shipped.
     packages: HashMap<String, HashMap<String, u32>>,
     status: &'static str,
+    /// When the order was first marked shipped (eBay `ShippedTime`).
+    shipped_at: Option<DateTime<Utc>>,
+    /// Tracking written back, newest last: (carrier, tracking number).
+    tracking: Vec<(String, String)>,
+}
+
+impl Order {
+    /// Counts the packages against the items and moves the status, as the
+    /// marketplaces do when a shipment is confirmed.
+    fn settle(&mut self, now: DateTime<Utc>) {
+        let shipped_of =
+            |id: &str| -> u32 { self.packages.values().filter_map(|p| p.get(id)).sum() };
+        let fully = self
+            .items
+            .iter()
+            .all(|(id, item)| shipped_of(id) >= item.quantity);
+        self.status = if fully { "Shipped" } else { "PartiallyShipped" };
+        if self.shipped_at.is_none() {
+            self.shipped_at = Some(now);
+        }
+        self.last_update = now;
+    }
+
+    fn shipped_quantity(&self, item_id: &str) -> u32 {
+        self.packages.values().filter_map(|p| p.get(item_id)).sum()
+    }
 }
 
 /// An access token the emulator issued: until when, and to which seller.
 #[derive(Clone, Debug)]
 struct Grant {
+    issued_at: Instant,
     expires_at: Instant,
     seller: String,
 }
@@ -79,6 +99,7 @@ pub struct CallRecord {
     pub seller: String,
     /// `marketplace.operation`, e.g. `amazon.confirmShipment`.
     pub api: String,
+    /// 0: no answer was given (a timeout or a dropped connection).
     pub status: u16,
 }
 
@@ -89,7 +110,7 @@ struct Book {
     orders: HashMap<String, Order>,
     tokens: HashMap<String, Grant>,
     confirmations: Vec<ConfirmationRecord>,
-    faults: Faults,
+    faults: Vec<FaultRule>,
     /// Enforce the marketplaces' documented rate limits (429 beyond them).
     enforce_limits: bool,
     calls: std::collections::VecDeque<CallRecord>,
@@ -101,7 +122,7 @@ impl Default for Book {
             orders: HashMap::new(),
             tokens: HashMap::new(),
             confirmations: Vec::new(),
-            faults: Faults::default(),
+            faults: Vec::new(),
             enforce_limits: true,
             calls: std::collections::VecDeque::new(),
         }
@@ -112,8 +133,8 @@ impl Default for Book {
 #[derive(Clone)]
 pub struct Emulator {
     book: Arc<Mutex<Book>>,
-    /// confirmShipment's usage plan, per seller, exactly as documented.
-    confirm_limit: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Each operation's usage plan, per seller, exactly as documented.
+    limits: Arc<HashMap<&'static str, governor::DefaultKeyedRateLimiter<String>>>,
     /// Lifetime of the access tokens it issues.
     token_lifetime: Duration,
 }
@@ -126,13 +147,27 @@ impl Default for Emulator {
 
 impl Emulator {
     pub fn new(token_lifetime: Duration) -> Emulator {
-        let plan = crate::marketplaces::rate_limit::AMAZON_CONFIRM_SHIPMENT;
-        let quota = governor::Quota::with_period(Duration::from_secs_f64(1.0 / plan.rate))
-            .expect("a positive rate")
-            .allow_burst(std::num::NonZeroU32::new(plan.burst).expect("burst above zero"));
+        use crate::marketplaces::rate_limit::{self as plans, UsagePlan};
+        let limits = [
+            (amazon::CONFIRM_SHIPMENT, plans::AMAZON_CONFIRM_SHIPMENT),
+            (amazon::GET_ORDERS, plans::AMAZON_GET_ORDERS),
+            (amazon::GET_ORDER_ITEMS, plans::AMAZON_GET_ORDER_ITEMS),
+            (amazon::GET_CATALOG_ITEM, plans::AMAZON_GET_CATALOG_ITEM),
+            (
+                ebay::TRADING_QUOTA,
+                UsagePlan::per_day(plans::EBAY_DAILY_QUOTA),
+            ),
+            (
+                ebay::FULFILLMENT_QUOTA,
+                UsagePlan::per_day(plans::EBAY_FULFILLMENT_DAILY_QUOTA),
+            ),
+        ]
+        .into_iter()
+        .map(|(operation, plan)| (operation, governor::RateLimiter::keyed(plan.quota(1.0))))
+        .collect();
         Emulator {
             book: Arc::new(Mutex::new(Book::default())),
-            confirm_limit: Arc::new(governor::RateLimiter::keyed(quota)),
+            limits: Arc::new(limits),
             token_lifetime,
         }
     }
@@ -148,6 +183,7 @@ impl Emulator {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(amazon::routes())
+            .merge(ebay::routes())
             .merge(control::routes())
             .with_state(self.clone())
     }
@@ -167,34 +203,96 @@ impl Emulator {
 
     /// Adds orders (or replaces orders with the same id).
     pub fn add_orders(&self, orders: Vec<NewOrder>) {
+        let now = Utc::now();
         let mut book = self.book();
         for order in orders {
+            let purchase_date = order.purchase_date.unwrap_or(now);
             book.orders.insert(
                 order.order_id,
                 Order {
+                    marketplace: order.marketplace,
+                    seller: order.seller,
                     marketplace_id: order.marketplace_id,
+                    purchase_date,
+                    last_update: purchase_date.max(now),
                     items: order
                         .items
                         .into_iter()
                         .map(|i| {
+                            let item_number =
+                                i.item_number.unwrap_or_else(|| item_number_for(&i.sku));
+                            let title = i.title.unwrap_or_else(|| format!("Item {}", i.sku));
                             (
                                 i.order_item_id,
                                 OrderItem {
                                     sku: i.sku,
                                     quantity: i.quantity,
+                                    item_number,
+                                    title,
                                 },
                             )
                         })
                         .collect(),
                     packages: HashMap::new(),
                     status: "Unshipped",
+                    shipped_at: None,
+                    tracking: Vec::new(),
                 },
             );
         }
     }
 
-    pub fn set_faults(&self, faults: Faults) {
-        self.book().faults = faults;
+    /// Replaces the fault rules.
+    pub fn set_faults(&self, mut rules: Vec<FaultRule>) -> Result<(), String> {
+        for rule in &mut rules {
+            rule.validate()?;
+            rule.set_at = Some(Instant::now());
+        }
+        self.book().faults = rules;
+        Ok(())
+    }
+
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.book().faults.clone()
+    }
+
+    /// Applies the matching rule's latency and says what, if anything, goes wrong with
+    /// this call. A timeout is served here: the call never gets an answer.
+    async fn fault(&self, target: CallTarget<'_>, token: Option<&str>) -> Option<FaultAction> {
+        let (latency, action) = {
+            let book = self.book();
+            let issued = token.and_then(|t| book.tokens.get(t)).map(|g| g.issued_at);
+            faults::decide(&book.faults, &target, issued)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if action == Some(FaultAction::Timeout) {
+            tokio::time::sleep(faults::NO_ANSWER).await;
+        }
+        action
+    }
+
+    /// Issues an access token for the seller a refresh token stands for.
+    fn issue_token(&self, prefix: &str, seller: String) -> String {
+        let access_token = format!("{prefix}{:032x}", rand::random::<u128>());
+        let now = Instant::now();
+        self.book().tokens.insert(
+            access_token.clone(),
+            Grant {
+                issued_at: now,
+                expires_at: now + self.token_lifetime,
+                seller,
+            },
+        );
+        access_token
+    }
+
+    /// The seller a token was issued to ("" when unknown).
+    fn seller_of(&self, token: Option<&str>) -> String {
+        token
+            .and_then(|t| self.book().tokens.get(t).map(|g| g.seller.clone()))
+            .unwrap_or_default()
     }
 
     pub fn confirmations(&self) -> Vec<ConfirmationRecord> {
@@ -208,6 +306,16 @@ impl Emulator {
 
     pub fn calls(&self) -> Vec<CallRecord> {
         self.book().calls.iter().cloned().collect()
+    }
+
+    /// Takes one call from the seller's quota for `operation`; `false` means the call
+    /// is over the documented limit and must get the marketplace's throttling answer.
+    fn within_limit(&self, book: &Book, operation: &str, seller: &str) -> bool {
+        !book.enforce_limits
+            || self
+                .limits
+                .get(operation)
+                .is_none_or(|limit| limit.check_key(&seller.to_string()).is_ok())
     }
 
     fn record_call(&self, seller: &str, api: &str, status: u16) {

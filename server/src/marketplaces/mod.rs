@@ -2,10 +2,14 @@
 //! shipment back" and the account's marketplace adapter does it over the real API.
 
 pub mod amazon;
+pub mod ebay;
 pub mod rate_limit;
 
 use crate::accounts::{Account, MarketplaceKind};
 use crate::store::ClaimedShipment;
+pub use app::marketplace::ApiKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,21 +36,140 @@ pub enum WritebackResult {
     },
 }
 
-/// A marketplace's write-back API.
+/// Why a call other than a write-back failed, in the marketplace's own words.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{api:?} API: {code}: {message}")]
+pub struct ApiFailure {
+    pub api: ApiKind,
+    pub http_status: Option<u16>,
+    pub code: String,
+    pub message: String,
+    pub retryable: bool,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<ApiFailure> for WritebackResult {
+    fn from(f: ApiFailure) -> WritebackResult {
+        if f.retryable {
+            WritebackResult::Retryable {
+                http_status: f.http_status,
+                code: f.code,
+                message: f.message,
+                retry_after: f.retry_after,
+            }
+        } else {
+            WritebackResult::Permanent {
+                http_status: f.http_status,
+                code: f.code,
+                message: f.message,
+            }
+        }
+    }
+}
+
+/// An order as the marketplace reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketplaceOrder {
+    pub order_id: String,
+    /// The marketplace's own word for the order's state (Amazon `OrderStatus`, eBay
+    /// `OrderStatus`), shown as is.
+    pub status: String,
+    /// The marketplace shows the order as shipped (Amazon `Shipped`, eBay `ShippedTime`).
+    pub shipped: bool,
+    pub purchase_date: Option<DateTime<Utc>>,
+    pub last_updated: DateTime<Utc>,
+    /// The order's lines, when the listing carries them (eBay); Amazon's come from
+    /// [`MarketplaceAdapter::order_items`].
+    pub items: Option<Vec<MarketplaceOrderItem>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketplaceOrderItem {
+    /// Amazon `OrderItemId`, eBay line item id: what a write-back names the line by.
+    pub order_item_id: String,
+    pub sku: Option<String>,
+    /// Amazon's ASIN or eBay's item id: the key of the item in the marketplace catalog.
+    pub item_number: Option<String>,
+    pub title: Option<String>,
+    pub quantity_ordered: u32,
+    pub quantity_shipped: u32,
+}
+
+/// Orders changed in a time window, and the instant up to which the window is complete.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderUpdates {
+    pub orders: Vec<MarketplaceOrder>,
+    /// The next import starts here (the marketplace's `LastUpdatedBefore`, or the end
+    /// of the window asked for).
+    pub complete_until: DateTime<Utc>,
+}
+
+/// Catalog data of one item (Amazon Catalog Items).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    pub item_number: String,
+    pub title: Option<String>,
+    pub weight: Option<Weight>,
+    pub image_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Weight {
+    pub value: f64,
+    pub unit: String,
+}
+
+/// Everything Shipback does with one marketplace, over its real APIs. A marketplace is
+/// one module implementing this; the worker and the sync never match on names.
 #[async_trait::async_trait]
-pub trait WritebackApi: Send + Sync + 'static {
-    /// Waits until the account's rate limit allows the next call. The worker waits here
-    /// before it checks its lease, so that time spent queueing for the marketplace's
-    /// rate never eats into the time a call may take.
-    async fn ready(&self, account: &Account);
+pub trait MarketplaceAdapter: Send + Sync + 'static {
+    /// The APIs the status panel shows for this marketplace's accounts.
+    fn apis(&self) -> &'static [ApiKind];
+
+    /// The API that imports orders and checks their status.
+    fn orders_api(&self) -> ApiKind;
+
+    /// Waits until the account's rate limit allows the next write-back. The worker
+    /// waits here before it checks its lease, so that time spent queueing for the
+    /// marketplace's rate never eats into the time a call may take.
+    async fn writeback_ready(&self, account: &Account);
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult;
+
+    /// Orders created or changed since `since`, every page of them.
+    async fn orders_updated_since(
+        &self,
+        account: &Account,
+        since: DateTime<Utc>,
+    ) -> Result<OrderUpdates, ApiFailure>;
+
+    /// The current state of these orders (after a write-back, to see them shipped).
+    async fn orders_by_id(
+        &self,
+        account: &Account,
+        order_ids: &[String],
+    ) -> Result<Vec<MarketplaceOrder>, ApiFailure>;
+
+    /// The lines of one order (Amazon getOrderItems).
+    async fn order_items(
+        &self,
+        account: &Account,
+        order_id: &str,
+    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure>;
+
+    /// Catalog data of one item, or `None` when the marketplace has no Products API
+    /// for Shipback or does not know the item.
+    async fn catalog_item(
+        &self,
+        account: &Account,
+        item_number: &str,
+    ) -> Result<Option<CatalogItem>, ApiFailure>;
 }
 
 /// The adapters by marketplace: the one place that knows which client serves which.
 #[derive(Clone)]
 pub struct Marketplaces {
-    writeback: HashMap<MarketplaceKind, Arc<dyn WritebackApi>>,
+    adapters: HashMap<MarketplaceKind, Arc<dyn MarketplaceAdapter>>,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +179,8 @@ pub struct ClientConfig {
     /// Keep to the marketplaces' documented rates (off only for benchmarks against an
     /// emulator whose limits are off too).
     pub rate_limits: bool,
+    /// eBay's daily call quota per account (the Trading API's default is 5,000).
+    pub ebay_daily_quota: u32,
 }
 
 impl Default for ClientConfig {
@@ -63,6 +188,18 @@ impl Default for ClientConfig {
         ClientConfig {
             request_timeout: Duration::from_secs(20),
             rate_limits: true,
+            ebay_daily_quota: rate_limit::EBAY_DAILY_QUOTA,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// A limiter for one operation's usage plan, or none when limits are off.
+    pub fn limiter(&self, plan: rate_limit::UsagePlan) -> rate_limit::AccountLimiter {
+        if self.rate_limits {
+            rate_limit::AccountLimiter::new(plan)
+        } else {
+            rate_limit::AccountLimiter::unlimited()
         }
     }
 }
@@ -71,26 +208,20 @@ impl Marketplaces {
     /// The real clients of every marketplace Shipback supports.
     pub fn new(config: &ClientConfig) -> Marketplaces {
         let http = http_client(config);
-        let mut writeback: HashMap<MarketplaceKind, Arc<dyn WritebackApi>> = HashMap::new();
-        let limit = |plan| {
-            if config.rate_limits {
-                rate_limit::AccountLimiter::new(plan)
-            } else {
-                rate_limit::AccountLimiter::unlimited()
-            }
-        };
-        writeback.insert(
+        let mut adapters: HashMap<MarketplaceKind, Arc<dyn MarketplaceAdapter>> = HashMap::new();
+        adapters.insert(
             MarketplaceKind::Amazon,
-            Arc::new(amazon::AmazonClient::new(
-                http,
-                limit(rate_limit::AMAZON_CONFIRM_SHIPMENT),
-            )),
+            Arc::new(amazon::AmazonClient::new(http.clone(), config)),
         );
-        Marketplaces { writeback }
+        adapters.insert(
+            MarketplaceKind::Ebay,
+            Arc::new(ebay::EbayClient::new(http, config)),
+        );
+        Marketplaces { adapters }
     }
 
-    pub fn writeback(&self, kind: MarketplaceKind) -> Option<&Arc<dyn WritebackApi>> {
-        self.writeback.get(&kind)
+    pub fn adapter(&self, kind: MarketplaceKind) -> Option<&Arc<dyn MarketplaceAdapter>> {
+        self.adapters.get(&kind)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Per-account token buckets, so that Shipback stays within each marketplace API's
 //! documented rate and does not earn 429s.
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A marketplace's documented usage plan for one operation.
@@ -13,44 +15,157 @@ pub struct UsagePlan {
     pub burst: u32,
 }
 
+impl UsagePlan {
+    /// A daily call quota: the whole day's calls may come at once, and the quota
+    /// refills evenly over the day.
+    pub fn per_day(calls: u32) -> UsagePlan {
+        UsagePlan {
+            rate: f64::from(calls.max(1)) / 86_400.0,
+            burst: calls.max(1),
+        }
+    }
+
+    /// governor's quota for this plan, run `headroom` below the documented rate.
+    pub fn quota(self, headroom: f64) -> Quota {
+        let period = Duration::from_secs_f64(1.0 / (self.rate * headroom));
+        let burst = NonZeroU32::new(self.burst.max(1)).expect("burst is at least 1");
+        Quota::with_period(period)
+            .expect("a positive rate gives a positive period")
+            .allow_burst(burst)
+    }
+}
+
 /// Amazon Orders v0 `confirmShipment`: 2 requests per second, burst 10.
 pub const AMAZON_CONFIRM_SHIPMENT: UsagePlan = UsagePlan {
     rate: 2.0,
     burst: 10,
 };
 
+/// Amazon Orders v0 `getOrders`: 0.0167 requests per second, burst 20.
+pub const AMAZON_GET_ORDERS: UsagePlan = UsagePlan {
+    rate: 0.0167,
+    burst: 20,
+};
+
+/// Amazon Orders v0 `getOrderItems`: 0.5 requests per second, burst 30.
+pub const AMAZON_GET_ORDER_ITEMS: UsagePlan = UsagePlan {
+    rate: 0.5,
+    burst: 30,
+};
+
+/// Amazon Catalog Items 2022-04-01 `getCatalogItem`: 2 requests per second, burst 2.
+pub const AMAZON_GET_CATALOG_ITEM: UsagePlan = UsagePlan {
+    rate: 2.0,
+    burst: 2,
+};
+
+/// eBay's default daily call quota for an application's calls on one seller's behalf.
+pub const EBAY_DAILY_QUOTA: u32 = 5_000;
+
+/// The Sell Fulfillment API's daily quota per application.
+pub const EBAY_FULFILLMENT_DAILY_QUOTA: u32 = 100_000;
+
 /// Shipback runs this much below the documented rate: requests leave at the pace the
 /// bucket allows, but arrive with network jitter, and an early arrival would be a 429.
 pub const HEADROOM: f64 = 0.95;
 
+/// An account's bucket and the rate it was made for.
+struct Bucket {
+    rate: f64,
+    limiter: Arc<DefaultDirectRateLimiter>,
+}
+
 /// One token bucket per account for one operation.
 pub struct AccountLimiter {
-    limiter: Option<DefaultKeyedRateLimiter<i64>>,
+    /// `None`: no limit at all (benchmarks against an emulator with its limits off).
+    plan: Option<UsagePlan>,
+    buckets: Mutex<HashMap<i64, Bucket>>,
 }
 
 impl AccountLimiter {
     pub fn new(plan: UsagePlan) -> AccountLimiter {
-        let period = Duration::from_secs_f64(1.0 / (plan.rate * HEADROOM));
-        let burst = NonZeroU32::new(plan.burst.max(1)).expect("burst is at least 1");
-        let quota = Quota::with_period(period)
-            .expect("a positive rate gives a positive period")
-            .allow_burst(burst);
         AccountLimiter {
-            limiter: Some(RateLimiter::keyed(quota)),
+            plan: Some(plan),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
     /// No limit at all: for benchmarks against an emulator with its limits off.
     pub fn unlimited() -> AccountLimiter {
-        AccountLimiter { limiter: None }
+        AccountLimiter {
+            plan: None,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn bucket(&self, account: i64, plan: UsagePlan) -> Arc<DefaultDirectRateLimiter> {
+        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        buckets
+            .entry(account)
+            .or_insert_with(|| Bucket {
+                rate: plan.rate,
+                limiter: Arc::new(RateLimiter::direct(plan.quota(HEADROOM))),
+            })
+            .limiter
+            .clone()
     }
 
     /// Waits until `account` may make its next call.
     pub async fn ready(&self, account: i64) {
-        if let Some(limiter) = &self.limiter {
-            limiter.until_key_ready(&account).await;
+        if let Some(plan) = self.plan {
+            self.bucket(account, plan).until_ready().await;
         }
     }
+
+    /// The marketplace told us the account's rate for this operation
+    /// (`x-amzn-RateLimit-Limit`): from now on the account is paced at that rate when
+    /// it differs from the documented one. The burst stays as documented.
+    pub fn observe_rate(&self, account: i64, rate: f64) {
+        let Some(plan) = self.plan else { return };
+        if !rate.is_finite() || rate <= 0.0 {
+            return;
+        }
+        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        let current = buckets.get(&account).map(|b| b.rate).unwrap_or(plan.rate);
+        if (current - rate).abs() <= current * 0.01 {
+            return;
+        }
+        let plan = UsagePlan { rate, ..plan };
+        // The new bucket starts empty, so that a lowered rate takes effect at once
+        // instead of after a fresh burst.
+        let limiter = RateLimiter::direct(plan.quota(HEADROOM));
+        for _ in 0..plan.burst {
+            if limiter.check().is_err() {
+                break;
+            }
+        }
+        buckets.insert(
+            account,
+            Bucket {
+                rate,
+                limiter: Arc::new(limiter),
+            },
+        );
+    }
+
+    /// The rate the account is paced at now.
+    pub fn rate(&self, account: i64) -> Option<f64> {
+        let plan = self.plan?;
+        let buckets = self.buckets.lock().expect("rate limiter lock");
+        Some(buckets.get(&account).map(|b| b.rate).unwrap_or(plan.rate))
+    }
+}
+
+/// Reads Amazon's `x-amzn-RateLimit-Limit` header (requests per second).
+pub fn amazon_rate_limit(headers: &reqwest::header::HeaderMap) -> Option<f64> {
+    headers
+        .get("x-amzn-RateLimit-Limit")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0)
 }
 
 #[cfg(test)]
@@ -84,5 +199,32 @@ mod tests {
             limiter.ready(2).await;
         }
         assert!(other.elapsed() < Duration::from_millis(150));
+    }
+
+    #[tokio::test]
+    async fn a_lower_announced_rate_slows_the_account_at_once() {
+        let limiter = AccountLimiter::new(UsagePlan {
+            rate: 100.0,
+            burst: 5,
+        });
+        limiter.observe_rate(1, 10.0);
+        assert_eq!(limiter.rate(1), Some(10.0));
+        assert_eq!(limiter.rate(2), Some(100.0));
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.ready(1).await;
+        }
+        // No fresh burst: three calls at 10/s less the headroom take over 200 ms.
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        // The same rate again changes nothing.
+        limiter.observe_rate(1, 10.0);
+        assert_eq!(limiter.rate(1), Some(10.0));
+    }
+
+    #[test]
+    fn a_daily_quota_is_a_day_long_bucket() {
+        let plan = UsagePlan::per_day(5_000);
+        assert_eq!(plan.burst, 5_000);
+        assert!((plan.rate * 86_400.0 - 5_000.0).abs() < 1e-6);
     }
 }

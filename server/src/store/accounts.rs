@@ -5,7 +5,7 @@ use sqlx::Row;
 
 const ACCOUNT_COLUMNS: &str =
     "id, key, marketplace, display_name, company, enabled, marketplace_id, \
-     region, api_base_url, auth_base_url, client_id, client_secret, refresh_token";
+     region, api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api";
 
 fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
     let marketplace: String = row.try_get("marketplace")?;
@@ -26,6 +26,7 @@ fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
             client_secret: row.try_get("client_secret")?,
             refresh_token: row.try_get("refresh_token")?,
         },
+        writeback_api: row.try_get("writeback_api")?,
     })
 }
 
@@ -34,15 +35,15 @@ impl Store {
     pub async fn upsert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
         let row = sqlx::query(&format!(
             "INSERT INTO accounts (key, marketplace, display_name, company, enabled, marketplace_id, region,
-                                   api_base_url, auth_base_url, client_id, client_secret, refresh_token, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (key) DO UPDATE SET
                  marketplace = excluded.marketplace, display_name = excluded.display_name,
                  company = excluded.company, enabled = excluded.enabled,
                  marketplace_id = excluded.marketplace_id, region = excluded.region,
                  api_base_url = excluded.api_base_url, auth_base_url = excluded.auth_base_url,
                  client_id = excluded.client_id, client_secret = excluded.client_secret,
-                 refresh_token = excluded.refresh_token
+                 refresh_token = excluded.refresh_token, writeback_api = excluded.writeback_api
              RETURNING {ACCOUNT_COLUMNS}"
         ))
         .bind(&account.key)
@@ -57,6 +58,7 @@ impl Store {
         .bind(&account.credentials.client_id)
         .bind(&account.credentials.client_secret)
         .bind(&account.credentials.refresh_token)
+        .bind(&account.writeback_api)
         .bind(now_millis())
         .fetch_one(&self.pool)
         .await?;

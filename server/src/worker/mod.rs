@@ -9,7 +9,7 @@
 pub mod policy;
 
 use crate::accounts::Account;
-use crate::marketplaces::{Marketplaces, WritebackApi, WritebackResult};
+use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
 use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
@@ -169,7 +169,7 @@ impl Worker {
                 let target = self.target(accounts.get(&claim.account_id));
                 async move {
                     if let Ok((account, api)) = &target {
-                        api.ready(account).await;
+                        api.writeback_ready(account).await;
                     }
                     if Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
@@ -214,7 +214,7 @@ impl Worker {
     fn target<'a>(
         &'a self,
         account: Option<&'a Account>,
-    ) -> Result<(&'a Account, &'a Arc<dyn WritebackApi>), WritebackResult> {
+    ) -> Result<(&'a Account, &'a Arc<dyn MarketplaceAdapter>), WritebackResult> {
         let Some(account) = account else {
             return Err(WritebackResult::Permanent {
                 http_status: None,
@@ -233,7 +233,7 @@ impl Worker {
                 retry_after: None,
             });
         }
-        match self.marketplaces.writeback(account.marketplace) {
+        match self.marketplaces.adapter(account.marketplace) {
             Some(api) => Ok((account, api)),
             None => Err(WritebackResult::Permanent {
                 http_status: None,
@@ -245,7 +245,7 @@ impl Worker {
 
     async fn attempt(
         &self,
-        target: Result<(&Account, &Arc<dyn WritebackApi>), WritebackResult>,
+        target: Result<(&Account, &Arc<dyn MarketplaceAdapter>), WritebackResult>,
         claim: ClaimedShipment,
     ) -> AttemptRecord {
         let started_at = now_millis();

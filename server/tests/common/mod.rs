@@ -75,6 +75,7 @@ pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {
                 client_secret: "secret".into(),
                 refresh_token: format!("Atzr|test-{key}"),
             },
+            writeback_api: String::new(),
         })
         .await
         .unwrap();
@@ -124,16 +125,22 @@ impl Harness {
             marketplace: "amazon".into(),
             order_id: order_id.clone(),
             marketplace_id: "ATVPDKIKX0DER".into(),
+            seller: String::new(),
+            purchase_date: None,
             items: vec![
                 NewOrderItem {
                     order_item_id: format!("{n}01"),
                     sku: "SKU-A".into(),
                     quantity: 2,
+                    item_number: None,
+                    title: None,
                 },
                 NewOrderItem {
                     order_item_id: format!("{n}02"),
                     sku: "SKU-B".into(),
                     quantity: 1,
+                    item_number: None,
+                    title: None,
                 },
             ],
         };

@@ -1,0 +1,149 @@
+//! Write-back throughput benchmark: shipments written back per second by one worker,
+//! from a SQLite file to the marketplace emulator over HTTP on loopback, with the rate
+//! limits off on both sides (Shipback's clients and the emulator).
+//!
+//!     cargo bench -p shipback --bench writeback [-- TOTAL_SHIPMENTS [ACCOUNTS]]
+//!
+//! What is timed: claiming, the token cache, the confirmShipment call (request built,
+//! sent, validated and answered by the emulator), and recording every attempt and
+//! status. The shipments are stored before the clock starts. Not a test: it prints
+//! figures; the README records them.
+
+use chrono::Utc;
+use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
+use shipback::emulator::{Emulator, NewOrder, NewOrderItem};
+use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::shipments::NewShipment;
+use shipback::store::Store;
+use shipback::worker::{Worker, WorkerConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn order_id(n: usize) -> String {
+    format!(
+        "{:03}-{:07}-{:07}",
+        100 + n % 900,
+        n % 10_000_000,
+        (n * 7919) % 10_000_000
+    )
+}
+
+async fn run(total: usize, accounts: usize) -> (Duration, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    let emulator = Emulator::default();
+    emulator.enforce_limits(false);
+    let addr = emulator
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    for a in 0..accounts {
+        store
+            .upsert_account(&NewAccount {
+                key: format!("bench-{a}"),
+                marketplace: MarketplaceKind::Amazon,
+                display_name: format!("Bench {a}"),
+                company: "Bench".into(),
+                enabled: true,
+                marketplace_id: "ATVPDKIKX0DER".into(),
+                region: "na".into(),
+                api_base_url: base.clone(),
+                auth_base_url: base.clone(),
+                credentials: Credentials {
+                    client_id: "c".into(),
+                    client_secret: "s".into(),
+                    refresh_token: format!("Atzr|bench-{a}"),
+                },
+                writeback_api: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    emulator.add_orders(
+        (0..total)
+            .map(|n| NewOrder {
+                marketplace: "amazon".into(),
+                order_id: order_id(n),
+                marketplace_id: "ATVPDKIKX0DER".into(),
+                seller: String::new(),
+                purchase_date: None,
+                items: vec![NewOrderItem {
+                    order_item_id: format!("{n}01"),
+                    sku: "SKU-A".into(),
+                    quantity: 2,
+                    item_number: None,
+                    title: None,
+                }],
+            })
+            .collect(),
+    );
+    let shipments: Vec<NewShipment> = (0..total)
+        .map(|n| NewShipment {
+            shipment_id: format!("WB-{n:09}"),
+            account: format!("bench-{}", n % accounts),
+            order_id: order_id(n),
+            carrier: "UPS".into(),
+            service: "Ground".into(),
+            tracking_number: format!("1Z{n:016}"),
+            ship_date: Utc::now(),
+            items: vec![app::shipments::ShipmentItem {
+                order_item_id: format!("{n}01"),
+                sku: Some("SKU-A".into()),
+                quantity: 2,
+            }],
+        })
+        .collect();
+    for chunk in shipments.chunks(1000) {
+        store.ingest(chunk).await.unwrap();
+    }
+
+    let config = ClientConfig {
+        rate_limits: false,
+        ..ClientConfig::default()
+    };
+    let worker = Worker::new(
+        store.clone(),
+        Marketplaces::new(&config),
+        WorkerConfig {
+            batch_size: 2000,
+            per_account: 2000,
+            concurrency: 128,
+            ..WorkerConfig::default()
+        },
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let start = Instant::now();
+    let mut attempted = 0;
+    while attempted < total {
+        let report = worker.run_batch().await.unwrap();
+        attempted += report.attempted;
+        if report.claimed == 0 {
+            break;
+        }
+    }
+    let elapsed = start.elapsed();
+    let confirmed = emulator.confirmations().len() as u64;
+    (elapsed, confirmed)
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let total = args.first().copied().unwrap_or(50_000);
+    let accounts = args.get(1).copied().unwrap_or(4).max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (elapsed, confirmed) = runtime.block_on(run(total, accounts));
+    assert_eq!(confirmed as usize, total, "every shipment confirmed once");
+    println!(
+        "write-back: {total} shipments on {accounts} accounts in {:.2} s = {:.0} write-backs/s",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+}

@@ -1,0 +1,732 @@
+//! Amazon Selling Partner API: Login with Amazon tokens, Orders v0 (`confirmShipment`,
+//! `getOrders`, `getOrderItems`) and Catalog Items 2022-04-01 (`getCatalogItem`).
+//!
+//! Request and error bodies follow `amazon-orders-v0.json` (ConfirmShipmentRequest,
+//! PackageDetail, ConfirmShipmentOrderItem, ConfirmShipmentErrorResponse) field for field.
+
+pub mod model;
+
+use super::rate_limit::{self, AccountLimiter};
+use super::{
+    retry_after, ApiFailure, ApiKind, CatalogItem, ClientConfig, MarketplaceAdapter,
+    MarketplaceOrder, MarketplaceOrderItem, OrderUpdates, WritebackResult,
+};
+use crate::accounts::Account;
+use crate::store::ClaimedShipment;
+use chrono::{DateTime, Utc};
+use model::{catalog, GetOrderItemsResponse, GetOrdersResponse};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmShipmentRequest {
+    pub marketplace_id: String,
+    pub package_detail: PackageDetail,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cod_collection_method: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageDetail {
+    /// Positive number, unique per package within the order.
+    pub package_reference_id: String,
+    pub carrier_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<String>,
+    pub tracking_number: String,
+    /// ISO 8601 date-time.
+    pub ship_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_from_supply_source_id: Option<String>,
+    pub order_items: Vec<ConfirmShipmentOrderItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmShipmentOrderItem {
+    pub order_item_id: String,
+    pub quantity: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transparency_codes: Option<Vec<String>>,
+}
+
+/// `ConfirmShipmentErrorResponse` / `ErrorList` / `Error`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    #[serde(default)]
+    pub errors: Vec<ApiError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// Login with Amazon's answer to a refresh-token exchange.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Amazon's carrier codes (the `CarrierCode` list); anything else goes as "Other" with
+/// the carrier's own name, as Amazon requires.
+const CARRIER_CODES: [&str; 16] = [
+    "UPS",
+    "USPS",
+    "FedEx",
+    "DHL",
+    "DHL eCommerce",
+    "OnTrac",
+    "Amazon Shipping",
+    "Royal Mail",
+    "Parcelforce",
+    "Hermes",
+    "DPD",
+    "GLS",
+    "Canada Post",
+    "Australia Post",
+    "Japan Post",
+    "Yamato",
+];
+
+pub fn carrier_code(carrier: &str) -> (String, Option<String>) {
+    match CARRIER_CODES
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(carrier.trim()))
+    {
+        Some(code) => (code.to_string(), None),
+        None => ("Other".to_string(), Some(carrier.to_string())),
+    }
+}
+
+/// The body Amazon expects for one shipment.
+pub fn confirm_shipment_request(
+    account: &Account,
+    shipment: &ClaimedShipment,
+) -> ConfirmShipmentRequest {
+    let (carrier_code, carrier_name) = carrier_code(&shipment.carrier);
+    ConfirmShipmentRequest {
+        marketplace_id: account.marketplace_id.clone(),
+        package_detail: PackageDetail {
+            package_reference_id: shipment.row_id.to_string(),
+            carrier_code,
+            carrier_name,
+            shipping_method: (!shipment.service.is_empty()).then(|| shipment.service.clone()),
+            tracking_number: shipment.tracking_number.clone(),
+            ship_date: shipment
+                .ship_date
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ship_from_supply_source_id: None,
+            order_items: shipment
+                .items
+                .iter()
+                .map(|i| ConfirmShipmentOrderItem {
+                    order_item_id: i.order_item_id.clone(),
+                    quantity: i64::from(i.quantity),
+                    transparency_codes: None,
+                })
+                .collect(),
+        },
+        cod_collection_method: None,
+    }
+}
+
+struct CachedToken {
+    access_token: String,
+    expires_at: Instant,
+}
+
+/// The Amazon client: one per process, shared by all Amazon accounts.
+pub struct AmazonClient {
+    http: reqwest::Client,
+    /// Each operation's usage plan, per account.
+    confirm_limit: AccountLimiter,
+    orders_limit: AccountLimiter,
+    order_items_limit: AccountLimiter,
+    catalog_limit: AccountLimiter,
+    /// One slot per account; the async lock makes concurrent calls share one refresh.
+    tokens: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<CachedToken>>>>>,
+}
+
+/// Why a token could not be had.
+#[derive(Debug)]
+struct TokenError {
+    http_status: Option<u16>,
+    code: String,
+    message: String,
+    retryable: bool,
+}
+
+impl AmazonClient {
+    pub fn new(http: reqwest::Client, config: &ClientConfig) -> AmazonClient {
+        AmazonClient {
+            http,
+            confirm_limit: config.limiter(rate_limit::AMAZON_CONFIRM_SHIPMENT),
+            orders_limit: config.limiter(rate_limit::AMAZON_GET_ORDERS),
+            order_items_limit: config.limiter(rate_limit::AMAZON_GET_ORDER_ITEMS),
+            catalog_limit: config.limiter(rate_limit::AMAZON_GET_CATALOG_ITEM),
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn token_slot(&self, account_id: i64) -> Arc<tokio::sync::Mutex<Option<CachedToken>>> {
+        self.tokens
+            .lock()
+            .expect("token map lock")
+            .entry(account_id)
+            .or_default()
+            .clone()
+    }
+
+    /// A valid access token for the account, from the cache or a fresh exchange.
+    async fn access_token(
+        &self,
+        account: &Account,
+        force_refresh: bool,
+    ) -> Result<String, TokenError> {
+        let slot = self.token_slot(account.id);
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
+            // A minute's margin so that a token never expires in flight.
+            if !force_refresh && token.expires_at > Instant::now() + Duration::from_secs(60) {
+                return Ok(token.access_token.clone());
+            }
+        }
+        let url = format!(
+            "{}/auth/o2/token",
+            account.auth_base_url.trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .post(&url)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", account.credentials.refresh_token.as_str()),
+                ("client_id", account.credentials.client_id.as_str()),
+                ("client_secret", account.credentials.client_secret.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| TokenError {
+                http_status: None,
+                code: "NetworkError".into(),
+                message: format!("token exchange with {url} failed: {}", describe(&e)),
+                retryable: true,
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            let (code, message) = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .map(|v| {
+                    (
+                        v["error"].as_str().unwrap_or("TokenError").to_string(),
+                        v["error_description"].as_str().unwrap_or(&body).to_string(),
+                    )
+                })
+                .unwrap_or_else(|| ("TokenError".into(), body.clone()));
+            return Err(TokenError {
+                http_status: Some(status.as_u16()),
+                message: format!("Login with Amazon refused the refresh token: {message}"),
+                code,
+                retryable: status.is_server_error() || status.as_u16() == 429,
+            });
+        }
+        let token: TokenResponse = response.json().await.map_err(|e| TokenError {
+            http_status: Some(status.as_u16()),
+            code: "InvalidTokenResponse".into(),
+            message: format!("Login with Amazon sent an unreadable token: {e}"),
+            retryable: true,
+        })?;
+        let access_token = token.access_token.clone();
+        *cached = Some(CachedToken {
+            access_token: token.access_token,
+            expires_at: Instant::now() + Duration::from_secs(token.expires_in),
+        });
+        Ok(access_token)
+    }
+
+    /// Sends one SP-API request with the account's access token. A rejected token
+    /// (401/403) is refreshed once and the request repeated, within the same call. The
+    /// first request is paced by `limit` only when `pace_first` (the worker paces
+    /// write-backs itself, before it checks its lease); the repeat always is.
+    async fn send(
+        &self,
+        account: &Account,
+        api: ApiKind,
+        limit: &AccountLimiter,
+        pace_first: bool,
+        request: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ApiFailure> {
+        let mut force_refresh = false;
+        if pace_first {
+            limit.ready(account.id).await;
+        }
+        loop {
+            let token = self
+                .access_token(account, force_refresh)
+                .await
+                .map_err(|e| ApiFailure {
+                    api,
+                    http_status: e.http_status,
+                    code: e.code,
+                    message: if e.retryable {
+                        e.message
+                    } else {
+                        format!("{} (check the account's credentials)", e.message)
+                    },
+                    // The seller may authorise the application again: worth retrying.
+                    retryable: true,
+                    retry_after: None,
+                })?;
+            let response = request(&token)
+                .send()
+                .await
+                .map_err(|e| network_failure(api, &e))?;
+            if let Some(rate) = rate_limit::amazon_rate_limit(response.headers()) {
+                limit.observe_rate(account.id, rate);
+            }
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(response);
+            }
+            if matches!(status, 401 | 403) && !force_refresh {
+                force_refresh = true;
+                // The repeated call is a call like any other for the usage plan.
+                limit.ready(account.id).await;
+                continue;
+            }
+            return Err(failure(api, response).await);
+        }
+    }
+
+    /// A GET answered with JSON of type `T`.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &Account,
+        api: ApiKind,
+        limit: &AccountLimiter,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiFailure> {
+        let url = format!("{}{path}", account.api_base_url.trim_end_matches('/'));
+        let response = self
+            .send(account, api, limit, true, |token| {
+                self.http
+                    .get(&url)
+                    .query(query)
+                    .header("x-amz-access-token", token)
+            })
+            .await?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| network_failure(api, &e))?;
+        serde_json::from_slice(&body).map_err(|e| ApiFailure {
+            api,
+            http_status: Some(status),
+            code: "MalformedResponse".into(),
+            message: format!("the answer is not what the model says: {e}"),
+            retryable: true,
+            retry_after: None,
+        })
+    }
+
+    /// getOrders, every page: by update time, or by order id.
+    async fn get_orders(
+        &self,
+        account: &Account,
+        filter: OrdersFilter,
+    ) -> Result<OrderUpdates, ApiFailure> {
+        let mut query = vec![("MarketplaceIds", account.marketplace_id.clone())];
+        let asked_at = Utc::now();
+        match &filter {
+            OrdersFilter::UpdatedSince(since) => query.push((
+                "LastUpdatedAfter",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            )),
+            OrdersFilter::Ids(ids) => query.push(("AmazonOrderIds", ids.join(","))),
+        }
+        let mut orders = Vec::new();
+        let mut next_token: Option<String> = None;
+        let mut complete_until = None;
+        loop {
+            // A NextToken request repeats the filters only through the token.
+            let page_query = match &next_token {
+                Some(token) => vec![
+                    ("MarketplaceIds", account.marketplace_id.clone()),
+                    ("NextToken", token.clone()),
+                ],
+                None => query.clone(),
+            };
+            let page: GetOrdersResponse = self
+                .get_json(
+                    account,
+                    ApiKind::Orders,
+                    &self.orders_limit,
+                    "/orders/v0/orders",
+                    &page_query,
+                )
+                .await?;
+            let Some(payload) = page.payload else {
+                return Err(ApiFailure {
+                    api: ApiKind::Orders,
+                    http_status: Some(200),
+                    code: "MalformedResponse".into(),
+                    message: "getOrders answered without a payload".into(),
+                    retryable: true,
+                    retry_after: None,
+                });
+            };
+            if complete_until.is_none() {
+                complete_until = payload
+                    .last_updated_before
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+            }
+            for order in payload.orders {
+                orders.push(order.into_marketplace_order()?);
+            }
+            match payload.next_token.filter(|t| !t.is_empty()) {
+                Some(token) => next_token = Some(token),
+                None => break,
+            }
+        }
+        Ok(OrderUpdates {
+            orders,
+            // Amazon lists orders up to two minutes old; without its word, up to when we asked.
+            complete_until: complete_until.unwrap_or(asked_at),
+        })
+    }
+
+    /// getOrderItems, every page.
+    async fn get_order_items(
+        &self,
+        account: &Account,
+        order_id: &str,
+    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
+        let path = format!(
+            "/orders/v0/orders/{}/orderItems",
+            app::query::percent_encode(order_id)
+        );
+        let mut items = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let query: Vec<(&str, String)> = next_token
+                .iter()
+                .map(|t| ("NextToken", t.clone()))
+                .collect();
+            let page: GetOrderItemsResponse = self
+                .get_json(
+                    account,
+                    ApiKind::Orders,
+                    &self.order_items_limit,
+                    &path,
+                    &query,
+                )
+                .await?;
+            let Some(payload) = page.payload else {
+                return Err(ApiFailure {
+                    api: ApiKind::Orders,
+                    http_status: Some(200),
+                    code: "MalformedResponse".into(),
+                    message: "getOrderItems answered without a payload".into(),
+                    retryable: true,
+                    retry_after: None,
+                });
+            };
+            items.extend(
+                payload
+                    .order_items
+                    .into_iter()
+                    .map(|i| MarketplaceOrderItem {
+                        order_item_id: i.order_item_id,
+                        sku: i.seller_sku,
+                        item_number: Some(i.asin),
+                        title: i.title,
+                        quantity_ordered: i.quantity_ordered,
+                        quantity_shipped: i.quantity_shipped.unwrap_or(0),
+                    }),
+            );
+            match payload.next_token.filter(|t| !t.is_empty()) {
+                Some(token) => next_token = Some(token),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// getCatalogItem with the summaries, dimensions and images Shipback shows.
+    async fn get_catalog_item(
+        &self,
+        account: &Account,
+        asin: &str,
+    ) -> Result<Option<CatalogItem>, ApiFailure> {
+        let path = format!(
+            "/catalog/2022-04-01/items/{}",
+            app::query::percent_encode(asin)
+        );
+        let query = [
+            ("marketplaceIds", account.marketplace_id.clone()),
+            ("includedData", "summaries,dimensions,images".to_string()),
+        ];
+        match self
+            .get_json::<catalog::Item>(
+                account,
+                ApiKind::Products,
+                &self.catalog_limit,
+                &path,
+                &query,
+            )
+            .await
+        {
+            Ok(item) => Ok(Some(item.into_catalog_item(&account.marketplace_id))),
+            Err(e) if e.http_status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+enum OrdersFilter {
+    UpdatedSince(DateTime<Utc>),
+    Ids(Vec<String>),
+}
+
+/// Why a request got no answer at all.
+fn network_failure(api: ApiKind, e: &reqwest::Error) -> ApiFailure {
+    ApiFailure {
+        api,
+        http_status: None,
+        code: if e.is_timeout() {
+            "Timeout"
+        } else {
+            "NetworkError"
+        }
+        .into(),
+        message: describe(e),
+        retryable: true,
+        retry_after: None,
+    }
+}
+
+/// An error answer, read as the model's `ErrorList`, classified by its status.
+async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
+    let status = response.status().as_u16();
+    let wait = retry_after(response.headers());
+    let body = response.text().await.unwrap_or_default();
+    let error = serde_json::from_str::<ErrorResponse>(&body)
+        .ok()
+        .and_then(|r| r.errors.into_iter().next());
+    let (code, message) = match error {
+        Some(e) => {
+            let message = match e.details.filter(|d| !d.is_empty()) {
+                Some(details) => format!("{} ({details})", e.message),
+                None => e.message,
+            };
+            (e.code, message)
+        }
+        None => (
+            format!("HTTP{status}"),
+            format!(
+                "unexpected answer: {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        ),
+    };
+    ApiFailure {
+        api,
+        http_status: Some(status),
+        code,
+        message,
+        // Authorisation may be restored by the seller; throttling and server errors pass.
+        retryable: matches!(status, 401 | 403 | 408 | 429 | 500..=599),
+        retry_after: wait,
+    }
+}
+
+#[async_trait::async_trait]
+impl MarketplaceAdapter for AmazonClient {
+    fn apis(&self) -> &'static [ApiKind] {
+        &[ApiKind::Products, ApiKind::Writeback, ApiKind::Orders]
+    }
+
+    fn orders_api(&self) -> ApiKind {
+        ApiKind::Orders
+    }
+
+    async fn writeback_ready(&self, account: &Account) {
+        self.confirm_limit.ready(account.id).await;
+    }
+
+    async fn orders_updated_since(
+        &self,
+        account: &Account,
+        since: DateTime<Utc>,
+    ) -> Result<OrderUpdates, ApiFailure> {
+        self.get_orders(account, OrdersFilter::UpdatedSince(since))
+            .await
+    }
+
+    async fn orders_by_id(
+        &self,
+        account: &Account,
+        order_ids: &[String],
+    ) -> Result<Vec<MarketplaceOrder>, ApiFailure> {
+        let mut orders = Vec::new();
+        // getOrders takes at most 50 AmazonOrderIds.
+        for chunk in order_ids.chunks(50) {
+            let found = self
+                .get_orders(account, OrdersFilter::Ids(chunk.to_vec()))
+                .await?;
+            orders.extend(found.orders);
+        }
+        Ok(orders)
+    }
+
+    async fn order_items(
+        &self,
+        account: &Account,
+        order_id: &str,
+    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
+        self.get_order_items(account, order_id).await
+    }
+
+    async fn catalog_item(
+        &self,
+        account: &Account,
+        item_number: &str,
+    ) -> Result<Option<CatalogItem>, ApiFailure> {
+        self.get_catalog_item(account, item_number).await
+    }
+
+    async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult {
+        let url = format!(
+            "{}/orders/v0/orders/{}/shipmentConfirmation",
+            account.api_base_url.trim_end_matches('/'),
+            app::query::percent_encode(&shipment.order_id)
+        );
+        let body = confirm_shipment_request(account, shipment);
+        let request = |token: &str| {
+            self.http
+                .post(&url)
+                .header("x-amz-access-token", token)
+                .json(&body)
+        };
+        match self
+            .send(
+                account,
+                ApiKind::Writeback,
+                &self.confirm_limit,
+                false,
+                request,
+            )
+            .await
+        {
+            Ok(response) => WritebackResult::Accepted {
+                http_status: response.status().as_u16(),
+            },
+            Err(failure) => failure.into(),
+        }
+    }
+}
+
+/// A reqwest error with its causes, in one line.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{Credentials, MarketplaceKind};
+    use app::shipments::ShipmentItem;
+
+    #[test]
+    fn body_follows_the_model() {
+        let account = Account {
+            id: 1,
+            key: "acme-us".into(),
+            marketplace: MarketplaceKind::Amazon,
+            display_name: "Acme".into(),
+            company: "Acme Inc".into(),
+            enabled: true,
+            marketplace_id: "ATVPDKIKX0DER".into(),
+            region: "na".into(),
+            api_base_url: "http://x".into(),
+            auth_base_url: "http://x".into(),
+            credentials: Credentials {
+                client_id: "c".into(),
+                client_secret: "s".into(),
+                refresh_token: "r".into(),
+            },
+            writeback_api: String::new(),
+        };
+        let shipment = ClaimedShipment {
+            row_id: 77,
+            fence: 1,
+            shipment_id: "S-1".into(),
+            account_id: 1,
+            order_id: "113-1234567-1234567".into(),
+            carrier: "Acme Freight".into(),
+            service: "Next day".into(),
+            tracking_number: "T1".into(),
+            ship_date: "2026-11-25T14:02:00Z".parse().unwrap(),
+            items: vec![ShipmentItem {
+                order_item_id: "111".into(),
+                sku: Some("SKU".into()),
+                quantity: 2,
+            }],
+            revision: 0,
+            error_count: 0,
+        };
+        let body = serde_json::to_value(confirm_shipment_request(&account, &shipment)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "marketplaceId": "ATVPDKIKX0DER",
+                "packageDetail": {
+                    "packageReferenceId": "77",
+                    "carrierCode": "Other",
+                    "carrierName": "Acme Freight",
+                    "shippingMethod": "Next day",
+                    "trackingNumber": "T1",
+                    "shipDate": "2026-11-25T14:02:00.000Z",
+                    "orderItems": [{"orderItemId": "111", "quantity": 2}]
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn known_carriers_use_their_code() {
+        assert_eq!(carrier_code("ups"), ("UPS".to_string(), None));
+        assert_eq!(carrier_code("FEDEX"), ("FedEx".to_string(), None));
+        assert_eq!(
+            carrier_code("Bob's Vans"),
+            ("Other".to_string(), Some("Bob's Vans".to_string()))
+        );
+    }
+}
