@@ -142,12 +142,47 @@ pub struct WritebackAttempt {
 pub struct ShipmentDetail {
     #[serde(flatten)]
     pub row: ShipmentRow,
-    pub items: Vec<ShipmentItem>,
+    pub items: Vec<ShipmentLine>,
+    /// The order as the marketplace last reported it (imported, or read back after the
+    /// write-back); `None` until Shipback has read it.
+    pub marketplace_order: Option<MarketplaceOrderState>,
     /// The marketplace-side package id; stays the same when a shipment is corrected.
     pub package_reference_id: String,
     pub revision: u32,
     pub created_at: DateTime<Utc>,
     pub attempts: Vec<WritebackAttempt>,
+}
+
+/// One line of a shipment with what the marketplace tells about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    /// As the station sent it, or as found in the marketplace's order for a line sent
+    /// by SKU only ("" until found).
+    pub order_item_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub quantity: u32,
+    /// ASIN or eBay item id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// e.g. "1.35 pounds", from the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
+}
+
+/// The order's state on the marketplace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketplaceOrderState {
+    /// The marketplace's own word: Unshipped, PartiallyShipped, Shipped, Completed...
+    pub status: String,
+    /// The marketplace shows the order as shipped.
+    pub shipped: bool,
+    /// When Shipback read it.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// One page of a keyset-paginated listing.

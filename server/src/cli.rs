@@ -4,6 +4,7 @@ use crate::emulator::Emulator;
 use crate::marketplaces::{ClientConfig, Marketplaces};
 use crate::shipments::http::ApiState;
 use crate::store::{Store, StoreError, DEFAULT_DATABASE_URL};
+use crate::sync::{MarketplaceSync, SyncConfig};
 use crate::web::{self, SiteConfig};
 use crate::worker::{default_worker_name, RetryPolicy, Worker, WorkerConfig};
 use clap::{Args, Parser, Subcommand};
@@ -150,9 +151,22 @@ struct WorkerArgs {
     /// This worker's name in claims and the attempt history.
     #[arg(long, env = "SHIPBACK_WORKER_NAME")]
     worker_name: Option<String>,
+    /// How often each account's orders are imported from the marketplace.
+    #[arg(long, env = "SHIPBACK_IMPORT_EVERY", value_parser = parse_duration)]
+    import_every: Option<Duration>,
+    /// Do not import orders, read written-back orders back or fetch catalog data here.
+    #[arg(long, env = "SHIPBACK_NO_SYNC")]
+    no_sync: bool,
 }
 
 impl WorkerArgs {
+    fn sync_config(&self, defaults: SyncConfig) -> Option<SyncConfig> {
+        (!self.no_sync).then(|| SyncConfig {
+            import_every: self.import_every.unwrap_or(defaults.import_every),
+            ..defaults
+        })
+    }
+
     fn client_config(&self) -> ClientConfig {
         ClientConfig {
             rate_limits: !self.no_rate_limits,
@@ -285,15 +299,27 @@ async fn serve_emulator(emulator: &Emulator, addr: SocketAddr) -> Result<SocketA
         .map_err(|source| CliError::Bind { addr, source })
 }
 
+/// The write-back worker and, unless turned off, the marketplace sync; they share the
+/// clients, so that both keep within one set of per-account rate limits.
 fn spawn_worker(
     store: &Store,
     client: &ClientConfig,
     config: WorkerConfig,
+    sync: Option<SyncConfig>,
     wake: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
     let marketplaces = Marketplaces::new(client);
+    let sync = sync.map(|config| {
+        let sync = MarketplaceSync::new(store.clone(), marketplaces.clone(), config);
+        tokio::spawn(sync.run(shutdown_signal()))
+    });
     let worker = Worker::new(store.clone(), marketplaces, config, wake);
-    tokio::spawn(worker.run(shutdown_signal()))
+    tokio::spawn(async move {
+        worker.run(shutdown_signal()).await;
+        if let Some(sync) = sync {
+            let _ = sync.await;
+        }
+    })
 }
 
 async fn serve_web(store: &Store, web: &WebArgs, wake: Arc<Notify>) -> Result<(), CliError> {
@@ -353,8 +379,9 @@ impl Cli {
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(WorkerConfig::default())?;
                 let client = worker.client_config();
+                let sync = worker.sync_config(SyncConfig::default());
                 let worker =
-                    (!no_worker).then(|| spawn_worker(&store, &client, config, wake.clone()));
+                    (!no_worker).then(|| spawn_worker(&store, &client, config, sync, wake.clone()));
                 serve_web(&store, &web, wake).await?;
                 if let Some(worker) = worker {
                     let _ = worker.await;
@@ -364,10 +391,15 @@ impl Cli {
             Command::Worker { db, worker } => {
                 let store = Store::open(&db.database_url).await?;
                 let config = worker.config(WorkerConfig::default())?;
-                let marketplaces = Marketplaces::new(&worker.client_config());
-                Worker::new(store, marketplaces, config, Arc::new(Notify::new()))
-                    .run(shutdown_signal())
-                    .await;
+                let sync = worker.sync_config(SyncConfig::default());
+                let handle = spawn_worker(
+                    &store,
+                    &worker.client_config(),
+                    config,
+                    sync,
+                    Arc::new(Notify::new()),
+                );
+                let _ = handle.await;
                 Ok(())
             }
             Command::Emulator { emulator } => {
@@ -390,7 +422,9 @@ impl Cli {
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(demo_worker_defaults())?;
-                let worker = spawn_worker(&store, &worker.client_config(), config, wake.clone());
+                let sync = worker.sync_config(crate::demo::sync_defaults());
+                let worker =
+                    spawn_worker(&store, &worker.client_config(), config, sync, wake.clone());
                 if !no_trickle {
                     tokio::spawn(crate::demo::trickle(
                         marketplace.clone(),

@@ -249,3 +249,14 @@ pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, eve
         n += 1;
     }
 }
+
+/// The demo syncs in seconds, so that imported orders, shipped checks and catalog
+/// pictures show up while you watch.
+pub fn sync_defaults() -> crate::sync::SyncConfig {
+    crate::sync::SyncConfig {
+        import_every: Duration::from_secs(15),
+        recheck_after: Duration::from_secs(10),
+        tick: Duration::from_secs(2),
+        ..crate::sync::SyncConfig::default()
+    }
+}

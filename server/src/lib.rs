@@ -4,7 +4,8 @@
 //! - [`accounts`]: the marketplace accounts;
 //! - [`store`]: SQLite storage, the only module that speaks SQL;
 //! - [`worker`]: the durable write-back worker and its retry policy;
-//! - [`marketplaces`]: the marketplace clients (Amazon) behind one adapter interface;
+//! - [`marketplaces`]: the marketplace clients (Amazon, eBay) behind one adapter interface;
+//! - [`sync`]: order import, the read-back of written-back orders, and catalog data;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo;
 //! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
 //! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data;
@@ -19,5 +20,6 @@ pub mod generate;
 pub mod marketplaces;
 pub mod shipments;
 pub mod store;
+pub mod sync;
 pub mod web;
 pub mod worker;

@@ -7,7 +7,7 @@ use app::marketplace::ApiKind;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -15,10 +15,19 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 pub(super) fn routes() -> Router<Emulator> {
-    Router::new().route("/auth/o2/token", post(token)).route(
-        "/orders/v0/orders/{order_id}/shipmentConfirmation",
-        post(confirm_shipment),
-    )
+    Router::new()
+        .route("/auth/o2/token", post(token))
+        .route(
+            "/orders/v0/orders/{order_id}/shipmentConfirmation",
+            post(confirm_shipment),
+        )
+        .route("/orders/v0/orders", get(get_orders))
+        .route(
+            "/orders/v0/orders/{order_id}/orderItems",
+            get(get_order_items),
+        )
+        .route("/catalog/2022-04-01/items/{asin}", get(get_catalog_item))
+        .route("/_emulator/images/{asin}", get(catalog_image))
 }
 
 /// The model's error body: `{"errors": [{"code", "message", "details"}]}`.
@@ -484,4 +493,468 @@ mod tests {
         assert!(!is_amazon_order_id("113-123456-1234567"));
         assert!(!is_amazon_order_id("abc-1234567-1234567"));
     }
+}
+
+/// What every read call checks first: an injected fault, the access token, the
+/// operation's usage plan. `Ok` carries the seller the token was issued to.
+async fn admit(
+    emulator: &Emulator,
+    headers: &HeaderMap,
+    api: ApiKind,
+    operation: &str,
+) -> Result<String, Response> {
+    let token = headers
+        .get("x-amz-access-token")
+        .and_then(|v| v.to_str().ok());
+    let seller = emulator.seller_of(token);
+    let target = CallTarget {
+        marketplace: "amazon",
+        api: Some(api),
+        seller: &seller,
+    };
+    if let Some(response) = injected_fault(emulator.fault(target, token).await) {
+        return Err(response);
+    }
+    let Some(token) = token else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            Some("The request has no x-amz-access-token header."),
+        ));
+    };
+    let book = emulator.book();
+    match book.tokens.get(token) {
+        Some(grant) if grant.expires_at > Instant::now() => {}
+        Some(_) => {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                Some("The access token you provided has expired."),
+            ))
+        }
+        None => {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                Some("The access token you provided is revoked, malformed or invalid."),
+            ))
+        }
+    }
+    if !emulator.within_limit(&book, operation, &seller) {
+        return Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "QuotaExceeded",
+            "You exceeded your quota for the requested resource.",
+            None,
+        ));
+    }
+    Ok(seller)
+}
+
+/// Answers `operation` after recording the call.
+fn answered(emulator: &Emulator, seller: &str, operation: &str, response: Response) -> Response {
+    emulator.record_call(seller, operation, response.status().as_u16());
+    response
+}
+
+fn with_rate(mut response: Response, rate: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert("x-amzn-RequestId", request_id());
+    response
+        .headers_mut()
+        .insert("x-amzn-RateLimit-Limit", HeaderValue::from_static(rate));
+    response
+}
+
+fn invalid_input(details: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "InvalidInput",
+        "Invalid Input",
+        Some(details),
+    )
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Orders a seller may see: its own, and those given to every seller ("").
+fn visible_to(order: &super::Order, seller: &str) -> bool {
+    order.marketplace == "amazon" && (order.seller.is_empty() || order.seller == seller)
+}
+
+fn order_json(id: &str, order: &super::Order) -> Value {
+    let shipped: u32 = order.items.keys().map(|i| order.shipped_quantity(i)).sum();
+    let ordered: u32 = order.items.values().map(|i| i.quantity).sum();
+    json!({
+        "AmazonOrderId": id,
+        "PurchaseDate": iso(order.purchase_date),
+        "LastUpdateDate": iso(order.last_update),
+        "OrderStatus": order.status,
+        "FulfillmentChannel": "MFN",
+        "SalesChannel": "Amazon.com",
+        "MarketplaceId": order.marketplace_id,
+        "NumberOfItemsShipped": shipped,
+        "NumberOfItemsUnshipped": ordered.saturating_sub(shipped),
+        "OrderType": "StandardOrder",
+        "IsPrime": false,
+        "IsBusinessOrder": false,
+    })
+}
+
+/// getOrders' paging state, carried by the NextToken it hands out.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OrdersCursor {
+    query: HashMap<String, String>,
+    offset: usize,
+}
+
+/// `GET /orders/v0/orders`: by last update (or creation) time, or by order ids,
+/// filtered by marketplace and status, paged by NextToken.
+async fn get_orders(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let seller = match admit(&emulator, &headers, ApiKind::Orders, GET_ORDERS).await {
+        Ok(seller) => seller,
+        Err(response) => {
+            let seller = emulator.seller_of(
+                headers
+                    .get("x-amz-access-token")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            return answered(&emulator, &seller, GET_ORDERS, response);
+        }
+    };
+    let response = list_orders(&emulator, &seller, raw.as_deref().unwrap_or(""));
+    answered(
+        &emulator,
+        &seller,
+        GET_ORDERS,
+        with_rate(response, "0.0167"),
+    )
+}
+
+fn list_orders(emulator: &Emulator, seller: &str, raw: &str) -> Response {
+    let mut query: HashMap<String, String> = url_pairs(raw);
+    let mut offset = 0;
+    if let Some(token) = query.get("NextToken").cloned() {
+        let Some(cursor) = base64_json::<OrdersCursor>(&token) else {
+            return invalid_input("Invalid NextToken");
+        };
+        offset = cursor.offset;
+        query = cursor.query;
+    }
+    let Some(marketplaces) = query.get("MarketplaceIds").filter(|m| !m.is_empty()) else {
+        return invalid_input("Missing required parameter: MarketplaceIds");
+    };
+    let marketplaces: Vec<&str> = marketplaces.split(',').collect();
+    if marketplaces.len() > 50 {
+        return invalid_input("MarketplaceIds takes at most 50 values");
+    }
+    let date = |name: &str| -> Result<Option<DateTime<Utc>>, Response> {
+        match query.get(name) {
+            None => Ok(None),
+            Some(text) => DateTime::parse_from_rfc3339(text)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| invalid_input(&format!("{name} must be an ISO 8601 date-time"))),
+        }
+    };
+    let (created_after, created_before, updated_after, updated_before) = match (
+        date("CreatedAfter"),
+        date("CreatedBefore"),
+        date("LastUpdatedAfter"),
+        date("LastUpdatedBefore"),
+    ) {
+        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (_, _, _, Err(e)) => return e,
+    };
+    let ids: Option<Vec<&str>> = query
+        .get("AmazonOrderIds")
+        .map(|ids| ids.split(',').filter(|i| !i.is_empty()).collect());
+    if ids.as_ref().is_some_and(|ids| ids.len() > 50) {
+        return invalid_input("AmazonOrderIds takes at most 50 values");
+    }
+    if ids.is_none() && created_after.is_none() && updated_after.is_none() {
+        return invalid_input("Either CreatedAfter or LastUpdatedAfter must be specified");
+    }
+    if created_after.is_some() && updated_after.is_some() {
+        return invalid_input("CreatedAfter and LastUpdatedAfter cannot both be specified");
+    }
+    let page_size = match query.get("MaxResultsPerPage").map(|n| n.parse::<usize>()) {
+        None => 100,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return invalid_input("MaxResultsPerPage must be 1 - 100"),
+    };
+    let statuses: Option<Vec<&str>> = query.get("OrderStatuses").map(|s| s.split(',').collect());
+    // Amazon lists changes up to two minutes old, so that a page is never missing a
+    // change still being written; the import continues from LastUpdatedBefore.
+    let now = Utc::now();
+    let horizon = now - chrono::Duration::minutes(2);
+    let updated_before = updated_before.unwrap_or(horizon).min(horizon);
+    let book = emulator.book();
+    let mut matching: Vec<(&String, &super::Order)> = book
+        .orders
+        .iter()
+        .filter(|(_, o)| visible_to(o, seller) && marketplaces.contains(&o.marketplace_id.as_str()))
+        .filter(|(id, _)| ids.as_ref().is_none_or(|ids| ids.contains(&id.as_str())))
+        .filter(|(_, o)| statuses.as_ref().is_none_or(|s| s.contains(&o.status)))
+        .filter(|(_, o)| created_after.is_none_or(|t| o.purchase_date >= t))
+        .filter(|(_, o)| created_before.is_none_or(|t| o.purchase_date <= t))
+        .filter(|(_, o)| {
+            updated_after.is_none_or(|t| o.last_update >= t && o.last_update <= updated_before)
+        })
+        .collect();
+    matching.sort_by(|a, b| (a.1.last_update, a.0).cmp(&(b.1.last_update, b.0)));
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .map(|(id, o)| order_json(id, o))
+        .collect();
+    let mut payload = json!({ "Orders": page });
+    if offset + page_size < matching.len() {
+        payload["NextToken"] = json!(to_base64_json(&OrdersCursor {
+            query: query.clone(),
+            offset: offset + page_size,
+        }));
+    }
+    if updated_after.is_some() {
+        payload["LastUpdatedBefore"] = json!(iso(updated_before));
+    } else if created_after.is_some() {
+        payload["CreatedBefore"] = json!(iso(created_before.unwrap_or(horizon).min(horizon)));
+    }
+    Json(json!({ "payload": payload })).into_response()
+}
+
+/// `GET /orders/v0/orders/{orderId}/orderItems`.
+async fn get_order_items(
+    State(emulator): State<Emulator>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let seller = match admit(&emulator, &headers, ApiKind::Orders, GET_ORDER_ITEMS).await {
+        Ok(seller) => seller,
+        Err(response) => {
+            let seller = emulator.seller_of(
+                headers
+                    .get("x-amz-access-token")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            return answered(&emulator, &seller, GET_ORDER_ITEMS, response);
+        }
+    };
+    if !is_amazon_order_id(&order_id) {
+        return answered(
+            &emulator,
+            &seller,
+            GET_ORDER_ITEMS,
+            invalid_input("orderId must be in 3-7-7 format"),
+        );
+    }
+    let response = {
+        let book = emulator.book();
+        match book
+            .orders
+            .get(&order_id)
+            .filter(|o| visible_to(o, &seller))
+        {
+            None => error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "The requested order was not found.",
+                Some(&format!("Order {order_id} does not exist")),
+            ),
+            Some(order) => {
+                let items: Vec<Value> = order
+                    .items
+                    .iter()
+                    .map(|(id, item)| {
+                        json!({
+                            "ASIN": item.item_number,
+                            "SellerSKU": item.sku,
+                            "OrderItemId": id,
+                            "Title": item.title,
+                            "QuantityOrdered": item.quantity,
+                            "QuantityShipped": order.shipped_quantity(id),
+                        })
+                    })
+                    .collect();
+                with_rate(
+                    Json(json!({"payload": {"AmazonOrderId": order_id, "OrderItems": items}}))
+                        .into_response(),
+                    "0.5",
+                )
+            }
+        }
+    };
+    answered(&emulator, &seller, GET_ORDER_ITEMS, response)
+}
+
+/// `GET /catalog/2022-04-01/items/{asin}`: the catalog knows every item of the order
+/// book, and makes up its weight and picture from the ASIN.
+async fn get_catalog_item(
+    State(emulator): State<Emulator>,
+    Path(asin): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let seller = match admit(&emulator, &headers, ApiKind::Products, GET_CATALOG_ITEM).await {
+        Ok(seller) => seller,
+        Err(response) => {
+            let seller = emulator.seller_of(
+                headers
+                    .get("x-amz-access-token")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            return answered(&emulator, &seller, GET_CATALOG_ITEM, response);
+        }
+    };
+    let response = catalog_item(&emulator, &asin, &query, &host);
+    answered(&emulator, &seller, GET_CATALOG_ITEM, response)
+}
+
+const INCLUDED_DATA: [&str; 10] = [
+    "attributes",
+    "classifications",
+    "dimensions",
+    "identifiers",
+    "images",
+    "productTypes",
+    "relationships",
+    "salesRanks",
+    "summaries",
+    "vendorDetails",
+];
+
+fn catalog_item(
+    emulator: &Emulator,
+    asin: &str,
+    query: &HashMap<String, String>,
+    host: &str,
+) -> Response {
+    let Some(marketplace_id) = query
+        .get("marketplaceIds")
+        .and_then(|m| m.split(',').next())
+        .filter(|m| !m.is_empty())
+    else {
+        return invalid_input("Missing required parameter: marketplaceIds");
+    };
+    let included: Vec<&str> = query
+        .get("includedData")
+        .map(|d| d.split(',').collect())
+        .unwrap_or_else(|| vec!["summaries"]);
+    if let Some(bad) = included.iter().find(|d| !INCLUDED_DATA.contains(d)) {
+        return invalid_input(&format!("includedData value '{bad}' is not supported"));
+    }
+    if asin.len() != 10 || !asin.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return invalid_input("asin must be a 10-character ASIN");
+    }
+    let title = {
+        let book = emulator.book();
+        book.orders
+            .values()
+            .flat_map(|o| o.items.values())
+            .find(|i| i.item_number == asin)
+            .map(|i| i.title.clone())
+    };
+    let Some(title) = title else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("Requested item '{asin}' not found in marketplace '{marketplace_id}'."),
+            None,
+        );
+    };
+    let seed = asin
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let pounds = 0.2 + (seed % 480) as f64 / 100.0;
+    let mut item = json!({ "asin": asin });
+    if included.contains(&"summaries") {
+        item["summaries"] =
+            json!([{ "marketplaceId": marketplace_id, "itemName": title, "brand": "Emulated" }]);
+    }
+    if included.contains(&"dimensions") {
+        item["dimensions"] = json!([{
+            "marketplaceId": marketplace_id,
+            "item": {"weight": {"unit": "pounds", "value": (pounds * 0.9 * 100.0).round() / 100.0}},
+            "package": {"weight": {"unit": "pounds", "value": pounds}}
+        }]);
+    }
+    if included.contains(&"images") {
+        let link = format!("http://{host}/_emulator/images/{asin}");
+        item["images"] = json!([{
+            "marketplaceId": marketplace_id,
+            "images": [
+                {"variant": "MAIN", "link": link, "height": 500, "width": 500},
+                {"variant": "MAIN", "link": format!("{link}?size=75"), "height": 75, "width": 75}
+            ]
+        }]);
+    }
+    if included.contains(&"identifiers") {
+        item["identifiers"] = json!([{
+            "marketplaceId": marketplace_id,
+            "identifiers": [{"identifierType": "EAN", "identifier": format!("{:013}", seed % 10_000_000_000_000)}]
+        }]);
+    }
+    with_rate(Json(item).into_response(), "2.0")
+}
+
+/// A product picture: a tile in a colour of the ASIN, so that items look different.
+async fn catalog_image(Path(asin): Path<String>) -> Response {
+    let seed = asin
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let hue = seed % 360;
+    let label: String = asin
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="500" height="500" viewBox="0 0 100 100"><rect width="100" height="100" rx="12" fill="hsl({hue},55%,88%)"/><rect x="22" y="30" width="56" height="44" rx="4" fill="hsl({hue},45%,55%)"/><path d="M22 42h56M50 30v44" stroke="hsl({hue},45%,35%)" stroke-width="3"/><text x="50" y="92" font-family="sans-serif" font-size="11" text-anchor="middle" fill="hsl({hue},40%,25%)">{label}</text></svg>"##
+    );
+    (
+        [
+            ("content-type", "image/svg+xml"),
+            ("cache-control", "public, max-age=86400"),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// `a=1&b=2` into a map, percent-decoded; a repeated name keeps its last value.
+fn url_pairs(raw: &str) -> HashMap<String, String> {
+    app::api::parse_query_pairs(raw).into_iter().collect()
+}
+
+fn to_base64_json<T: serde::Serialize>(value: &T) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn base64_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }

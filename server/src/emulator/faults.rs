@@ -16,8 +16,8 @@ pub struct FaultRule {
     /// `amazon` or `ebay`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marketplace: Option<String>,
-    /// `products`, `writeback`, `orders` or `trading`. A rule without one also reaches
-    /// the marketplace's token endpoint.
+    /// `products`, `writeback`, `orders` or `trading`. An outage without one also takes
+    /// the marketplace's token endpoint down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ApiKind>,
     /// The selling account, as its refresh token names it.
@@ -98,6 +98,9 @@ impl FaultRule {
                 // An API's rule leaves the shared token endpoint alone.
                 (Some(_), None) => false,
             }
+            // Token exchanges fail only when the whole marketplace is down, so that
+            // a forced status tests the API's answer rather than the sign-in.
+            && (target.api.is_some() || self.outage)
     }
 
     fn action(&self, token_issued: Option<Instant>, rng: &mut impl Rng) -> Option<FaultAction> {
@@ -187,6 +190,19 @@ mod tests {
         assert_eq!(hit(Some(ApiKind::Orders), "acme"), None);
         assert_eq!(hit(Some(ApiKind::Writeback), "other"), None);
         assert_eq!(hit(None, "acme"), None, "the token endpoint is spared");
+        let everywhere = vec![FaultRule {
+            outage: true,
+            ..FaultRule::default()
+        }];
+        assert_eq!(
+            decide(&everywhere, &target(None, "acme"), None).1,
+            Some(FaultAction::Outage)
+        );
+        let forced = vec![FaultRule {
+            forced_status: Some(429),
+            ..FaultRule::default()
+        }];
+        assert_eq!(decide(&forced, &target(None, "acme"), None).1, None);
         let ebay = CallTarget {
             marketplace: "ebay",
             api: Some(ApiKind::Writeback),

@@ -214,7 +214,8 @@ impl Emulator {
                     seller: order.seller,
                     marketplace_id: order.marketplace_id,
                     purchase_date,
-                    last_update: purchase_date.max(now),
+                    // An order given its purchase date was last changed then.
+                    last_update: purchase_date,
                     items: order
                         .items
                         .into_iter()

@@ -267,15 +267,30 @@ impl Fields<'_> {
                     });
                 }
             }
+            // A station that knows only SKUs may leave the order item id out: the
+            // worker finds it in the marketplace's order.
             let order_item_id =
-                self.text_value(map.remove("order_item_id"), &path("order_item_id"), true);
-            if !order_item_id.is_empty() && !seen.insert(order_item_id.clone()) {
+                self.text_value(map.remove("order_item_id"), &path("order_item_id"), false);
+            let sku = self.text_value(map.remove("sku"), &path("sku"), false);
+            if order_item_id.is_empty() && sku.is_empty() {
+                self.error(&path("order_item_id"), "is required when there is no sku");
+            }
+            let line_key = if order_item_id.is_empty() {
+                format!("sku:{sku}")
+            } else {
+                order_item_id.clone()
+            };
+            if !(order_item_id.is_empty() && sku.is_empty()) && !seen.insert(line_key) {
+                let field = if order_item_id.is_empty() {
+                    "sku"
+                } else {
+                    "order_item_id"
+                };
                 self.error(
-                    &path("order_item_id"),
+                    &path(field),
                     "listed twice in this shipment; add up the quantities",
                 );
             }
-            let sku = self.text_value(map.remove("sku"), &path("sku"), false);
             let quantity = match map.remove("quantity") {
                 Some(Value::Number(n)) => match n.as_u64() {
                     Some(q) if (1..=MAX_QUANTITY).contains(&q) => q as u32,
@@ -432,5 +447,23 @@ mod tests {
         let mut v = valid();
         v["items"] = json!([]);
         assert_eq!(errors_of(v), vec![(0, "items".to_string())]);
+    }
+
+    #[test]
+    fn a_line_needs_an_order_item_id_or_a_sku() {
+        let mut v = valid();
+        v["items"] = json!([{"sku": "SKU-1", "quantity": 1}]);
+        let parsed = parse_batch(v.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed[0].items[0].order_item_id, "");
+        assert_eq!(parsed[0].items[0].sku.as_deref(), Some("SKU-1"));
+        let mut v = valid();
+        v["items"] = json!([{"quantity": 1}]);
+        assert_eq!(
+            errors_of(v),
+            vec![(0, "items[0].order_item_id".to_string())]
+        );
+        let mut v = valid();
+        v["items"] = json!([{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 1}]);
+        assert_eq!(errors_of(v), vec![(0, "items[1].sku".to_string())]);
     }
 }

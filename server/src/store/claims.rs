@@ -154,6 +154,17 @@ impl Store {
             .await?;
             if updated.rows_affected() == 0 {
                 stale += 1;
+            } else if r.new_status == WritebackStatus::Success {
+                // Read the order back from the marketplace, to show it marked shipped.
+                sqlx::query(
+                    "INSERT INTO order_checks (account_id, order_id, due_at)
+                     SELECT account_id, order_id, ? FROM shipments WHERE id = ?
+                     ON CONFLICT (account_id, order_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0",
+                )
+                .bind(r.started_at + r.duration_ms)
+                .bind(r.row_id)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;

@@ -6,9 +6,11 @@
 mod accounts;
 mod claims;
 mod cursor;
+mod orders;
 mod shipments;
 
 pub use claims::{AttemptRecord, ClaimedShipment};
+pub use orders::OrderCheck;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

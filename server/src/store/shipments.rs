@@ -3,8 +3,8 @@ use super::{from_millis, now_millis, to_millis, Store, StoreError};
 use crate::shipments::{IngestOutcome, NewShipment};
 use app::query::{ShipmentQuery, SortKey};
 use app::shipments::{
-    AttemptOutcome, Page, ShipmentDetail, ShipmentItem, ShipmentRow, WritebackAttempt,
-    WritebackStatus,
+    AttemptOutcome, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem, ShipmentLine,
+    ShipmentRow, WritebackAttempt, WritebackStatus,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -268,7 +268,7 @@ impl Store {
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, StoreError> {
         let Some(row) = sqlx::query(&format!(
-            "SELECT {ROW_COLUMNS}, s.items, s.revision, s.created_at
+            "SELECT {ROW_COLUMNS}, s.account_id, s.items, s.revision, s.created_at
              FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = ?"
         ))
         .bind(shipment_id)
@@ -303,9 +303,83 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let account_id: i64 = row.try_get("account_id")?;
+        let order_id: String = row.try_get("order_id")?;
+        let marketplace_order = sqlx::query(
+            "SELECT status, shipped, checked_at FROM marketplace_orders WHERE account_id = ? AND order_id = ?",
+        )
+        .bind(account_id)
+        .bind(&order_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|o| -> Result<MarketplaceOrderState, StoreError> {
+            Ok(MarketplaceOrderState {
+                status: o.try_get("status")?,
+                shipped: o.try_get("shipped")?,
+                checked_at: from_millis(o.try_get("checked_at")?)?,
+            })
+        })
+        .transpose()?;
+        let lines: Vec<ShipmentLine> = sqlx::query(
+            "SELECT i.order_item_id, i.sku, i.item_number, COALESCE(c.title, i.title) AS title,
+                    c.image_url, c.weight_value, c.weight_unit
+               FROM marketplace_order_items i
+               LEFT JOIN catalog_items c ON c.account_id = i.account_id AND c.item_number = i.item_number
+              WHERE i.account_id = ? AND i.order_id = ?",
+        )
+        .bind(account_id)
+        .bind(&order_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|l| -> Result<ShipmentLine, StoreError> {
+            let weight: Option<f64> = l.try_get("weight_value")?;
+            let unit: Option<String> = l.try_get("weight_unit")?;
+            Ok(ShipmentLine {
+                order_item_id: l.try_get("order_item_id")?,
+                sku: l.try_get("sku")?,
+                quantity: 0,
+                item_number: l.try_get("item_number")?,
+                title: l.try_get("title")?,
+                image_url: l.try_get("image_url")?,
+                weight: weight.map(|w| format!("{w:.2} {}", unit.unwrap_or_default()).trim_end().to_string()),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+        // Each shipped line with what the order says of it: matched by order item id,
+        // or by SKU for a line the station sent without one.
+        let items = items
+            .into_iter()
+            .map(|item| {
+                let known = lines.iter().find(|l| {
+                    if item.order_item_id.is_empty() {
+                        item.sku.is_some() && l.sku == item.sku
+                    } else {
+                        l.order_item_id == item.order_item_id
+                    }
+                });
+                match known {
+                    Some(line) => ShipmentLine {
+                        quantity: item.quantity,
+                        sku: item.sku.or_else(|| line.sku.clone()),
+                        ..line.clone()
+                    },
+                    None => ShipmentLine {
+                        order_item_id: item.order_item_id,
+                        sku: item.sku,
+                        quantity: item.quantity,
+                        item_number: None,
+                        title: None,
+                        image_url: None,
+                        weight: None,
+                    },
+                }
+            })
+            .collect();
         Ok(Some(ShipmentDetail {
             row: shipment_row(&row)?,
             items,
+            marketplace_order,
             package_reference_id: id.to_string(),
             revision: row.try_get::<i64, _>("revision")? as u32,
             created_at: from_millis(row.try_get("created_at")?)?,

@@ -13,6 +13,7 @@ use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
 use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -243,6 +244,72 @@ impl Worker {
         }
     }
 
+    /// The order item ids of lines the station sent by SKU only: from the imported
+    /// order, else asked of the marketplace (and kept).
+    async fn resolve_items<'c>(
+        &self,
+        account: &Account,
+        api: &dyn MarketplaceAdapter,
+        claim: &'c ClaimedShipment,
+    ) -> Result<Cow<'c, ClaimedShipment>, WritebackResult> {
+        if claim.items.iter().all(|i| !i.order_item_id.is_empty()) {
+            return Ok(Cow::Borrowed(claim));
+        }
+        let storage = |e: StoreError| WritebackResult::Retryable {
+            http_status: None,
+            code: "StorageError".into(),
+            message: e.to_string(),
+            retry_after: None,
+        };
+        let unresolved = |known: &HashMap<String, String>| {
+            claim.items.iter().any(|i| {
+                i.order_item_id.is_empty() && i.sku.as_ref().is_none_or(|s| !known.contains_key(s))
+            })
+        };
+        let mut by_sku = self
+            .store
+            .order_item_ids_by_sku(account.id, &claim.order_id)
+            .await
+            .map_err(storage)?;
+        if unresolved(&by_sku) {
+            let items = api
+                .order_items(account, &claim.order_id)
+                .await
+                .map_err(WritebackResult::from)?;
+            self.store
+                .save_order_items(account.id, &claim.order_id, &items)
+                .await
+                .map_err(storage)?;
+            by_sku = items
+                .into_iter()
+                .filter_map(|i| Some((i.sku?, i.order_item_id)))
+                .collect();
+        }
+        let mut resolved = claim.clone();
+        for item in resolved
+            .items
+            .iter_mut()
+            .filter(|i| i.order_item_id.is_empty())
+        {
+            let sku = item.sku.clone().unwrap_or_default();
+            match by_sku.get(&sku) {
+                Some(id) => item.order_item_id = id.clone(),
+                None => {
+                    return Err(WritebackResult::Permanent {
+                        http_status: None,
+                        code: "UnknownSku".into(),
+                        message: format!(
+                            "SKU '{sku}' is not a line of order {} on {}",
+                            claim.order_id,
+                            account.marketplace.label()
+                        ),
+                    })
+                }
+            }
+        }
+        Ok(Cow::Owned(resolved))
+    }
+
     async fn attempt(
         &self,
         target: Result<(&Account, &Arc<dyn MarketplaceAdapter>), WritebackResult>,
@@ -253,12 +320,13 @@ impl Worker {
         let result = match target {
             Err(result) => result,
             Ok((account, api)) => {
-                match tokio::time::timeout(
-                    self.config.attempt_timeout,
-                    api.write_back(account, &claim),
-                )
-                .await
-                {
+                let call = async {
+                    match self.resolve_items(account, api.as_ref(), &claim).await {
+                        Ok(resolved) => api.write_back(account, &resolved).await,
+                        Err(result) => result,
+                    }
+                };
+                match tokio::time::timeout(self.config.attempt_timeout, call).await {
                     Ok(result) => result,
                     Err(_) => WritebackResult::Retryable {
                         http_status: None,

@@ -3,11 +3,12 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
+use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{ConfirmationRecord, Emulator, NewOrder, NewOrderItem};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
 use shipback::shipments::http::{routes, ApiState};
 use shipback::store::Store;
+use shipback::sync::{MarketplaceSync, SyncConfig};
 use shipback::worker::{RetryPolicy, Worker, WorkerConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,6 +110,35 @@ pub fn fast_config(name: &str) -> WorkerConfig {
 }
 
 impl Harness {
+    /// A worker with its own client settings (e.g. a short request timeout).
+    pub fn worker_with(&self, name: &str, client: &ClientConfig) -> Worker {
+        Worker::new(
+            self.store.clone(),
+            Marketplaces::new(client),
+            fast_config(name),
+            Arc::new(Notify::new()),
+        )
+    }
+
+    /// The marketplace sync, with unpaced clients.
+    pub fn sync(&self) -> MarketplaceSync {
+        MarketplaceSync::new(
+            self.store.clone(),
+            Marketplaces::new(&unpaced()),
+            SyncConfig::default(),
+        )
+    }
+
+    pub async fn account(&self, key: &str) -> Account {
+        self.store
+            .accounts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.key == key)
+            .unwrap()
+    }
+
     pub fn worker(&self, name: &str) -> Worker {
         Worker::new(
             self.store.clone(),

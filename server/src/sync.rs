@@ -1,0 +1,295 @@
+//! The marketplace sync: besides write-backs, each account's other APIs are used on a
+//! schedule. It imports orders (Amazon getOrders + getOrderItems, eBay GetOrders), reads
+//! written-back orders back to show them shipped, and keeps the catalog data of the
+//! items shipped (Amazon getCatalogItem) fresh.
+
+use crate::accounts::Account;
+use crate::marketplaces::{ApiFailure, ApiKind, MarketplaceAdapter, Marketplaces};
+use crate::store::{now_millis, Store, StoreError};
+use chrono::Utc;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    /// How often each account's orders are imported.
+    pub import_every: Duration,
+    /// How far back the first import of an account reaches.
+    pub first_import_lookback: Duration,
+    /// How long to wait before reading an order again that was not yet shown shipped.
+    pub recheck_after: Duration,
+    /// Reads of a written-back order before Shipback stops asking.
+    pub max_checks: i64,
+    /// Catalog data older than this is fetched again.
+    pub catalog_refresh: Duration,
+    /// How often the sync looks for work.
+    pub tick: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            import_every: Duration::from_secs(120),
+            first_import_lookback: Duration::from_secs(3 * 24 * 3600),
+            recheck_after: Duration::from_secs(300),
+            max_checks: 5,
+            catalog_refresh: Duration::from_secs(24 * 3600),
+            tick: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("sync storage error: {0}")]
+    Store(#[from] StoreError),
+    #[error("account '{account}': {failure}")]
+    Api {
+        account: String,
+        #[source]
+        failure: ApiFailure,
+    },
+}
+
+/// What one pass did, for tests and logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub orders_imported: usize,
+    pub order_items_fetched: usize,
+    pub orders_checked: usize,
+    pub catalog_items_fetched: usize,
+}
+
+impl std::ops::AddAssign for SyncReport {
+    fn add_assign(&mut self, other: SyncReport) {
+        self.orders_imported += other.orders_imported;
+        self.order_items_fetched += other.order_items_fetched;
+        self.orders_checked += other.orders_checked;
+        self.catalog_items_fetched += other.catalog_items_fetched;
+    }
+}
+
+pub struct MarketplaceSync {
+    store: Store,
+    marketplaces: Marketplaces,
+    config: SyncConfig,
+}
+
+/// Lines fetched per account and pass; the rest wait for the next pass.
+const ORDER_ITEMS_PER_PASS: u32 = 30;
+/// Orders read back per account and pass (getOrders takes 50 ids per call).
+const CHECKS_PER_PASS: u32 = 100;
+const CATALOG_PER_PASS: u32 = 20;
+
+impl MarketplaceSync {
+    pub fn new(store: Store, marketplaces: Marketplaces, config: SyncConfig) -> MarketplaceSync {
+        MarketplaceSync {
+            store,
+            marketplaces,
+            config,
+        }
+    }
+
+    /// Syncs every enabled account until `shutdown` resolves; one account's trouble
+    /// does not hold up the others.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let this = Arc::new(self);
+        tokio::pin!(shutdown);
+        let mut last_import: std::collections::HashMap<i64, std::time::Instant> =
+            Default::default();
+        loop {
+            match this.store.accounts().await {
+                Err(e) => tracing::error!(error = %e, "sync cannot read the accounts"),
+                Ok(accounts) => {
+                    let passes = accounts.into_iter().filter(|a| a.enabled).map(|account| {
+                        let import = last_import
+                            .get(&account.id)
+                            .is_none_or(|t| t.elapsed() >= this.config.import_every);
+                        if import {
+                            last_import.insert(account.id, std::time::Instant::now());
+                        }
+                        let this = this.clone();
+                        async move {
+                            if let Err(e) = this.sync_account(&account, import).await {
+                                tracing::warn!(error = %e, "marketplace sync pass failed");
+                            }
+                        }
+                    });
+                    let all = futures::future::join_all(passes);
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = all => {}
+                    }
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(this.config.tick) => {}
+            }
+        }
+    }
+
+    /// One pass over one account: import (when `import`), lines, checks, catalog.
+    pub async fn sync_account(
+        &self,
+        account: &Account,
+        import: bool,
+    ) -> Result<SyncReport, SyncError> {
+        let Some(adapter) = self.marketplaces.adapter(account.marketplace) else {
+            return Ok(SyncReport::default());
+        };
+        let mut report = SyncReport::default();
+        if import {
+            report.orders_imported = self
+                .import_orders(account, adapter.as_ref())
+                .await
+                .map_err(|e| e.into_sync(account))?;
+        }
+        report.order_items_fetched = self
+            .fetch_order_items(account, adapter.as_ref())
+            .await
+            .map_err(|e| e.into_sync(account))?;
+        report.orders_checked = self
+            .check_written_back(account, adapter.as_ref())
+            .await
+            .map_err(|e| e.into_sync(account))?;
+        if adapter.apis().contains(&ApiKind::Products) {
+            report.catalog_items_fetched = self
+                .refresh_catalog(account, adapter.as_ref())
+                .await
+                .map_err(|e| e.into_sync(account))?;
+        }
+        Ok(report)
+    }
+
+    async fn import_orders(
+        &self,
+        account: &Account,
+        adapter: &dyn MarketplaceAdapter,
+    ) -> Result<usize, PassError> {
+        let since = match self.store.import_cursor(account.id).await? {
+            Some(cursor) => cursor,
+            None => {
+                Utc::now()
+                    - chrono::Duration::from_std(self.config.first_import_lookback)
+                        .unwrap_or_else(|_| chrono::Duration::days(3))
+            }
+        };
+        let updates = adapter.orders_updated_since(account, since).await?;
+        self.store.save_orders(account.id, &updates.orders).await?;
+        // Never move the cursor back: a marketplace clock behind ours re-reads a little.
+        self.store
+            .set_import_cursor(account.id, updates.complete_until.max(since))
+            .await?;
+        Ok(updates.orders.len())
+    }
+
+    /// Lines of imported orders the listing did not carry (Amazon), a few per pass:
+    /// they give SKU → order item id, and the catalog numbers.
+    async fn fetch_order_items(
+        &self,
+        account: &Account,
+        adapter: &dyn MarketplaceAdapter,
+    ) -> Result<usize, PassError> {
+        let orders = self
+            .store
+            .orders_without_items(account.id, ORDER_ITEMS_PER_PASS)
+            .await?;
+        let mut fetched = 0;
+        for order_id in orders {
+            let items = adapter.order_items(account, &order_id).await?;
+            self.store
+                .save_order_items(account.id, &order_id, &items)
+                .await?;
+            fetched += 1;
+        }
+        Ok(fetched)
+    }
+
+    /// Reads written-back orders back from the marketplace: the manual's "marked as
+    /// shipped" check. An order not yet shown shipped is read again later.
+    async fn check_written_back(
+        &self,
+        account: &Account,
+        adapter: &dyn MarketplaceAdapter,
+    ) -> Result<usize, PassError> {
+        let due = self
+            .store
+            .due_order_checks(account.id, now_millis(), CHECKS_PER_PASS)
+            .await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = due.iter().map(|c| c.order_id.clone()).collect();
+        let orders = adapter.orders_by_id(account, &ids).await?;
+        self.store.save_orders(account.id, &orders).await?;
+        let shipped: std::collections::HashSet<&str> = orders
+            .iter()
+            .filter(|o| o.shipped)
+            .map(|o| o.order_id.as_str())
+            .collect();
+        let (done, again): (Vec<_>, Vec<_>) = due.iter().partition(|c| {
+            shipped.contains(c.order_id.as_str()) || c.attempts + 1 >= self.config.max_checks
+        });
+        let done: Vec<String> = done.into_iter().map(|c| c.order_id.clone()).collect();
+        let again: Vec<String> = again.into_iter().map(|c| c.order_id.clone()).collect();
+        self.store.finish_order_checks(account.id, &done).await?;
+        let later = now_millis() + self.config.recheck_after.as_millis() as i64;
+        self.store
+            .postpone_order_checks(account.id, &again, later)
+            .await?;
+        Ok(due.len())
+    }
+
+    async fn refresh_catalog(
+        &self,
+        account: &Account,
+        adapter: &dyn MarketplaceAdapter,
+    ) -> Result<usize, PassError> {
+        let stale_before = now_millis() - self.config.catalog_refresh.as_millis() as i64;
+        let items = self
+            .store
+            .catalog_items_to_refresh(account.id, stale_before, CATALOG_PER_PASS)
+            .await?;
+        let mut fetched = 0;
+        for item_number in items {
+            let item = adapter.catalog_item(account, &item_number).await?;
+            self.store
+                .save_catalog_item(account.id, &item_number, item.as_ref())
+                .await?;
+            fetched += 1;
+        }
+        Ok(fetched)
+    }
+}
+
+/// A pass fails on the marketplace or on storage.
+enum PassError {
+    Api(ApiFailure),
+    Store(StoreError),
+}
+
+impl From<ApiFailure> for PassError {
+    fn from(f: ApiFailure) -> PassError {
+        PassError::Api(f)
+    }
+}
+
+impl From<StoreError> for PassError {
+    fn from(e: StoreError) -> PassError {
+        PassError::Store(e)
+    }
+}
+
+impl PassError {
+    fn into_sync(self, account: &Account) -> SyncError {
+        match self {
+            PassError::Api(failure) => SyncError::Api {
+                account: account.key.clone(),
+                failure,
+            },
+            PassError::Store(e) => SyncError::Store(e),
+        }
+    }
+}
