@@ -658,22 +658,25 @@ fn list_orders(emulator: &Emulator, seller: &str, raw: &str) -> Response {
     if marketplaces.len() > 50 {
         return invalid_input("MarketplaceIds takes at most 50 values");
     }
-    let date = |name: &str| -> Result<Option<DateTime<Utc>>, Response> {
+    let date = |name: &str| -> Result<Option<DateTime<Utc>>, String> {
         match query.get(name) {
             None => Ok(None),
             Some(text) => DateTime::parse_from_rfc3339(text)
                 .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| invalid_input(&format!("{name} must be an ISO 8601 date-time"))),
+                .map_err(|_| format!("{name} must be an ISO 8601 date-time")),
         }
     };
-    let (created_after, created_before, updated_after, updated_before) = match (
-        date("CreatedAfter"),
-        date("CreatedBefore"),
-        date("LastUpdatedAfter"),
-        date("LastUpdatedBefore"),
-    ) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (_, _, _, Err(e)) => return e,
+    let dates = (|| {
+        Ok::<_, String>((
+            date("CreatedAfter")?,
+            date("CreatedBefore")?,
+            date("LastUpdatedAfter")?,
+            date("LastUpdatedBefore")?,
+        ))
+    })();
+    let (created_after, created_before, updated_after, updated_before) = match dates {
+        Ok(dates) => dates,
+        Err(details) => return invalid_input(&details),
     };
     let ids: Option<Vec<&str>> = query
         .get("AmazonOrderIds")

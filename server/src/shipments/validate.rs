@@ -280,7 +280,8 @@ impl Fields<'_> {
             } else {
                 order_item_id.clone()
             };
-            if !(order_item_id.is_empty() && sku.is_empty()) && !seen.insert(line_key) {
+            let named = !order_item_id.is_empty() || !sku.is_empty();
+            if named && !seen.insert(line_key) {
                 let field = if order_item_id.is_empty() {
                     "sku"
                 } else {

@@ -287,3 +287,54 @@ impl Harness {
             .sum()
     }
 }
+
+/// An account value for tests that need one without a database.
+pub fn sample_account() -> Account {
+    Account {
+        id: 1,
+        key: ACCOUNT.into(),
+        marketplace: MarketplaceKind::Amazon,
+        display_name: "Acme".into(),
+        company: "Acme Inc.".into(),
+        enabled: true,
+        marketplace_id: "ATVPDKIKX0DER".into(),
+        region: "na".into(),
+        api_base_url: "http://127.0.0.1:9".into(),
+        auth_base_url: "http://127.0.0.1:9".into(),
+        credentials: Credentials {
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            refresh_token: "Atzr|r".into(),
+        },
+        writeback_api: String::new(),
+    }
+}
+
+/// A claimed shipment as the worker hands it to a client.
+pub fn sample_claim(carrier: &str, service: &str) -> shipback::store::ClaimedShipment {
+    shipback::store::ClaimedShipment {
+        row_id: 77,
+        fence: 1,
+        shipment_id: "S-1".into(),
+        account_id: 1,
+        order_id: "113-1234567-1234567".into(),
+        carrier: carrier.into(),
+        service: service.into(),
+        tracking_number: "1Z999".into(),
+        ship_date: "2026-11-25T14:02:00Z".parse().unwrap(),
+        items: vec![
+            app::shipments::ShipmentItem {
+                order_item_id: "111".into(),
+                sku: Some("SKU".into()),
+                quantity: 2,
+            },
+            app::shipments::ShipmentItem {
+                order_item_id: "112".into(),
+                sku: None,
+                quantity: 1,
+            },
+        ],
+        revision: 0,
+        error_count: 0,
+    }
+}
