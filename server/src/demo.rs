@@ -20,60 +20,108 @@ const CARRIERS: [(&str, &[&str]); 4] = [
     ("DHL", &["eCommerce Parcel"]),
 ];
 
-const PRODUCTS: [&str; 8] = [
-    "TENT-2P-GRN",
-    "STOVE-TI-01",
-    "LAMP-LED-300",
-    "BAG-DRY-20L",
-    "MUG-ENAMEL",
-    "KNIFE-FOLD-7",
-    "ROPE-10M",
-    "PAD-SLEEP-R4",
+const PRODUCTS: [(&str, &str); 8] = [
+    ("TENT-2P-GRN", "Trailhead 2-person tent, green"),
+    ("STOVE-TI-01", "Titanium camp stove"),
+    ("LAMP-LED-300", "LED lantern, 300 lumen"),
+    ("BAG-DRY-20L", "Dry bag, 20 litres"),
+    ("MUG-ENAMEL", "Enamel mug, 350 ml"),
+    ("KNIFE-FOLD-7", "Folding knife, 7 cm blade"),
+    ("ROPE-10M", "Climbing rope, 10 m"),
+    ("PAD-SLEEP-R4", "Sleeping pad, R-value 4"),
 ];
+
+/// One demo account: Amazon ones write back with confirmShipment; of the eBay ones,
+/// one uses the Trading API's CompleteSale and the other the REST Fulfillment API.
+struct DemoAccount {
+    key: &'static str,
+    name: &'static str,
+    company: &'static str,
+    marketplace: MarketplaceKind,
+    /// Amazon marketplace id, or eBay site id.
+    marketplace_id: &'static str,
+    region: &'static str,
+    writeback_api: &'static str,
+}
+
+const DEMO_ACCOUNTS: [DemoAccount; 5] = [
+    DemoAccount {
+        key: "acme-us",
+        name: "Acme Outdoor US",
+        company: "Acme Outdoor Inc.",
+        marketplace: MarketplaceKind::Amazon,
+        marketplace_id: "ATVPDKIKX0DER",
+        region: "na",
+        writeback_api: "",
+    },
+    DemoAccount {
+        key: "acme-uk",
+        name: "Acme Outdoor UK",
+        company: "Acme Outdoor Ltd.",
+        marketplace: MarketplaceKind::Amazon,
+        marketplace_id: "A1F83G8C2ARO7P",
+        region: "eu",
+        writeback_api: "",
+    },
+    DemoAccount {
+        key: "northwind",
+        name: "Northwind Home",
+        company: "Northwind Traders LLC",
+        marketplace: MarketplaceKind::Amazon,
+        marketplace_id: "ATVPDKIKX0DER",
+        region: "na",
+        writeback_api: "",
+    },
+    DemoAccount {
+        key: "acme-ebay",
+        name: "Acme Outdoor on eBay",
+        company: "Acme Outdoor Inc.",
+        marketplace: MarketplaceKind::Ebay,
+        marketplace_id: "0",
+        region: "us",
+        writeback_api: "trading",
+    },
+    DemoAccount {
+        key: "northwind-ebay",
+        name: "Northwind on eBay",
+        company: "Northwind Traders LLC",
+        marketplace: MarketplaceKind::Ebay,
+        marketplace_id: "0",
+        region: "us",
+        writeback_api: "fulfillment",
+    },
+];
+
+/// The refresh token of a demo account; the emulator reads the seller from it.
+fn refresh_token(account: &DemoAccount) -> String {
+    match account.marketplace {
+        MarketplaceKind::Amazon => format!("Atzr|{}", account.key),
+        MarketplaceKind::Ebay => format!("v^1.1#i^1#r^1#{}", account.key),
+    }
+}
 
 /// The demo's accounts, all pointed at the emulator at `emulator_url`.
 pub fn accounts(emulator_url: &str) -> Vec<NewAccount> {
-    let account =
-        |key: &str, name: &str, company: &str, marketplace_id: &str, region: &str| NewAccount {
-            key: key.into(),
-            marketplace: MarketplaceKind::Amazon,
-            display_name: name.into(),
-            company: company.into(),
+    DEMO_ACCOUNTS
+        .iter()
+        .map(|a| NewAccount {
+            key: a.key.into(),
+            marketplace: a.marketplace,
+            display_name: a.name.into(),
+            company: a.company.into(),
             enabled: true,
-            marketplace_id: marketplace_id.into(),
-            region: region.into(),
+            marketplace_id: a.marketplace_id.into(),
+            region: a.region.into(),
             api_base_url: emulator_url.into(),
             auth_base_url: emulator_url.into(),
             credentials: Credentials {
-                client_id: format!("amzn1.application-oa2-client.demo-{key}"),
-                client_secret: format!("demo-secret-{key}"),
-                refresh_token: format!("Atzr|demo-refresh-token-{key}"),
+                client_id: format!("demo-client-{}", a.key),
+                client_secret: format!("demo-secret-{}", a.key),
+                refresh_token: refresh_token(a),
             },
-            writeback_api: String::new(),
-        };
-    vec![
-        account(
-            "acme-us",
-            "Acme Outdoor US",
-            "Acme Outdoor Inc.",
-            "ATVPDKIKX0DER",
-            "na",
-        ),
-        account(
-            "acme-uk",
-            "Acme Outdoor UK",
-            "Acme Outdoor Ltd.",
-            "A1F83G8C2ARO7P",
-            "eu",
-        ),
-        account(
-            "northwind",
-            "Northwind Home",
-            "Northwind Traders LLC",
-            "ATVPDKIKX0DER",
-            "na",
-        ),
-    ]
+            writeback_api: a.writeback_api.into(),
+        })
+        .collect()
 }
 
 /// What is wrong, on purpose, with some demo shipments: the emulator's order differs
@@ -99,19 +147,23 @@ fn flaw(number: u64) -> Flaw {
 /// same orders in the (in-memory) emulator.
 fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder) {
     let mut rng = StdRng::seed_from_u64(n);
-    let accounts = ["acme-us", "acme-uk", "northwind"];
-    let account = accounts[(n % 3) as usize];
-    let marketplace_id = if account == "acme-uk" {
-        "A1F83G8C2ARO7P"
-    } else {
-        "ATVPDKIKX0DER"
+    let demo = &DEMO_ACCOUNTS[(n % DEMO_ACCOUNTS.len() as u64) as usize];
+    let account = demo.key;
+    let marketplace_id = demo.marketplace_id;
+    let order_id = match demo.marketplace {
+        MarketplaceKind::Amazon => format!(
+            "{:03}-{:07}-{:07}",
+            111 + (n % 3) * 100 + rng.gen_range(0..9),
+            rng.gen_range(0..10_000_000u64),
+            rng.gen_range(0..10_000_000u64)
+        ),
+        MarketplaceKind::Ebay => format!(
+            "{:02}-{:05}-{:05}",
+            rng.gen_range(10..30),
+            rng.gen_range(0..100_000u64),
+            rng.gen_range(0..100_000u64)
+        ),
     };
-    let order_id = format!(
-        "{:03}-{:07}-{:07}",
-        111 + (n % 3) * 100 + rng.gen_range(0..9),
-        rng.gen_range(0..10_000_000u64),
-        rng.gen_range(0..10_000_000u64)
-    );
     let (carrier, services) = CARRIERS[rng.gen_range(0..CARRIERS.len())];
     let service = services[rng.gen_range(0..services.len())];
     let tracking_number = match carrier {
@@ -132,7 +184,9 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             "{:014}",
             rng.gen_range(10_000_000_000_000u64..100_000_000_000_000)
         );
-        let sku = PRODUCTS[(rng.gen_range(0..PRODUCTS.len()) + line) % PRODUCTS.len()].to_string();
+        let product = (rng.gen_range(0..PRODUCTS.len()) + line) % PRODUCTS.len();
+        let (sku, title) = PRODUCTS[product];
+        let sku = sku.to_string();
         let quantity = rng.gen_range(1..=4);
         items.push(ShipmentItem {
             order_item_id: order_item_id.clone(),
@@ -143,8 +197,11 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             order_item_id,
             sku,
             quantity,
-            item_number: None,
-            title: None,
+            // eBay lists each product under an item id of its own; Amazon's ASIN is
+            // made up from the SKU by the emulator.
+            item_number: (demo.marketplace == MarketplaceKind::Ebay)
+                .then(|| format!("1{:011}", 10_000 + product)),
+            title: Some(title.to_string()),
         });
     }
     match flaw(n) {
@@ -164,10 +221,10 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             items,
         },
         NewOrder {
-            marketplace: "amazon".into(),
+            marketplace: demo.marketplace.as_str().into(),
             order_id,
             marketplace_id: marketplace_id.into(),
-            seller: account.into(),
+            seller: demo.key.into(),
             purchase_date: Some(ship_date - chrono::Duration::hours(20)),
             items: order_items,
         },
@@ -255,6 +312,7 @@ pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, eve
 pub fn sync_defaults() -> crate::sync::SyncConfig {
     crate::sync::SyncConfig {
         import_every: Duration::from_secs(15),
+        first_import_lookback: Duration::from_secs(30 * 24 * 3600),
         recheck_after: Duration::from_secs(10),
         tick: Duration::from_secs(2),
         ..crate::sync::SyncConfig::default()

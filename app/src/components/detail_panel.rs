@@ -106,16 +106,54 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
             }
         })
         .collect_view();
+    let marketplace_label = if row.marketplace == "ebay" {
+        "eBay"
+    } else {
+        "Amazon"
+    };
+    let order_state = detail.marketplace_order.map(|o| {
+        let class = if o.shipped { "order-state shipped" } else { "order-state" };
+        let icon = if o.shipped { "✓ " } else { "" };
+        view! {
+            <span class=class data-testid="detail-order-status">{format!("{icon}{}", o.status)}</span>
+            <span class="muted">{format!(" checked {}", date_time(o.checked_at))}</span>
+        }
+    });
     let items = detail
         .items
         .into_iter()
         .map(|item| {
+            let name = item
+                .title
+                .clone()
+                .unwrap_or_else(|| item.sku.clone().unwrap_or_else(|| "(no SKU)".to_string()));
+            let picture = item.image_url.clone().map(|src| {
+                view! { <img class="item-image" src=src alt="" width="48" height="48" loading="lazy"/> }
+            });
+            let mut facts = Vec::new();
+            if let Some(sku) = &item.sku {
+                facts.push(format!("SKU {sku}"));
+            }
+            if let Some(number) = &item.item_number {
+                facts.push(number.clone());
+            }
+            if !item.order_item_id.is_empty() {
+                facts.push(format!("item {}", item.order_item_id));
+            }
+            if let Some(weight) = &item.weight {
+                facts.push(weight.clone());
+            }
             view! {
-                <li>
-                    <span class="num">{item.quantity}</span>
-                    " × "
-                    <span class="mono">{item.sku.unwrap_or_else(|| "(no SKU)".to_string())}</span>
-                    <span class="muted">{format!(" item {}", item.order_item_id)}</span>
+                <li class="item" data-testid="detail-item">
+                    {picture}
+                    <span class="item-text">
+                        <span class="item-name">
+                            <span class="num">{item.quantity}</span>
+                            " × "
+                            {name}
+                        </span>
+                        <span class="muted item-facts">{facts.join(" · ")}</span>
+                    </span>
                 </li>
             }
         })
@@ -129,6 +167,8 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
             </dd>
             <dt>"Order"</dt>
             <dd class="mono" data-testid="detail-order">{row.order_id}</dd>
+            <dt>{format!("Order in {marketplace_label}")}</dt>
+            <dd>{order_state.map(IntoAny::into_any).unwrap_or_else(|| view! { <span class="muted">"not read yet"</span> }.into_any())}</dd>
             <dt>"Account"</dt>
             <dd>{format!("{} ({})", row.account_name, row.marketplace)}</dd>
             <dt>"Carrier / service"</dt>
