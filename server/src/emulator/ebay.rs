@@ -494,15 +494,12 @@ fn root_element(text: &str) -> Option<(String, String)> {
     }
 }
 
-fn parse_xml<T: serde::de::DeserializeOwned>(call: &str, text: &str) -> Result<T, Response> {
+fn parse_xml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TradingError> {
     quick_xml::de::from_str(text).map_err(|e| {
-        trading_failure(
-            call,
-            TradingError::request(
-                XML_PARSE_ERROR,
-                "XML Parse error.",
-                &format!("XML Error Text: {e}"),
-            ),
+        TradingError::request(
+            XML_PARSE_ERROR,
+            "XML Parse error.",
+            &format!("XML Error Text: {e}"),
         )
     })
 }
@@ -547,9 +544,9 @@ fn order_of<'a>(
 
 fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
     const CALL: &str = "CompleteSale";
-    let request: CompleteSaleIn = match parse_xml(CALL, text) {
+    let request: CompleteSaleIn = match parse_xml(text) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(error) => return trading_failure(CALL, error),
     };
     let Some(order_id) = text_of(&request.order_id).map(str::to_string) else {
         return trading_failure(CALL, TradingError::invalid_tag("OrderID"));
@@ -730,9 +727,9 @@ fn order_xml(id: &str, order: &Order) -> String {
 
 fn get_orders(emulator: &Emulator, seller: &str, text: &str) -> Response {
     const CALL: &str = "GetOrders";
-    let request: GetOrdersIn = match parse_xml(CALL, text) {
+    let request: GetOrdersIn = match parse_xml(text) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(error) => return trading_failure(CALL, error),
     };
     if text_of(&request.order_role).is_some_and(|r| r != "Seller") {
         // Shipback's sellers only sell; a buyer's view is not emulated.
@@ -774,12 +771,12 @@ fn get_orders(emulator: &Emulator, seller: &str, text: &str) -> Response {
         return trading_failure(CALL, TradingError::invalid_tag("OrderIDArray"));
     }
     let parse_time =
-        |value: &Option<String>, tag: &str| -> Result<Option<DateTime<Utc>>, Response> {
+        |value: &Option<String>, tag: &str| -> Result<Option<DateTime<Utc>>, TradingError> {
             match text_of(value) {
                 None => Ok(None),
                 Some(t) => DateTime::parse_from_rfc3339(t)
                     .map(|t| Some(t.with_timezone(&Utc)))
-                    .map_err(|_| trading_failure(CALL, TradingError::invalid_tag(tag))),
+                    .map_err(|_| TradingError::invalid_tag(tag)),
             }
         };
     let window = if ids.is_empty() {
@@ -787,11 +784,11 @@ fn get_orders(emulator: &Emulator, seller: &str, text: &str) -> Response {
             Ok(Some(from)) => from,
             // Without ids, eBay needs a time filter.
             Ok(None) => return trading_failure(CALL, TradingError::invalid_tag("ModTimeFrom")),
-            Err(response) => return response,
+            Err(error) => return trading_failure(CALL, error),
         };
         let to = match parse_time(&request.mod_time_to, "ModTimeTo") {
             Ok(to) => to.unwrap_or_else(Utc::now),
-            Err(response) => return response,
+            Err(error) => return trading_failure(CALL, error),
         };
         if from > to {
             return trading_failure(CALL, TradingError::invalid_tag("ModTimeTo"));
@@ -989,25 +986,33 @@ const DETAILS_FIELDS: [&str; 4] = [
     "trackingNumber",
 ];
 
-/// The checks the spec implies; the first that fails names what is wrong. Answers the
-/// line quantities and the tracking number.
-#[allow(clippy::result_large_err)]
-fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, String), Response> {
+/// A valid `ShippingFulfillmentDetails`, read.
+struct Fulfillment {
+    lines: Vec<(String, u32)>,
+    tracking: String,
+    carrier: String,
+}
+
+/// Why a body is refused: the spec's errorId, message and long message.
+type Invalid = (u32, &'static str, String);
+
+/// The checks the spec implies; the first that fails names what is wrong.
+fn validate_fulfillment(body: &Value) -> Result<Fulfillment, Invalid> {
     let Some(object) = body.as_object() else {
-        return Err(invalid_data(
+        return Err((
             32600,
             "Invalid input data",
-            "The request body must be a ShippingFulfillmentDetails object.",
+            "The request body must be a ShippingFulfillmentDetails object.".to_string(),
         ));
     };
     if let Some(unknown) = object
         .keys()
         .find(|k| !DETAILS_FIELDS.contains(&k.as_str()))
     {
-        return Err(invalid_data(
+        return Err((
             32600,
             "Invalid input data",
-            &format!("'{unknown}' is not a field of ShippingFulfillmentDetails."),
+            format!("'{unknown}' is not a field of ShippingFulfillmentDetails."),
         ));
     }
     let Some(lines) = object
@@ -1015,10 +1020,10 @@ fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, Str
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty())
     else {
-        return Err(invalid_data(
+        return Err((
             32200,
             "Invalid line item id",
-            "lineItems must be a non-empty array.",
+            "lineItems must be a non-empty array.".to_string(),
         ));
     };
     let mut quantities = Vec::new();
@@ -1029,10 +1034,10 @@ fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, Str
             .map(str::trim)
             .filter(|s| !s.is_empty())
         else {
-            return Err(invalid_data(
+            return Err((
                 32200,
                 "Invalid line item id",
-                &format!("lineItems[{i}].lineItemId is required and must be a string."),
+                format!("lineItems[{i}].lineItemId is required and must be a string."),
             ));
         };
         let Some(quantity) = line
@@ -1041,20 +1046,20 @@ fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, Str
             .filter(|q| *q > 0)
             .and_then(|q| u32::try_from(q).ok())
         else {
-            return Err(invalid_data(
+            return Err((
                 32600,
                 "Invalid input data",
-                &format!("lineItems[{i}].quantity must be a positive integer."),
+                format!("lineItems[{i}].quantity must be a positive integer."),
             ));
         };
         if let Some(extra) = line.as_object().and_then(|o| {
             o.keys()
                 .find(|k| !["lineItemId", "quantity"].contains(&k.as_str()))
         }) {
-            return Err(invalid_data(
+            return Err((
                 32600,
                 "Invalid input data",
-                &format!("'{extra}' is not a field of LineItemReference."),
+                format!("'{extra}' is not a field of LineItemReference."),
             ));
         }
         quantities.push((id.to_string(), quantity));
@@ -1068,10 +1073,10 @@ fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, Str
     };
     let (Some(tracking), Some(carrier)) = (text("trackingNumber"), text("shippingCarrierCode"))
     else {
-        return Err(invalid_data(
+        return Err((
             32300,
             "Invalid shipment tracking number or carrier",
-            "trackingNumber and shippingCarrierCode are both required.",
+            "trackingNumber and shippingCarrierCode are both required.".to_string(),
         ));
     };
     if let Some(date) = object.get("shippedDate") {
@@ -1079,14 +1084,19 @@ fn validate_fulfillment(body: &Value) -> Result<(Vec<(String, u32)>, String, Str
             .as_str()
             .is_some_and(|d| DateTime::parse_from_rfc3339(d).is_ok());
         if !valid {
-            return Err(invalid_data(
+            return Err((
                 32500,
                 "Invalid shipped date",
-                "shippedDate must be an ISO 8601 date-time, e.g. 2015-08-04T19:09:02.768Z.",
+                "shippedDate must be an ISO 8601 date-time, e.g. 2015-08-04T19:09:02.768Z."
+                    .to_string(),
             ));
         }
     }
-    Ok((quantities, tracking.to_string(), carrier.to_string()))
+    Ok(Fulfillment {
+        lines: quantities,
+        tracking: tracking.to_string(),
+        carrier: carrier.to_string(),
+    })
 }
 
 async fn create_shipping_fulfillment_checked(
@@ -1125,9 +1135,13 @@ async fn create_shipping_fulfillment_checked(
             )
         }
     };
-    let (lines, tracking, carrier) = match validate_fulfillment(&body) {
+    let Fulfillment {
+        lines,
+        tracking,
+        carrier,
+    } = match validate_fulfillment(&body) {
         Ok(valid) => valid,
-        Err(response) => return response,
+        Err((error_id, message, long)) => return invalid_data(error_id, message, &long),
     };
     let shipped_date = body
         .get("shippedDate")
