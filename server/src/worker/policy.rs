@@ -159,6 +159,22 @@ mod tests {
     }
 
     #[test]
+    fn a_warning_is_kept_on_the_success() {
+        let d = policy().decide(
+            0,
+            &WritebackResult::Accepted {
+                http_status: 200,
+                warning: Some("21917091 tracking added".into()),
+            },
+            &mut StepRng::new(0, 1),
+        );
+        assert_eq!(d.outcome, AttemptOutcome::Success);
+        assert_eq!(d.status, WritebackStatus::Success);
+        assert_eq!(d.error_code, None);
+        assert_eq!(d.error_message.as_deref(), Some("21917091 tracking added"));
+    }
+
+    #[test]
     fn retryable_failures_retry_until_the_fifth() {
         let p = policy();
         let mut rng = StepRng::new(0, 1);
