@@ -19,6 +19,9 @@ use std::time::Duration;
 pub enum WritebackResult {
     Accepted {
         http_status: u16,
+        /// The marketplace accepted the call but warned about something (eBay's Ack
+        /// Warning): kept in the attempt's error message of the successful attempt.
+        warning: Option<String>,
     },
     /// Another attempt may succeed (network trouble, throttling, server errors).
     Retryable {

@@ -345,10 +345,16 @@ impl Worker {
             self.config
                 .retry
                 .decide(claim.error_count as u32, &result, &mut rand::thread_rng());
+        // A success may carry a warning in its message; it is no error of the shipment.
+        let failed = decision.outcome != app::shipments::AttemptOutcome::Success;
         if let Some(message) = &decision.error_message {
-            tracing::debug!(shipment = %claim.shipment_id, status = ?decision.status, %message, "write-back failed");
+            if failed {
+                tracing::debug!(shipment = %claim.shipment_id, status = ?decision.status, %message, "write-back failed");
+            } else {
+                tracing::info!(shipment = %claim.shipment_id, %message, "write-back accepted with a warning");
+            }
         }
-        let last_error = decision.error_message.as_ref().map(|m| {
+        let last_error = decision.error_message.as_ref().filter(|_| failed).map(|m| {
             match (&decision.http_status, &decision.error_code) {
                 (Some(status), Some(code)) => format!("HTTP {status} {code}: {m}"),
                 (None, Some(code)) => format!("{code}: {m}"),

@@ -57,14 +57,18 @@ impl RetryPolicy {
         rng: &mut impl Rng,
     ) -> Decision {
         match result {
-            WritebackResult::Accepted { http_status } => Decision {
+            WritebackResult::Accepted {
+                http_status,
+                warning,
+            } => Decision {
                 outcome: AttemptOutcome::Success,
                 status: WritebackStatus::Success,
                 error_count: errors_before,
                 retry_in: None,
                 http_status: Some(*http_status),
                 error_code: None,
-                error_message: None,
+                // A success's warning is kept on the attempt, for the record.
+                error_message: warning.clone(),
             },
             WritebackResult::Permanent {
                 http_status,
@@ -143,12 +147,31 @@ mod tests {
     fn success_ends_the_round() {
         let d = policy().decide(
             2,
-            &WritebackResult::Accepted { http_status: 204 },
+            &WritebackResult::Accepted {
+                http_status: 204,
+                warning: None,
+            },
             &mut StepRng::new(0, 1),
         );
         assert_eq!(d.status, WritebackStatus::Success);
         assert_eq!(d.error_count, 2);
         assert_eq!(d.retry_in, None);
+    }
+
+    #[test]
+    fn a_warning_is_kept_on_the_success() {
+        let d = policy().decide(
+            0,
+            &WritebackResult::Accepted {
+                http_status: 200,
+                warning: Some("21917091 tracking added".into()),
+            },
+            &mut StepRng::new(0, 1),
+        );
+        assert_eq!(d.outcome, AttemptOutcome::Success);
+        assert_eq!(d.status, WritebackStatus::Success);
+        assert_eq!(d.error_code, None);
+        assert_eq!(d.error_message.as_deref(), Some("21917091 tracking added"));
     }
 
     #[test]

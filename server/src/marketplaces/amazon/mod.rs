@@ -640,6 +640,7 @@ impl MarketplaceAdapter for AmazonClient {
         {
             Ok(response) => WritebackResult::Accepted {
                 http_status: response.status().as_u16(),
+                warning: None,
             },
             Err(failure) => failure.into(),
         }

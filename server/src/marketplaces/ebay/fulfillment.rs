@@ -1,0 +1,132 @@
+//! The Sell Fulfillment API's `createShippingFulfillment`, its body and error shape as
+//! `ebay-sell-fulfillment-v1.json` defines them (`ShippingFulfillmentDetails`,
+//! `LineItemReference`, `ErrorDetailV3`).
+
+use super::super::{ApiFailure, ApiKind};
+use super::trading::carrier_code;
+use crate::store::ClaimedShipment;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// `ShippingFulfillmentDetails`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingFulfillmentDetails {
+    pub line_items: Vec<LineItemReference>,
+    /// `[YYYY]-[MM]-[DD]T[hh]:[mm]:[ss].[sss]Z`.
+    pub shipped_date: String,
+    pub shipping_carrier_code: String,
+    pub tracking_number: String,
+}
+
+/// `LineItemReference`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItemReference {
+    pub line_item_id: String,
+    pub quantity: i32,
+}
+
+/// The body for one shipment: its lines are eBay line items (the station's
+/// `order_item_id` is eBay's `lineItemId`).
+pub fn shipping_fulfillment(shipment: &ClaimedShipment) -> ShippingFulfillmentDetails {
+    ShippingFulfillmentDetails {
+        line_items: shipment
+            .items
+            .iter()
+            .map(|i| LineItemReference {
+                line_item_id: i.order_item_id.clone(),
+                quantity: i32::try_from(i.quantity).unwrap_or(i32::MAX),
+            })
+            .collect(),
+        shipped_date: shipment
+            .ship_date
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        shipping_carrier_code: carrier_code(&shipment.carrier),
+        tracking_number: shipment.tracking_number.clone(),
+    }
+}
+
+/// The error body of every eBay REST API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    #[serde(default)]
+    pub errors: Vec<ErrorDetail>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ErrorDetail {
+    pub error_id: Option<i64>,
+    pub domain: Option<String>,
+    pub category: Option<String>,
+    pub message: Option<String>,
+    pub long_message: Option<String>,
+    pub parameters: Vec<ErrorParameter>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ErrorParameter {
+    pub name: Option<String>,
+    pub value: Option<String>,
+}
+
+impl ErrorDetail {
+    fn text(&self) -> String {
+        let message = self.message.as_deref().unwrap_or("").trim();
+        let long = self.long_message.as_deref().unwrap_or("").trim();
+        let mut text = match (message.is_empty(), long.is_empty()) {
+            (_, true) => message.to_string(),
+            (true, false) => long.to_string(),
+            (false, false) if long.starts_with(message.trim_end_matches('.')) => long.to_string(),
+            (false, false) => format!("{message} ({long})"),
+        };
+        let parameters: Vec<String> = self
+            .parameters
+            .iter()
+            .filter_map(|p| Some(format!("{}={}", p.name.as_deref()?, p.value.as_deref()?)))
+            .collect();
+        if !parameters.is_empty() {
+            text.push_str(&format!(" [{}]", parameters.join(", ")));
+        }
+        text
+    }
+}
+
+/// An error answer, read in the REST error shape and classified by its status.
+pub fn failure(status: u16, retry_after: Option<Duration>, body: &str) -> ApiFailure {
+    let errors = serde_json::from_str::<ErrorResponse>(body)
+        .map(|r| r.errors)
+        .unwrap_or_default();
+    let (code, message) = match errors.first() {
+        Some(first) => (
+            first
+                .error_id
+                .map_or_else(|| format!("HTTP{status}"), |id| id.to_string()),
+            errors
+                .iter()
+                .map(ErrorDetail::text)
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        None => (
+            format!("HTTP{status}"),
+            format!(
+                "unexpected answer: {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        ),
+    };
+    ApiFailure {
+        api: ApiKind::Writeback,
+        http_status: Some(status),
+        code,
+        message,
+        // 400 (invalid data) and 404 (no such order) cannot pass on a retry; a refused
+        // authorisation can be restored by the seller, and eBay's trouble passes.
+        retryable: matches!(status, 401 | 403 | 408 | 429 | 500..=599),
+        retry_after,
+    }
+}

@@ -1,0 +1,418 @@
+//! eBay end to end: station API -> SQLite -> worker -> eBay client -> emulator, and the
+//! order import (GetOrders) straight through the adapter.
+
+mod common;
+
+use common::{harness, unpaced, Harness};
+use serde_json::{json, Value};
+use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
+use shipback::emulator::{NewOrder, NewOrderItem};
+use shipback::marketplaces::{ClientConfig, MarketplaceAdapter, Marketplaces};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SELLER: &str = "gadget-ebay";
+
+async fn add_ebay_account(h: &Harness, key: &str, writeback_api: &str) -> Account {
+    h.store
+        .upsert_account(&NewAccount {
+            key: key.into(),
+            marketplace: MarketplaceKind::Ebay,
+            display_name: format!("{key} store"),
+            company: "Gadget Ltd".into(),
+            enabled: true,
+            marketplace_id: "0".into(),
+            region: "us".into(),
+            api_base_url: h.emulator_url.clone(),
+            auth_base_url: h.emulator_url.clone(),
+            credentials: Credentials {
+                client_id: "Gadget-Shipback-PRD-0123456789".into(),
+                client_secret: "PRD-secret".into(),
+                refresh_token: format!("v^1.1#i^1#r^1#{SELLER}"),
+            },
+            writeback_api: writeback_api.into(),
+        })
+        .await
+        .unwrap()
+}
+
+fn order_id(n: u32) -> String {
+    format!("12-{:05}-{:05}", n, n * 7 % 100_000)
+}
+
+fn ebay_order(n: u32) -> NewOrder {
+    NewOrder {
+        marketplace: "ebay".into(),
+        order_id: order_id(n),
+        marketplace_id: "0".into(),
+        seller: SELLER.into(),
+        purchase_date: None,
+        items: vec![
+            NewOrderItem {
+                order_item_id: format!("1100{n:04}-1"),
+                sku: "MUG-1".into(),
+                quantity: 2,
+                item_number: Some(format!("1100{n:04}")),
+                title: Some("Mug & saucer".into()),
+            },
+            NewOrderItem {
+                order_item_id: format!("1100{n:04}-2"),
+                sku: "SPOON".into(),
+                quantity: 1,
+                item_number: Some(format!("1101{n:04}")),
+                title: None,
+            },
+        ],
+    }
+}
+
+fn ebay_shipment(n: u32, account: &str) -> Value {
+    json!({
+        "shipment_id": format!("E-{n}"),
+        "account": account,
+        "order_id": order_id(n),
+        "carrier": "UPS",
+        "service": "Ground",
+        "tracking_number": format!("1ZEB{n:06}"),
+        "ship_date": "2026-11-25T14:02:00Z",
+        "items": [
+            {"order_item_id": format!("1100{n:04}-1"), "sku": "MUG-1", "quantity": 2},
+            {"order_item_id": format!("1100{n:04}-2"), "sku": "SPOON", "quantity": 1}
+        ]
+    })
+}
+
+/// An order in the emulator and its shipment posted to the station.
+async fn post(h: &Harness, n: u32, account: &str) -> Value {
+    h.emulator.add_orders(vec![ebay_order(n)]);
+    let shipment = ebay_shipment(n, account);
+    let (status, body) = h.post(&shipment).await;
+    assert_eq!(status, 200, "{body}");
+    shipment
+}
+
+fn adapter(config: &ClientConfig) -> Arc<dyn MarketplaceAdapter> {
+    Marketplaces::new(config)
+        .adapter(MarketplaceKind::Ebay)
+        .unwrap()
+        .clone()
+}
+
+fn attempts(detail: &Value) -> Vec<Value> {
+    detail["attempts"].as_array().unwrap().clone()
+}
+
+async fn calls(h: &Harness, api: &str) -> usize {
+    h.emulator_get("/_emulator/calls").await["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["api"] == api)
+        .count()
+}
+
+#[tokio::test]
+async fn complete_sale_marks_the_order_shipped() {
+    let h = harness().await;
+    let account = add_ebay_account(&h, "gadget", "").await;
+    post(&h, 1, "gadget").await;
+
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+
+    let detail = h.detail("E-1").await;
+    assert_eq!(detail["status"], "success", "{detail}");
+    let attempts = attempts(&detail);
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["http_status"], 200);
+    assert!(attempts[0]["error_message"].is_null());
+
+    let order = h
+        .emulator_get(&format!("/_emulator/orders/{}", order_id(1)))
+        .await;
+    assert_eq!(order["status"], "Shipped");
+    assert_eq!(order["shipped_at"], "2026-11-25T14:02:00Z");
+    assert_eq!(order["tracking"], json!([["UPS", "1ZEB000001"]]));
+    let confirmations = h.confirmations().await;
+    assert_eq!(confirmations.len(), 1);
+    assert_eq!(confirmations[0].marketplace, "ebay");
+    assert_eq!(
+        confirmations[0].body["Shipment"]["ShipmentTrackingDetails"]["ShipmentTrackingNumber"],
+        "1ZEB000001"
+    );
+
+    // GetOrders now shows it shipped, every line.
+    let orders = adapter(&unpaced())
+        .orders_by_id(&account, &[order_id(1)])
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert!(orders[0].shipped);
+    let items = orders[0].items.as_ref().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].order_item_id, "11000001-1");
+    assert_eq!(items[0].title.as_deref(), Some("Mug & saucer"));
+    assert_eq!(
+        (items[0].quantity_ordered, items[0].quantity_shipped),
+        (2, 2)
+    );
+}
+
+#[tokio::test]
+async fn rest_fulfillment_creates_a_fulfillment() {
+    let h = harness().await;
+    add_ebay_account(&h, "gadget", "fulfillment").await;
+    post(&h, 2, "gadget").await;
+
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+
+    let detail = h.detail("E-2").await;
+    assert_eq!(detail["status"], "success", "{detail}");
+    assert_eq!(attempts(&detail)[0]["http_status"], 201);
+    let confirmations = h.confirmations().await;
+    assert_eq!(confirmations.len(), 1);
+    assert_eq!(
+        confirmations[0].body,
+        json!({
+            "lineItems": [
+                {"lineItemId": "11000002-1", "quantity": 2},
+                {"lineItemId": "11000002-2", "quantity": 1}
+            ],
+            "shippedDate": "2026-11-25T14:02:00.000Z",
+            "shippingCarrierCode": "UPS",
+            "trackingNumber": "1ZEB000002"
+        })
+    );
+    let order = h
+        .emulator_get(&format!("/_emulator/orders/{}", order_id(2)))
+        .await;
+    assert_eq!(order["status"], "Shipped");
+    assert_eq!(calls(&h, "ebay.createShippingFulfillment").await, 1);
+    assert_eq!(calls(&h, "ebay.CompleteSale").await, 0);
+}
+
+#[tokio::test]
+async fn a_warning_is_kept_on_a_successful_attempt() {
+    let h = harness().await;
+    add_ebay_account(&h, "gadget", "trading").await;
+    let mut shipment = post(&h, 3, "gadget").await;
+    let worker = h.worker("w1");
+    h.drain(&worker, Duration::from_secs(10)).await;
+
+    // A corrected tracking number on an order eBay already has as shipped.
+    shipment["tracking_number"] = json!("1ZCORRECTED");
+    assert_eq!(h.post(&shipment).await.0, 200);
+    h.drain(&worker, Duration::from_secs(10)).await;
+
+    let detail = h.detail("E-3").await;
+    assert_eq!(detail["status"], "success", "{detail}");
+    assert!(detail["last_error"].is_null(), "{detail}");
+    let attempts = attempts(&detail);
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[1]["outcome"], "success");
+    let warning = attempts[1]["error_message"].as_str().unwrap();
+    assert!(
+        warning.contains("21917091") && warning.contains("already"),
+        "{warning}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_order_fails_permanently_with_ebays_message() {
+    let h = harness().await;
+    add_ebay_account(&h, "gadget", "").await;
+    // Posted to the station, but eBay has no such order.
+    assert_eq!(h.post(&ebay_shipment(4, "gadget")).await.0, 200);
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+
+    let detail = h.detail("E-4").await;
+    assert_eq!(detail["status"], "failed");
+    let attempts = attempts(&detail);
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["outcome"], "permanent_error");
+    assert_eq!(attempts[0]["error_code"], "21916811");
+    assert!(attempts[0]["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("The order ID is invalid"));
+}
+
+#[tokio::test]
+async fn an_unknown_order_fails_permanently_over_rest() {
+    let h = harness().await;
+    add_ebay_account(&h, "gadget", "fulfillment").await;
+    assert_eq!(h.post(&ebay_shipment(5, "gadget")).await.0, 200);
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+
+    let attempt = &attempts(&h.detail("E-5").await)[0];
+    assert_eq!(attempt["outcome"], "permanent_error");
+    assert_eq!(attempt["http_status"], 404);
+    assert_eq!(attempt["error_code"], "32100");
+}
+
+/// One batch under the fault; the shipment's first attempt.
+async fn first_attempt_under(h: &Harness, writeback_api: &str, fault: Value) -> Value {
+    add_ebay_account(h, "gadget", writeback_api).await;
+    post(h, 6, "gadget").await;
+    h.set_faults(fault).await;
+    h.worker("w1").run_batch().await.unwrap();
+    let detail = h.detail("E-6").await;
+    assert_eq!(detail["status"], "retrying", "{detail}");
+    attempts(&detail)[0].clone()
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    for (api, status) in [("", 503), ("", 500), ("fulfillment", 503)] {
+        let h = harness().await;
+        let attempt = first_attempt_under(
+            &h,
+            api,
+            json!({"marketplace": "ebay", "api": "writeback", "forced_status": status}),
+        )
+        .await;
+        assert_eq!(attempt["outcome"], "retryable_error");
+        assert_eq!(attempt["http_status"], status);
+    }
+}
+
+#[tokio::test]
+async fn rest_throttling_is_retried() {
+    let h = harness().await;
+    let attempt = first_attempt_under(
+        &h,
+        "fulfillment",
+        json!({"marketplace": "ebay", "api": "writeback", "forced_status": 429}),
+    )
+    .await;
+    assert_eq!(attempt["http_status"], 429);
+    assert_eq!(attempt["error_code"], "2001");
+}
+
+#[tokio::test]
+async fn trading_call_limit_waits_an_hour() {
+    let h = harness().await;
+    let attempt = first_attempt_under(
+        &h,
+        "",
+        json!({"marketplace": "ebay", "api": "writeback", "forced_status": 429}),
+    )
+    .await;
+    assert_eq!(attempt["error_code"], "518");
+    let detail = h.detail("E-6").await;
+    let next =
+        chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
+    let wait = next.signed_duration_since(chrono::Utc::now());
+    assert!(wait > chrono::Duration::minutes(55), "retry in {wait}");
+}
+
+#[tokio::test]
+async fn outage_reset_and_malformed_answers_are_retried() {
+    let faults = [
+        json!({"marketplace": "ebay", "outage": true}),
+        json!({"marketplace": "ebay", "api": "writeback", "connection_reset": true}),
+        json!({"marketplace": "ebay", "api": "writeback", "malformed": true}),
+    ];
+    for api in ["", "fulfillment"] {
+        for fault in &faults {
+            let h = harness().await;
+            let attempt = first_attempt_under(&h, api, fault.clone()).await;
+            assert_eq!(attempt["outcome"], "retryable_error", "{api} {fault}");
+            assert!(h.confirmations().await.is_empty(), "{api} {fault}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_within_one_attempt() {
+    for api in ["", "fulfillment"] {
+        let h = harness().await;
+        add_ebay_account(&h, "gadget", api).await;
+        let worker = h.worker("w1");
+        post(&h, 7, "gadget").await;
+        h.drain(&worker, Duration::from_secs(10)).await;
+        assert_eq!(calls(&h, "ebay.token").await, 1, "the token is cached");
+
+        // Every token issued so far is now refused as expired.
+        h.set_faults(json!({"marketplace": "ebay", "expired_token": true}))
+            .await;
+        post(&h, 8, "gadget").await;
+        h.drain(&worker, Duration::from_secs(10)).await;
+
+        let detail = h.detail("E-8").await;
+        assert_eq!(detail["status"], "success", "{api}: {detail}");
+        assert_eq!(attempts(&detail).len(), 1, "{api}: one attempt");
+        assert_eq!(calls(&h, "ebay.token").await, 2, "{api}: refreshed once");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_grant_asks_to_check_the_authorisation() {
+    let h = harness().await;
+    let mut account = add_ebay_account(&h, "gadget", "").await;
+    account.credentials.refresh_token = format!("v^1.1#i^1#r^1#revoked-{SELLER}");
+    let failure = adapter(&unpaced())
+        .orders_by_id(&account, &[order_id(1)])
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code, "invalid_grant");
+    assert!(failure.retryable);
+    assert!(
+        failure.message.contains("authorisation"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test]
+async fn get_orders_reads_every_page() {
+    let h = harness().await;
+    let account = add_ebay_account(&h, "gadget", "").await;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(5);
+    h.emulator.add_orders((100..350).map(ebay_order).collect());
+    // Another seller's order is not listed.
+    let mut foreign = ebay_order(999);
+    foreign.seller = "someone-else".into();
+    h.emulator.add_orders(vec![foreign]);
+
+    let updates = adapter(&unpaced())
+        .orders_updated_since(&account, since)
+        .await
+        .unwrap();
+    assert_eq!(updates.orders.len(), 250);
+    let mut ids: Vec<&str> = updates.orders.iter().map(|o| o.order_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 250, "no order twice");
+    assert!(updates
+        .orders
+        .iter()
+        .all(|o| !o.shipped && o.status == "Completed"));
+    assert!(updates.complete_until > since);
+    assert_eq!(calls(&h, "ebay.GetOrders").await, 3, "100 + 100 + 50");
+}
+
+#[tokio::test]
+async fn the_daily_quota_paces_trading_calls() {
+    let h = harness().await;
+    let account = add_ebay_account(&h, "gadget", "").await;
+    h.emulator.add_orders(vec![ebay_order(1)]);
+    let client = adapter(&ClientConfig {
+        ebay_daily_quota: 3,
+        ..ClientConfig::default()
+    });
+    let start = Instant::now();
+    for _ in 0..3 {
+        client.orders_by_id(&account, &[order_id(1)]).await.unwrap();
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "the quota is a burst"
+    );
+    let fourth = tokio::time::timeout(
+        Duration::from_millis(500),
+        client.orders_by_id(&account, &[order_id(1)]),
+    )
+    .await;
+    assert!(fourth.is_err(), "the fourth call of a 3-a-day quota waits");
+    assert_eq!(calls(&h, "ebay.GetOrders").await, 3);
+}
