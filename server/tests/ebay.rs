@@ -416,3 +416,42 @@ async fn the_daily_quota_paces_trading_calls() {
     assert!(fourth.is_err(), "the fourth call of a 3-a-day quota waits");
     assert_eq!(calls(&h, "ebay.GetOrders").await, 3);
 }
+
+#[tokio::test]
+async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
+    let h = harness().await;
+    let account = add_ebay_account(&h, "gadget", "fulfillment").await;
+    h.emulator.add_orders((1..=3).map(ebay_order).collect());
+    let sync = h.sync();
+
+    // GetOrders brings the orders with their lines: no separate line calls.
+    let report = sync.sync_account(&account, true).await.unwrap();
+    assert_eq!(report.orders_imported, 3);
+    assert_eq!(report.order_items_fetched, 0);
+    assert_eq!(
+        report.catalog_items_fetched, 0,
+        "eBay has no Products API here"
+    );
+    let ids = h
+        .store
+        .order_item_ids_by_sku(account.id, &order_id(2))
+        .await
+        .unwrap();
+    assert_eq!(ids.get("SPOON").map(String::as_str), Some("11000002-2"));
+
+    // A station that sends SKUs only: the line ids come from the imported order.
+    let mut shipment = ebay_shipment(2, "gadget");
+    shipment["items"] = json!([{"sku": "MUG-1", "quantity": 2}, {"sku": "SPOON", "quantity": 1}]);
+    assert_eq!(h.post(&shipment).await.0, 200);
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+    let detail = h.detail("E-2").await;
+    assert_eq!(detail["status"], "success", "{detail}");
+    assert_eq!(detail["items"][1]["order_item_id"], "11000002-2");
+    assert_eq!(detail["items"][0]["title"], "Mug & saucer");
+
+    // The read-back shows the order shipped, as eBay reports it.
+    let report = sync.sync_account(&account, false).await.unwrap();
+    assert_eq!(report.orders_checked, 1);
+    let order = &h.detail("E-2").await["marketplace_order"];
+    assert_eq!(order["shipped"], true, "{order}");
+}
