@@ -312,7 +312,7 @@ pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, eve
 pub fn sync_defaults() -> crate::sync::SyncConfig {
     crate::sync::SyncConfig {
         import_every: Duration::from_secs(15),
-        first_import_lookback: Duration::from_secs(30 * 24 * 3600),
+        first_import_lookback: Duration::from_secs(21 * 24 * 3600),
         recheck_after: Duration::from_secs(10),
         tick: Duration::from_secs(2),
         ..crate::sync::SyncConfig::default()
