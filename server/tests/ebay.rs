@@ -368,7 +368,16 @@ async fn get_orders_reads_every_page() {
     let h = harness().await;
     let account = add_ebay_account(&h, "gadget", "").await;
     let since = chrono::Utc::now() - chrono::Duration::minutes(5);
-    h.emulator.add_orders((100..350).map(ebay_order).collect());
+    // A minute old: the window ends at "now", given to the second.
+    let a_minute_ago = chrono::Utc::now() - chrono::Duration::minutes(1);
+    h.emulator.add_orders(
+        (100..350)
+            .map(|n| NewOrder {
+                purchase_date: Some(a_minute_ago),
+                ..ebay_order(n)
+            })
+            .collect(),
+    );
     // Another seller's order is not listed.
     let mut foreign = ebay_order(999);
     foreign.seller = "someone-else".into();
@@ -421,7 +430,16 @@ async fn the_daily_quota_paces_trading_calls() {
 async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
     let h = harness().await;
     let account = add_ebay_account(&h, "gadget", "fulfillment").await;
-    h.emulator.add_orders((1..=3).map(ebay_order).collect());
+    // A minute old: the import's window ends at "now", given to the second.
+    let a_minute_ago = chrono::Utc::now() - chrono::Duration::minutes(1);
+    h.emulator.add_orders(
+        (1..=3)
+            .map(|n| NewOrder {
+                purchase_date: Some(a_minute_ago),
+                ..ebay_order(n)
+            })
+            .collect(),
+    );
     let sync = h.sync();
 
     // GetOrders brings the orders with their lines: no separate line calls.

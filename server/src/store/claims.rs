@@ -8,7 +8,7 @@
 use super::{from_millis, Store, StoreError};
 use app::shipments::{AttemptOutcome, ShipmentItem, WritebackStatus};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row};
 
 /// A shipment a worker holds the lease on, with what it needs to write it back.
 #[derive(Clone, Debug)]
@@ -118,6 +118,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
         let mut stale = 0;
+        let mut succeeded = Vec::new();
         for r in records {
             sqlx::query(
                 "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
@@ -155,17 +156,25 @@ impl Store {
             if updated.rows_affected() == 0 {
                 stale += 1;
             } else if r.new_status == WritebackStatus::Success {
-                // Read the order back from the marketplace, to show it marked shipped.
-                sqlx::query(
-                    "INSERT INTO order_checks (account_id, order_id, due_at)
-                     SELECT account_id, order_id, ? FROM shipments WHERE id = ?
-                     ON CONFLICT (account_id, order_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0",
-                )
-                .bind(r.started_at + r.duration_ms)
-                .bind(r.row_id)
-                .execute(&mut *tx)
-                .await?;
+                succeeded.push((r.row_id, r.started_at + r.duration_ms));
             }
+        }
+        if !succeeded.is_empty() {
+            // Read the orders back from the marketplace, to show them marked shipped:
+            // one statement for the whole group.
+            let mut sql = QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO order_checks (account_id, order_id, due_at)
+                 SELECT s.account_id, s.order_id, v.column2 FROM (",
+            );
+            sql.push_values(&succeeded, |mut b, (row_id, due)| {
+                b.push_bind(*row_id).push_bind(*due);
+            });
+            sql.push(
+                // `WHERE true` keeps SQLite from reading ON CONFLICT as a join clause.
+                ") AS v JOIN shipments s ON s.id = v.column1 WHERE true
+                 ON CONFLICT (account_id, order_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0",
+            );
+            sql.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(stale)

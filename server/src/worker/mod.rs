@@ -276,10 +276,17 @@ impl Worker {
                 .order_items(account, &claim.order_id)
                 .await
                 .map_err(WritebackResult::from)?;
-            self.store
-                .save_order_items(account.id, &claim.order_id, &items)
-                .await
-                .map_err(storage)?;
+            // Written from a task of its own: this attempt is polled only between the
+            // batch's result writes, and a write transaction left open while paused
+            // would hold SQLite's lock against them.
+            let store = self.store.clone();
+            let (account_id, order_id, lines) = (account.id, claim.order_id.clone(), items.clone());
+            tokio::spawn(
+                async move { store.save_order_items(account_id, &order_id, &lines).await },
+            )
+            .await
+            .map_err(|e| storage(StoreError::Corrupt(format!("saving order lines: {e}"))))?
+            .map_err(storage)?;
             by_sku = items
                 .into_iter()
                 .filter_map(|i| Some((i.sku?, i.order_item_id)))
