@@ -270,11 +270,11 @@ async fn confirm_shipment(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let seller = headers
-        .get("x-amz-access-token")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|token| emulator.book().tokens.get(token).map(|g| g.seller.clone()))
-        .unwrap_or_default();
+    let seller = emulator.seller_of(
+        headers
+            .get("x-amz-access-token")
+            .and_then(|v| v.to_str().ok()),
+    );
     let response = confirm_shipment_checked(&emulator, &seller, order_id, &headers, &body).await;
     emulator.record_call(&seller, CONFIRM_SHIPMENT, response.status().as_u16());
     response
@@ -496,7 +496,8 @@ mod tests {
 }
 
 /// What every read call checks first: an injected fault, the access token, the
-/// operation's usage plan. `Ok` carries the seller the token was issued to.
+/// operation's usage plan. `Ok` carries the seller the token was issued to; a refused
+/// call is recorded and its answer returned.
 async fn admit(
     emulator: &Emulator,
     headers: &HeaderMap,
@@ -507,10 +508,23 @@ async fn admit(
         .get("x-amz-access-token")
         .and_then(|v| v.to_str().ok());
     let seller = emulator.seller_of(token);
+    match check_call(emulator, token, &seller, api, operation).await {
+        Ok(()) => Ok(seller),
+        Err(response) => Err(answered(emulator, &seller, operation, response)),
+    }
+}
+
+async fn check_call(
+    emulator: &Emulator,
+    token: Option<&str>,
+    seller: &str,
+    api: ApiKind,
+    operation: &str,
+) -> Result<(), Response> {
     let target = CallTarget {
         marketplace: "amazon",
         api: Some(api),
-        seller: &seller,
+        seller,
     };
     if let Some(response) = injected_fault(emulator.fault(target, token).await) {
         return Err(response);
@@ -543,7 +557,7 @@ async fn admit(
             ))
         }
     }
-    if !emulator.within_limit(&book, operation, &seller) {
+    if !emulator.within_limit(&book, operation, seller) {
         return Err(error(
             StatusCode::TOO_MANY_REQUESTS,
             "QuotaExceeded",
@@ -551,7 +565,7 @@ async fn admit(
             None,
         ));
     }
-    Ok(seller)
+    Ok(())
 }
 
 /// Answers `operation` after recording the call.
@@ -623,14 +637,7 @@ async fn get_orders(
 ) -> Response {
     let seller = match admit(&emulator, &headers, ApiKind::Orders, GET_ORDERS).await {
         Ok(seller) => seller,
-        Err(response) => {
-            let seller = emulator.seller_of(
-                headers
-                    .get("x-amz-access-token")
-                    .and_then(|v| v.to_str().ok()),
-            );
-            return answered(&emulator, &seller, GET_ORDERS, response);
-        }
+        Err(response) => return response,
     };
     let response = list_orders(&emulator, &seller, raw.as_deref().unwrap_or(""));
     answered(
@@ -744,14 +751,7 @@ async fn get_order_items(
 ) -> Response {
     let seller = match admit(&emulator, &headers, ApiKind::Orders, GET_ORDER_ITEMS).await {
         Ok(seller) => seller,
-        Err(response) => {
-            let seller = emulator.seller_of(
-                headers
-                    .get("x-amz-access-token")
-                    .and_then(|v| v.to_str().ok()),
-            );
-            return answered(&emulator, &seller, GET_ORDER_ITEMS, response);
-        }
+        Err(response) => return response,
     };
     if !is_amazon_order_id(&order_id) {
         return answered(
@@ -815,14 +815,7 @@ async fn get_catalog_item(
         .to_string();
     let seller = match admit(&emulator, &headers, ApiKind::Products, GET_CATALOG_ITEM).await {
         Ok(seller) => seller,
-        Err(response) => {
-            let seller = emulator.seller_of(
-                headers
-                    .get("x-amz-access-token")
-                    .and_then(|v| v.to_str().ok()),
-            );
-            return answered(&emulator, &seller, GET_CATALOG_ITEM, response);
-        }
+        Err(response) => return response,
     };
     let response = catalog_item(&emulator, &asin, &query, &host);
     answered(&emulator, &seller, GET_CATALOG_ITEM, response)

@@ -4,6 +4,7 @@
 pub mod amazon;
 pub mod ebay;
 pub mod rate_limit;
+pub mod tokens;
 
 use crate::accounts::{Account, MarketplaceKind};
 use crate::store::ClaimedShipment;
@@ -49,6 +50,58 @@ pub struct ApiFailure {
     pub message: String,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+}
+
+impl ApiFailure {
+    /// An answer that is not what the marketplace's model says: retryable, as a
+    /// marketplace glitch usually is.
+    pub fn malformed(api: ApiKind, http_status: Option<u16>, message: String) -> ApiFailure {
+        ApiFailure {
+            api,
+            http_status,
+            code: "MalformedResponse".into(),
+            message,
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+/// Why a request got no (complete) answer: retryable.
+pub fn network_failure(api: ApiKind, e: &reqwest::Error) -> ApiFailure {
+    ApiFailure {
+        api,
+        http_status: None,
+        code: if e.is_timeout() {
+            "Timeout"
+        } else {
+            "NetworkError"
+        }
+        .into(),
+        message: describe(e),
+        retryable: true,
+        retry_after: None,
+    }
+}
+
+/// A reqwest error with its causes, in one line.
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// An answer body nobody could read, shortened for the user.
+pub fn unexpected_answer(body: &str) -> String {
+    format!(
+        "unexpected answer: {}",
+        body.chars().take(200).collect::<String>()
+    )
 }
 
 impl From<ApiFailure> for WritebackResult {
@@ -128,9 +181,6 @@ pub struct Weight {
 pub trait MarketplaceAdapter: Send + Sync + 'static {
     /// The APIs the status panel shows for this marketplace's accounts.
     fn apis(&self) -> &'static [ApiKind];
-
-    /// The API that imports orders and checks their status.
-    fn orders_api(&self) -> ApiKind;
 
     /// Waits until the account's rate limit allows the next write-back. The worker
     /// waits here before it checks its lease, so that time spent queueing for the

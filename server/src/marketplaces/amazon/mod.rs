@@ -7,18 +7,17 @@
 pub mod model;
 
 use super::rate_limit::{self, AccountLimiter};
+use super::tokens::{FreshToken, TokenCache, TokenError};
 use super::{
-    retry_after, ApiFailure, ApiKind, CatalogItem, ClientConfig, MarketplaceAdapter,
-    MarketplaceOrder, MarketplaceOrderItem, OrderUpdates, WritebackResult,
+    network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, OrderUpdates,
+    WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, Utc};
 use model::{catalog, GetOrderItemsResponse, GetOrdersResponse};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,11 +144,6 @@ pub fn confirm_shipment_request(
     }
 }
 
-struct CachedToken {
-    access_token: String,
-    expires_at: Instant,
-}
-
 /// The Amazon client: one per process, shared by all Amazon accounts.
 pub struct AmazonClient {
     http: reqwest::Client,
@@ -158,17 +152,7 @@ pub struct AmazonClient {
     orders_limit: AccountLimiter,
     order_items_limit: AccountLimiter,
     catalog_limit: AccountLimiter,
-    /// One slot per account; the async lock makes concurrent calls share one refresh.
-    tokens: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<CachedToken>>>>>,
-}
-
-/// Why a token could not be had.
-#[derive(Debug)]
-struct TokenError {
-    http_status: Option<u16>,
-    code: String,
-    message: String,
-    retryable: bool,
+    tokens: TokenCache,
 }
 
 impl AmazonClient {
@@ -179,33 +163,12 @@ impl AmazonClient {
             orders_limit: config.limiter(rate_limit::AMAZON_GET_ORDERS),
             order_items_limit: config.limiter(rate_limit::AMAZON_GET_ORDER_ITEMS),
             catalog_limit: config.limiter(rate_limit::AMAZON_GET_CATALOG_ITEM),
-            tokens: Mutex::new(HashMap::new()),
+            tokens: TokenCache::default(),
         }
     }
 
-    fn token_slot(&self, account_id: i64) -> Arc<tokio::sync::Mutex<Option<CachedToken>>> {
-        self.tokens
-            .lock()
-            .expect("token map lock")
-            .entry(account_id)
-            .or_default()
-            .clone()
-    }
-
-    /// A valid access token for the account, from the cache or a fresh exchange.
-    async fn access_token(
-        &self,
-        account: &Account,
-        force_refresh: bool,
-    ) -> Result<String, TokenError> {
-        let slot = self.token_slot(account.id);
-        let mut cached = slot.lock().await;
-        if let Some(token) = cached.as_ref() {
-            // A minute's margin so that a token never expires in flight.
-            if !force_refresh && token.expires_at > Instant::now() + Duration::from_secs(60) {
-                return Ok(token.access_token.clone());
-            }
-        }
+    /// One Login with Amazon refresh-token exchange.
+    async fn exchange(&self, account: &Account) -> Result<FreshToken, TokenError> {
         let url = format!(
             "{}/auth/o2/token",
             account.auth_base_url.trim_end_matches('/')
@@ -221,12 +184,7 @@ impl AmazonClient {
             ])
             .send()
             .await
-            .map_err(|e| TokenError {
-                http_status: None,
-                code: "NetworkError".into(),
-                message: format!("token exchange with {url} failed: {}", describe(&e)),
-                retryable: true,
-            })?;
+            .map_err(|e| TokenError::network(&url, &e))?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
@@ -243,21 +201,19 @@ impl AmazonClient {
                 http_status: Some(status.as_u16()),
                 message: format!("Login with Amazon refused the refresh token: {message}"),
                 code,
-                retryable: status.is_server_error() || status.as_u16() == 429,
+                transient: status.is_server_error() || status.as_u16() == 429,
             });
         }
         let token: TokenResponse = response.json().await.map_err(|e| TokenError {
             http_status: Some(status.as_u16()),
             code: "InvalidTokenResponse".into(),
             message: format!("Login with Amazon sent an unreadable token: {e}"),
-            retryable: true,
+            transient: true,
         })?;
-        let access_token = token.access_token.clone();
-        *cached = Some(CachedToken {
+        Ok(FreshToken {
             access_token: token.access_token,
-            expires_at: Instant::now() + Duration::from_secs(token.expires_in),
-        });
-        Ok(access_token)
+            expires_in: token.expires_in,
+        })
     }
 
     /// Sends one SP-API request with the account's access token. A rejected token
@@ -272,27 +228,16 @@ impl AmazonClient {
         pace_first: bool,
         request: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ApiFailure> {
-        let mut force_refresh = false;
         if pace_first {
             limit.ready(account.id).await;
         }
+        let mut refused: Option<String> = None;
         loop {
             let token = self
-                .access_token(account, force_refresh)
+                .tokens
+                .access_token(account.id, refused.as_deref(), || self.exchange(account))
                 .await
-                .map_err(|e| ApiFailure {
-                    api,
-                    http_status: e.http_status,
-                    code: e.code,
-                    message: if e.retryable {
-                        e.message
-                    } else {
-                        format!("{} (check the account's credentials)", e.message)
-                    },
-                    // The seller may authorise the application again: worth retrying.
-                    retryable: true,
-                    retry_after: None,
-                })?;
+                .map_err(|e| e.into_api_failure(api))?;
             let response = request(&token)
                 .send()
                 .await
@@ -304,8 +249,8 @@ impl AmazonClient {
             if (200..300).contains(&status) {
                 return Ok(response);
             }
-            if matches!(status, 401 | 403) && !force_refresh {
-                force_refresh = true;
+            if matches!(status, 401 | 403) && refused.is_none() {
+                refused = Some(token);
                 // The repeated call is a call like any other for the usage plan.
                 limit.ready(account.id).await;
                 continue;
@@ -337,13 +282,12 @@ impl AmazonClient {
             .bytes()
             .await
             .map_err(|e| network_failure(api, &e))?;
-        serde_json::from_slice(&body).map_err(|e| ApiFailure {
-            api,
-            http_status: Some(status),
-            code: "MalformedResponse".into(),
-            message: format!("the answer is not what the model says: {e}"),
-            retryable: true,
-            retry_after: None,
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiFailure::malformed(
+                api,
+                Some(status),
+                format!("the answer is not what the model says: {e}"),
+            )
         })
     }
 
@@ -384,14 +328,11 @@ impl AmazonClient {
                 )
                 .await?;
             let Some(payload) = page.payload else {
-                return Err(ApiFailure {
-                    api: ApiKind::Orders,
-                    http_status: Some(200),
-                    code: "MalformedResponse".into(),
-                    message: "getOrders answered without a payload".into(),
-                    retryable: true,
-                    retry_after: None,
-                });
+                return Err(ApiFailure::malformed(
+                    ApiKind::Orders,
+                    Some(200),
+                    "getOrders answered without a payload".into(),
+                ));
             };
             if complete_until.is_none() {
                 complete_until = payload
@@ -442,14 +383,11 @@ impl AmazonClient {
                 )
                 .await?;
             let Some(payload) = page.payload else {
-                return Err(ApiFailure {
-                    api: ApiKind::Orders,
-                    http_status: Some(200),
-                    code: "MalformedResponse".into(),
-                    message: "getOrderItems answered without a payload".into(),
-                    retryable: true,
-                    retry_after: None,
-                });
+                return Err(ApiFailure::malformed(
+                    ApiKind::Orders,
+                    Some(200),
+                    "getOrderItems answered without a payload".into(),
+                ));
             };
             items.extend(
                 payload
@@ -508,23 +446,6 @@ enum OrdersFilter {
     Ids(Vec<String>),
 }
 
-/// Why a request got no answer at all.
-fn network_failure(api: ApiKind, e: &reqwest::Error) -> ApiFailure {
-    ApiFailure {
-        api,
-        http_status: None,
-        code: if e.is_timeout() {
-            "Timeout"
-        } else {
-            "NetworkError"
-        }
-        .into(),
-        message: describe(e),
-        retryable: true,
-        retry_after: None,
-    }
-}
-
 /// An error answer, read as the model's `ErrorList`, classified by its status.
 async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
     let status = response.status().as_u16();
@@ -541,13 +462,7 @@ async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
             };
             (e.code, message)
         }
-        None => (
-            format!("HTTP{status}"),
-            format!(
-                "unexpected answer: {}",
-                body.chars().take(200).collect::<String>()
-            ),
-        ),
+        None => (format!("HTTP{status}"), unexpected_answer(&body)),
     };
     ApiFailure {
         api,
@@ -564,10 +479,6 @@ async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
 impl MarketplaceAdapter for AmazonClient {
     fn apis(&self) -> &'static [ApiKind] {
         &[ApiKind::Products, ApiKind::Writeback, ApiKind::Orders]
-    }
-
-    fn orders_api(&self) -> ApiKind {
-        ApiKind::Orders
     }
 
     async fn writeback_ready(&self, account: &Account) {
@@ -645,18 +556,6 @@ impl MarketplaceAdapter for AmazonClient {
             Err(failure) => failure.into(),
         }
     }
-}
-
-/// A reqwest error with its causes, in one line.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

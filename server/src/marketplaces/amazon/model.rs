@@ -45,13 +45,12 @@ pub struct Order {
 fn instant(api: ApiKind, field: &str, text: &str) -> Result<DateTime<Utc>, ApiFailure> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ApiFailure {
-            api,
-            http_status: Some(200),
-            code: "MalformedResponse".into(),
-            message: format!("{field} '{text}' is not an ISO 8601 date-time: {e}"),
-            retryable: true,
-            retry_after: None,
+        .map_err(|e| {
+            ApiFailure::malformed(
+                api,
+                Some(200),
+                format!("{field} '{text}' is not an ISO 8601 date-time: {e}"),
+            )
         })
 }
 

@@ -2,7 +2,7 @@
 //! `ebay-sell-fulfillment-v1.json` defines them (`ShippingFulfillmentDetails`,
 //! `LineItemReference`, `ErrorDetailV3`).
 
-use super::super::{ApiFailure, ApiKind};
+use super::super::{unexpected_answer, ApiFailure, ApiKind};
 use super::trading::carrier_code;
 use crate::store::ClaimedShipment;
 use serde::{Deserialize, Serialize};
@@ -111,13 +111,7 @@ pub fn failure(status: u16, retry_after: Option<Duration>, body: &str) -> ApiFai
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        None => (
-            format!("HTTP{status}"),
-            format!(
-                "unexpected answer: {}",
-                body.chars().take(200).collect::<String>()
-            ),
-        ),
+        None => (format!("HTTP{status}"), unexpected_answer(body)),
     };
     ApiFailure {
         api: ApiKind::Writeback,

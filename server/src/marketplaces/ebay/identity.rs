@@ -1,12 +1,9 @@
 //! eBay OAuth user tokens: the refresh-token grant of `POST /identity/v1/oauth2/token`,
 //! cached per account until a minute before they expire.
 
-use super::describe;
+use super::super::tokens::{FreshToken, TokenError};
 use crate::accounts::Account;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// What Shipback asks the seller's consent for: writing fulfillments (REST) and the
 /// general scope the Trading API accepts an OAuth token with.
@@ -31,71 +28,8 @@ pub struct TokenErrorBody {
     pub error_description: String,
 }
 
-/// Why a token could not be had.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TokenError {
-    pub http_status: Option<u16>,
-    pub code: String,
-    pub message: String,
-    /// `false`: the grant itself was refused (revoked or wrong credentials); only the
-    /// seller can mend that by authorising Shipback again.
-    pub transient: bool,
-}
-
-struct CachedToken {
-    access_token: String,
-    expires_at: Instant,
-}
-
-type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
-
-/// Access tokens by account. One async slot per account, so that concurrent calls that
-/// find the token missing or rejected share one refresh instead of racing.
-#[derive(Default)]
-pub struct TokenCache {
-    slots: Mutex<HashMap<i64, Slot>>,
-}
-
-impl TokenCache {
-    fn slot(&self, account_id: i64) -> Slot {
-        self.slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(account_id)
-            .or_default()
-            .clone()
-    }
-
-    /// A valid access token for the account: cached, or fresh when none is cached,
-    /// it expires within a minute, or `rejected` is the token the API just refused.
-    pub async fn access_token(
-        &self,
-        http: &reqwest::Client,
-        account: &Account,
-        rejected: Option<&str>,
-    ) -> Result<String, TokenError> {
-        let slot = self.slot(account.id);
-        let mut cached = slot.lock().await;
-        if let Some(token) = cached.as_ref() {
-            // Another call may have refreshed while this one waited for the slot: a
-            // token other than the rejected one is fresh and can be used as is.
-            let refused = rejected == Some(token.access_token.as_str());
-            if !refused && token.expires_at > Instant::now() + Duration::from_secs(60) {
-                return Ok(token.access_token.clone());
-            }
-        }
-        let token = exchange(http, account).await?;
-        let access_token = token.access_token.clone();
-        *cached = Some(CachedToken {
-            access_token: token.access_token,
-            expires_at: Instant::now() + Duration::from_secs(token.expires_in),
-        });
-        Ok(access_token)
-    }
-}
-
 /// One refresh-token grant.
-async fn exchange(http: &reqwest::Client, account: &Account) -> Result<TokenResponse, TokenError> {
+pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<FreshToken, TokenError> {
     let url = format!(
         "{}/identity/v1/oauth2/token",
         account.auth_base_url.trim_end_matches('/')
@@ -113,24 +47,12 @@ async fn exchange(http: &reqwest::Client, account: &Account) -> Result<TokenResp
         ])
         .send()
         .await
-        .map_err(|e| TokenError {
-            http_status: None,
-            code: if e.is_timeout() {
-                "Timeout"
-            } else {
-                "NetworkError"
-            }
-            .into(),
-            message: format!("token exchange with {url} failed: {}", describe(&e)),
-            transient: true,
-        })?;
+        .map_err(|e| TokenError::network(&url, &e))?;
     let status = response.status();
-    let body = response.text().await.map_err(|e| TokenError {
-        http_status: Some(status.as_u16()),
-        code: "NetworkError".into(),
-        message: format!("token exchange with {url} broke off: {}", describe(&e)),
-        transient: true,
-    })?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| TokenError::network(&url, &e))?;
     if !status.is_success() {
         let error = serde_json::from_str::<TokenErrorBody>(&body).unwrap_or_default();
         let code = if error.error.is_empty() {
@@ -153,6 +75,10 @@ async fn exchange(http: &reqwest::Client, account: &Account) -> Result<TokenResp
     serde_json::from_str::<TokenResponse>(&body)
         .ok()
         .filter(|t| !t.access_token.is_empty())
+        .map(|t| FreshToken {
+            access_token: t.access_token,
+            expires_in: t.expires_in,
+        })
         .ok_or_else(|| TokenError {
             http_status: Some(status.as_u16()),
             code: "MalformedResponse".into(),

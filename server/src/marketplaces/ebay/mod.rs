@@ -11,14 +11,15 @@ pub mod identity;
 pub mod trading;
 
 use super::rate_limit::{self, AccountLimiter, UsagePlan};
+use super::tokens::TokenCache;
 use super::{
-    retry_after, ApiFailure, ApiKind, CatalogItem, ClientConfig, MarketplaceAdapter,
-    MarketplaceOrder, MarketplaceOrderItem, OrderUpdates, WritebackResult,
+    network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, OrderUpdates,
+    WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, Utc};
-use identity::{TokenCache, TokenError};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use trading::{AckResponse, GetOrdersResponse, OrdersFilter, Verdict};
 
@@ -103,9 +104,11 @@ impl EbayClient {
         loop {
             let token = self
                 .tokens
-                .access_token(&self.http, account, refused.as_deref())
+                .access_token(account.id, refused.as_deref(), || {
+                    identity::exchange(&self.http, account)
+                })
                 .await
-                .map_err(|e| token_failure(api, e))?;
+                .map_err(|e| e.into_api_failure(api))?;
             let response = request(&token)
                 .send()
                 .await
@@ -395,68 +398,16 @@ fn http_failure(api: ApiKind, answer: &Answer) -> ApiFailure {
         api,
         http_status: Some(answer.status),
         code: format!("HTTP{}", answer.status),
-        message: format!(
-            "unexpected answer: {}",
-            answer.body.chars().take(200).collect::<String>()
-        ),
+        message: unexpected_answer(&answer.body),
         retryable: matches!(answer.status, 401 | 403 | 408 | 429 | 500..=599),
         retry_after: retry_after(&answer.headers),
     }
-}
-
-fn token_failure(api: ApiKind, e: TokenError) -> ApiFailure {
-    ApiFailure {
-        api,
-        http_status: e.http_status,
-        code: e.code,
-        message: if e.transient {
-            e.message
-        } else {
-            format!("{} (check the account's authorisation)", e.message)
-        },
-        // Even a refused grant is worth retrying: the seller may authorise again.
-        retryable: true,
-        retry_after: None,
-    }
-}
-
-/// Why a request got no (complete) answer.
-fn network_failure(api: ApiKind, e: &reqwest::Error) -> ApiFailure {
-    ApiFailure {
-        api,
-        http_status: None,
-        code: if e.is_timeout() {
-            "Timeout"
-        } else {
-            "NetworkError"
-        }
-        .into(),
-        message: describe(e),
-        retryable: true,
-        retry_after: None,
-    }
-}
-
-/// A reqwest error with its causes, in one line.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for EbayClient {
     fn apis(&self) -> &'static [ApiKind] {
         &[ApiKind::Trading, ApiKind::Writeback]
-    }
-
-    fn orders_api(&self) -> ApiKind {
-        ApiKind::Trading
     }
 
     async fn writeback_ready(&self, account: &Account) {

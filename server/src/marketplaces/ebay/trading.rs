@@ -314,16 +314,15 @@ impl AckResponse {
 
 /// Parses a Trading answer.
 pub fn parse<T: serde::de::DeserializeOwned>(api: ApiKind, body: &str) -> Result<T, ApiFailure> {
-    quick_xml::de::from_str(body).map_err(|e| ApiFailure {
-        api,
-        http_status: Some(200),
-        code: "MalformedResponse".into(),
-        message: format!(
-            "the answer is not Trading API XML ({e}): {}",
-            body.chars().take(200).collect::<String>()
-        ),
-        retryable: true,
-        retry_after: None,
+    quick_xml::de::from_str(body).map_err(|e| {
+        ApiFailure::malformed(
+            api,
+            Some(200),
+            format!(
+                "the answer is not Trading API XML ({e}): {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        )
     })
 }
 
@@ -410,14 +409,7 @@ impl GetOrdersResponse {
 }
 
 fn malformed(message: String) -> ApiFailure {
-    ApiFailure {
-        api: ApiKind::Trading,
-        http_status: Some(200),
-        code: "MalformedResponse".into(),
-        message,
-        retryable: true,
-        retry_after: None,
-    }
+    ApiFailure::malformed(ApiKind::Trading, Some(200), message)
 }
 
 fn time(

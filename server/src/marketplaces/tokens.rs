@@ -1,0 +1,116 @@
+//! Access tokens, shared by every marketplace client: a refresh-token exchange is made
+//! only when no token is cached, the cached one expires within a minute, or the API
+//! just refused it; concurrent calls of one account share that one exchange.
+
+use super::{describe, ApiFailure, ApiKind};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A token fresh from the marketplace's token endpoint.
+pub struct FreshToken {
+    pub access_token: String,
+    /// Seconds it stays valid.
+    pub expires_in: u64,
+}
+
+/// Why a token could not be had.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenError {
+    pub http_status: Option<u16>,
+    pub code: String,
+    pub message: String,
+    /// `false`: the grant itself was refused (revoked or wrong credentials); only the
+    /// seller can mend that by authorising Shipback again.
+    pub transient: bool,
+}
+
+impl TokenError {
+    /// The token endpoint could not be reached, or its answer broke off.
+    pub fn network(url: &str, e: &reqwest::Error) -> TokenError {
+        TokenError {
+            http_status: e.status().map(|s| s.as_u16()),
+            code: if e.is_timeout() {
+                "Timeout"
+            } else {
+                "NetworkError"
+            }
+            .into(),
+            message: format!("token exchange with {url} failed: {}", describe(e)),
+            transient: true,
+        }
+    }
+
+    /// The failure of the call that needed the token.
+    pub fn into_api_failure(self, api: ApiKind) -> ApiFailure {
+        ApiFailure {
+            api,
+            http_status: self.http_status,
+            code: self.code,
+            message: if self.transient {
+                self.message
+            } else {
+                format!("{} (check the account's authorisation)", self.message)
+            },
+            // Even a refused grant is worth retrying: the seller may authorise again.
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+struct CachedToken {
+    access_token: String,
+    expires_at: Instant,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
+
+/// Access tokens by account. One async slot per account, so that concurrent calls that
+/// find the token missing or rejected share one refresh instead of racing.
+#[derive(Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<i64, Slot>>,
+}
+
+impl TokenCache {
+    fn slot(&self, account_id: i64) -> Slot {
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(account_id)
+            .or_default()
+            .clone()
+    }
+
+    /// A valid access token for the account: cached, or from `exchange` when none is
+    /// cached, it expires within a minute, or `rejected` is the token the API just
+    /// refused.
+    pub async fn access_token<Exchange>(
+        &self,
+        account_id: i64,
+        rejected: Option<&str>,
+        exchange: impl FnOnce() -> Exchange,
+    ) -> Result<String, TokenError>
+    where
+        Exchange: Future<Output = Result<FreshToken, TokenError>>,
+    {
+        let slot = self.slot(account_id);
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
+            // Another call may have refreshed while this one waited for the slot: a
+            // token other than the rejected one is fresh and can be used as is.
+            let refused = rejected == Some(token.access_token.as_str());
+            if !refused && token.expires_at > Instant::now() + Duration::from_secs(60) {
+                return Ok(token.access_token.clone());
+            }
+        }
+        let token = exchange().await?;
+        *cached = Some(CachedToken {
+            access_token: token.access_token.clone(),
+            expires_at: Instant::now() + Duration::from_secs(token.expires_in),
+        });
+        Ok(token.access_token)
+    }
+}
