@@ -121,6 +121,39 @@ test("the detail panel shows the shipment and its attempts with each error", asy
   await expect(page.getByTestId("detail-order")).toHaveText(shipment.order_id);
 });
 
+test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
+  // The demo's sync reads written-back orders back, then their lines, then the catalog.
+  const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();
+  await expect
+    .poll(async () => {
+      const amazon = await detail("SB-100000");
+      const ebay = await detail("SB-100003");
+      return Boolean(amazon.marketplace_order?.shipped && amazon.items[0].image_url && ebay.marketplace_order?.shipped);
+    }, { timeout: 90_000, intervals: [1_000] })
+    .toBe(true);
+
+  await page.goto("/?selected=SB-100000");
+  await hydrated(page);
+  const panel = page.getByTestId("detail-panel");
+  await expect(panel).toContainText("Order in Amazon");
+  await expect(panel.getByTestId("detail-order-status")).toHaveText("✓ Shipped");
+  const item = panel.getByTestId("detail-item").first();
+  await expect(item).toContainText(/pounds/);
+  await expect(item).toContainText(/B0[0-9A-F]{8}/);
+  const picture = item.locator("img.item-image");
+  await expect(picture).toHaveAttribute("src", /\/_emulator\/images\/B0/);
+  // The picture really loads.
+  await expect
+    .poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+    .toBe(true);
+
+  await page.goto("/?selected=SB-100003");
+  await hydrated(page);
+  await expect(panel).toContainText("Order in eBay");
+  await expect(panel.getByTestId("detail-order-status")).toHaveText("✓ Completed");
+  await expect(panel.getByTestId("detail-item").first()).toContainText(/\d+ × \S/);
+});
+
 test("screenshots at desktop and tablet sizes, with no sideways scrolling", async ({ page, request }) => {
   await waitForStatus(request, "SB-100005", "failed");
   const sizes = [
@@ -130,11 +163,11 @@ test("screenshots at desktop and tablet sizes, with no sideways scrolling", asyn
   ] as const;
   for (const [name, viewport] of sizes) {
     await page.setViewportSize(viewport);
-    for (const [suffix, url] of [["grid", "/"], ["detail", "/?selected=SB-100005"]]) {
+    for (const [suffix, url] of [["grid", "/"], ["detail", "/?selected=SB-100005"], ["detail-catalog", "/?selected=SB-100000"]]) {
       await page.goto(url);
       await hydrated(page);
       await expect(page.locator("tbody tr").first()).toBeVisible();
-      if (suffix === "detail") {
+      if (suffix.startsWith("detail")) {
         await expect(page.getByTestId("detail-panel")).toContainText("Write-back attempts");
       }
       await page.screenshot({ path: `screenshots/shipments-${name}-${suffix}.png` });

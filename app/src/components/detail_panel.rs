@@ -170,7 +170,7 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
             <dt>{format!("Order in {marketplace_label}")}</dt>
             <dd>{order_state.map(IntoAny::into_any).unwrap_or_else(|| view! { <span class="muted">"not read yet"</span> }.into_any())}</dd>
             <dt>"Account"</dt>
-            <dd>{format!("{} ({})", row.account_name, row.marketplace)}</dd>
+            <dd>{format!("{} ({marketplace_label})", row.account_name)}</dd>
             <dt>"Carrier / service"</dt>
             <dd>{format!("{} / {}", row.carrier, row.service)}</dd>
             <dt>"Shipment ID"</dt>
