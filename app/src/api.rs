@@ -32,6 +32,17 @@ pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>,
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// The connection-status panel: every enabled account's API health.
+#[server(prefix = "/rpc")]
+pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {
+    use crate::backend::Backend;
+    Backend::from_context()?
+        .0
+        .status_board()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
 /// Splits and percent-decodes `a=1&b=2`.
 pub fn parse_query_pairs(query: &str) -> Vec<(String, String)> {
     query

@@ -3,6 +3,7 @@
 //! `app` declares it; the `server` crate implements it over its store and provides it
 //! through Leptos context, so that the dependency points one way (server -> app).
 
+use crate::health::StatusBoard;
 use crate::query::ShipmentQuery;
 use crate::shipments::{Page, ShipmentDetail, ShipmentRow};
 use std::sync::Arc;
@@ -29,6 +30,9 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, BackendError>;
+
+    /// Every enabled account's API health, as of now.
+    async fn status_board(&self) -> Result<StatusBoard, BackendError>;
 }
 
 /// The handle server functions find in context.

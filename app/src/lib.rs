@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod components;
+pub mod health;
 pub mod marketplace;
 pub mod pages;
 pub mod query;

@@ -91,6 +91,8 @@ impl fmt::Display for Sort {
 pub struct ShipmentQuery {
     /// Empty means every status.
     pub statuses: Vec<WritebackStatus>,
+    /// Account keys; empty means every account.
+    pub accounts: Vec<String>,
     /// Ship date at or after this instant.
     pub from: Option<DateTime<Utc>>,
     /// Ship date strictly before this instant.
@@ -106,6 +108,7 @@ impl Default for ShipmentQuery {
     fn default() -> Self {
         ShipmentQuery {
             statuses: Vec::new(),
+            accounts: Vec::new(),
             from: None,
             to: None,
             sort: Sort::default(),
@@ -158,6 +161,19 @@ impl ShipmentQuery {
                         }
                     }
                 }
+                "account" => {
+                    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                        if part.chars().count() > 100 {
+                            return Err(QueryError::new(
+                                "account",
+                                "an account key is at most 100 characters",
+                            ));
+                        }
+                        if !query.accounts.iter().any(|a| a == part) {
+                            query.accounts.push(part.to_string());
+                        }
+                    }
+                }
                 "from" => query.from = Some(parse_instant("from", value)?),
                 "to" => query.to = Some(parse_instant("to", value)?),
                 "sort" => {
@@ -207,6 +223,9 @@ impl ShipmentQuery {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for status in &self.statuses {
             pairs.push(("status", status.as_str().to_string()));
+        }
+        for account in &self.accounts {
+            pairs.push(("account", account.clone()));
         }
         if let Some(from) = self.from {
             pairs.push(("from", format_instant(from)));
@@ -298,9 +317,10 @@ mod tests {
     #[test]
     fn round_trips_through_the_url() {
         let q = parse(
-            "status=failed&status=retrying&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
+            "status=failed&status=retrying&account=acme-us&account=northwind&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
         )
         .unwrap();
+        assert_eq!(q.accounts, vec!["acme-us", "northwind"]);
         assert_eq!(
             q.statuses,
             vec![WritebackStatus::Failed, WritebackStatus::Retrying]

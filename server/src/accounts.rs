@@ -1,5 +1,6 @@
 //! Marketplace accounts: the seller accounts shipments are written back to.
 
+use app::marketplace::ApiKind;
 use serde::{Deserialize, Serialize};
 
 /// Which marketplace an account sells on. The worker never branches on it: it picks
@@ -31,6 +32,15 @@ impl MarketplaceKind {
         match self {
             MarketplaceKind::Amazon => "Amazon",
             MarketplaceKind::Ebay => "eBay",
+        }
+    }
+
+    /// The APIs the status panel shows for this marketplace's accounts, in the manual's
+    /// order.
+    pub fn apis(self) -> &'static [ApiKind] {
+        match self {
+            MarketplaceKind::Amazon => &[ApiKind::Products, ApiKind::Writeback, ApiKind::Orders],
+            MarketplaceKind::Ebay => &[ApiKind::Trading, ApiKind::Writeback],
         }
     }
 }

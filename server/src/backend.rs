@@ -2,11 +2,15 @@
 
 use crate::store::{Store, StoreError};
 use app::backend::{BackendError, ShipmentsBackend};
+use app::health::StatusBoard;
 use app::query::ShipmentQuery;
 use app::shipments::{Page, ShipmentDetail, ShipmentRow};
+use std::time::Duration;
 
 pub struct DashboardBackend {
     pub store: Store,
+    /// An API with no call for this long is None.
+    pub idle_after: Duration,
 }
 
 fn to_backend_error(e: StoreError) -> BackendError {
@@ -39,6 +43,12 @@ impl ShipmentsBackend for DashboardBackend {
     ) -> Result<Option<ShipmentDetail>, BackendError> {
         self.store
             .shipment_detail(shipment_id)
+            .await
+            .map_err(to_backend_error)
+    }
+
+    async fn status_board(&self) -> Result<StatusBoard, BackendError> {
+        crate::health::board::status_board(&self.store, self.idle_after, chrono::Utc::now())
             .await
             .map_err(to_backend_error)
     }

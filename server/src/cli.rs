@@ -1,6 +1,10 @@
 //! The `shipback` command: `serve`, `worker`, `emulator`, `demo` and `migrate`.
 
 use crate::emulator::Emulator;
+use crate::health::feed::StatusFeed;
+use crate::health::monitored::Monitored;
+use crate::health::webhook::WebhookConfig;
+use crate::health::{HealthConfig, HealthMonitor, HealthThresholds};
 use crate::marketplaces::{ClientConfig, Marketplaces};
 use crate::shipments::http::ApiState;
 use crate::store::{Store, StoreError, DEFAULT_DATABASE_URL};
@@ -38,6 +42,8 @@ enum Command {
         web: WebArgs,
         #[command(flatten)]
         worker: WorkerArgs,
+        #[command(flatten)]
+        health: HealthArgs,
         /// Do not run a worker in this process (run `shipback worker` elsewhere).
         #[arg(long, env = "SHIPBACK_NO_WORKER")]
         no_worker: bool,
@@ -48,6 +54,8 @@ enum Command {
         db: DatabaseArgs,
         #[command(flatten)]
         worker: WorkerArgs,
+        #[command(flatten)]
+        health: HealthArgs,
     },
     /// The marketplace emulator alone (Amazon's wire format, for tests and demos).
     Emulator {
@@ -65,9 +73,15 @@ enum Command {
         emulator: EmulatorArgs,
         #[command(flatten)]
         worker: WorkerArgs,
+        #[command(flatten)]
+        health: HealthArgs,
         /// Do not post a new demo shipment every few seconds.
         #[arg(long, env = "SHIPBACK_NO_TRICKLE")]
         no_trickle: bool,
+        /// Do not run the worker (nor the sync) in this process: run `shipback worker`
+        /// against the same database instead.
+        #[arg(long, env = "SHIPBACK_NO_WORKER")]
+        no_worker: bool,
     },
     /// Fills the database with synthetic shipments (accounts, carriers, outcomes and
     /// attempt histories, ship dates spread over months), for benchmarks and load tests.
@@ -199,6 +213,116 @@ impl WorkerArgs {
     }
 }
 
+/// The connection status's thresholds and webhook (README, "Connection status"); each
+/// left out takes the default of [`HealthThresholds`].
+#[derive(Args, Debug)]
+struct HealthArgs {
+    /// Calls older than this are not judged.
+    #[arg(long, env = "SHIPBACK_HEALTH_WINDOW", value_parser = parse_duration)]
+    health_window: Option<Duration>,
+    /// At most this many of an API's latest calls are judged.
+    #[arg(long, env = "SHIPBACK_HEALTH_WINDOW_CALLS")]
+    health_window_calls: Option<usize>,
+    /// An API with no call for this long is None (unknown).
+    #[arg(long, env = "SHIPBACK_HEALTH_IDLE_AFTER", value_parser = parse_duration)]
+    health_idle_after: Option<Duration>,
+    /// Error rates are judged over at least this many calls.
+    #[arg(long, env = "SHIPBACK_HEALTH_MIN_CALLS")]
+    health_min_calls: Option<u32>,
+    /// Share of failed calls (0 to 1) from which an API is Yellow.
+    #[arg(long, env = "SHIPBACK_HEALTH_YELLOW_ERROR_RATE")]
+    health_yellow_error_rate: Option<f64>,
+    /// Share of failed calls (0 to 1) from which an API is Red.
+    #[arg(long, env = "SHIPBACK_HEALTH_RED_ERROR_RATE")]
+    health_red_error_rate: Option<f64>,
+    /// This many failed calls in a row turn an API Red at once.
+    #[arg(long, env = "SHIPBACK_HEALTH_RED_CONSECUTIVE_FAILURES")]
+    health_red_consecutive_failures: Option<u32>,
+    /// This many calls refused for rate in the window turn an API Yellow.
+    #[arg(long, env = "SHIPBACK_HEALTH_YELLOW_THROTTLED")]
+    health_yellow_throttled: Option<u32>,
+    /// A call slower than this is slow.
+    #[arg(long, env = "SHIPBACK_HEALTH_SLOW_CALL", value_parser = parse_duration)]
+    health_slow_call: Option<Duration>,
+    /// Share of slow calls (0 to 1) from which an API is Yellow.
+    #[arg(long, env = "SHIPBACK_HEALTH_YELLOW_SLOW_RATE")]
+    health_yellow_slow_rate: Option<f64>,
+    /// URL that receives a JSON message when an API turns Red and when it recovers.
+    #[arg(long, env = "SHIPBACK_STATUS_WEBHOOK")]
+    status_webhook: Option<String>,
+    /// Wait before the webhook's first retry, doubled before each further one (5 retries).
+    #[arg(long, env = "SHIPBACK_STATUS_WEBHOOK_RETRY", value_parser = parse_duration)]
+    status_webhook_retry: Option<Duration>,
+}
+
+impl HealthArgs {
+    fn config(&self) -> Result<HealthConfig, CliError> {
+        let d = HealthThresholds::default();
+        let thresholds = HealthThresholds {
+            window: self.health_window.unwrap_or(d.window),
+            window_calls: self.health_window_calls.unwrap_or(d.window_calls).max(1),
+            idle_after: self.health_idle_after.unwrap_or(d.idle_after),
+            min_calls: self.health_min_calls.unwrap_or(d.min_calls).max(1),
+            yellow_error_rate: self.health_yellow_error_rate.unwrap_or(d.yellow_error_rate),
+            red_error_rate: self.health_red_error_rate.unwrap_or(d.red_error_rate),
+            red_consecutive_failures: self
+                .health_red_consecutive_failures
+                .unwrap_or(d.red_consecutive_failures)
+                .max(1),
+            yellow_throttled: self
+                .health_yellow_throttled
+                .unwrap_or(d.yellow_throttled)
+                .max(1),
+            slow_call: self.health_slow_call.unwrap_or(d.slow_call),
+            yellow_slow_rate: self.health_yellow_slow_rate.unwrap_or(d.yellow_slow_rate),
+        };
+        for (name, rate) in [
+            ("--health-yellow-error-rate", thresholds.yellow_error_rate),
+            ("--health-red-error-rate", thresholds.red_error_rate),
+            ("--health-yellow-slow-rate", thresholds.yellow_slow_rate),
+        ] {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(CliError::Config(format!(
+                    "{name} is a share of calls: more than 0, at most 1 (got {rate})"
+                )));
+            }
+        }
+        if thresholds.yellow_error_rate >= thresholds.red_error_rate {
+            return Err(CliError::Config(
+                "--health-yellow-error-rate must be lower than --health-red-error-rate".into(),
+            ));
+        }
+        if thresholds.idle_after.is_zero() || thresholds.window.is_zero() {
+            return Err(CliError::Config(
+                "--health-window and --health-idle-after must be longer than zero".into(),
+            ));
+        }
+        let webhook = match &self.status_webhook {
+            None => None,
+            Some(url) => {
+                let parsed = reqwest::Url::parse(url).map_err(|e| {
+                    CliError::Config(format!("--status-webhook '{url}' is not a URL: {e}"))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(CliError::Config(format!(
+                        "--status-webhook '{url}' must be an http or https URL"
+                    )));
+                }
+                let mut webhook = WebhookConfig::new(url.clone());
+                if let Some(retry) = self.status_webhook_retry {
+                    webhook.first_retry = retry;
+                }
+                Some(webhook)
+            }
+        };
+        Ok(HealthConfig {
+            thresholds,
+            webhook,
+            ..HealthConfig::default()
+        })
+    }
+}
+
 /// Worker settings for the demo: failures are retried within seconds so that a visitor
 /// sees shipments go from Retrying to Success or Failed.
 fn demo_worker_defaults() -> WorkerConfig {
@@ -217,6 +341,9 @@ fn demo_worker_defaults() -> WorkerConfig {
         },
     }
 }
+
+/// How often the dashboard looks for a changed connection status to push to open pages.
+const STATUS_FEED_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -300,39 +427,56 @@ async fn serve_emulator(emulator: &Emulator, addr: SocketAddr) -> Result<SocketA
 }
 
 /// The write-back worker and, unless turned off, the marketplace sync; they share the
-/// clients, so that both keep within one set of per-account rate limits.
-fn spawn_worker(
+/// clients, so that both keep within one set of per-account rate limits. The health
+/// monitor sees every call the clients make.
+async fn spawn_worker(
     store: &Store,
     client: &ClientConfig,
     config: WorkerConfig,
     sync: Option<SyncConfig>,
+    health: HealthConfig,
     wake: Arc<Notify>,
-) -> tokio::task::JoinHandle<()> {
-    let marketplaces = Marketplaces::new(client);
+) -> Result<tokio::task::JoinHandle<()>, CliError> {
+    let monitor = HealthMonitor::load(store, health).await?;
+    let marketplaces =
+        Marketplaces::new(client).map(|adapter| Monitored::wrap(adapter, monitor.clone()));
+    let monitor = tokio::spawn(monitor.run(store.clone(), shutdown_signal()));
     let sync = sync.map(|config| {
         let sync = MarketplaceSync::new(store.clone(), marketplaces.clone(), config);
         tokio::spawn(sync.run(shutdown_signal()))
     });
     let worker = Worker::new(store.clone(), marketplaces, config, wake);
-    tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         worker.run(shutdown_signal()).await;
         if let Some(sync) = sync {
             let _ = sync.await;
         }
-    })
+        let _ = monitor.await;
+    }))
 }
 
-async fn serve_web(store: &Store, web: &WebArgs, wake: Arc<Notify>) -> Result<(), CliError> {
+async fn serve_web(
+    store: &Store,
+    web: &WebArgs,
+    health: &HealthConfig,
+    wake: Arc<Notify>,
+) -> Result<(), CliError> {
     let site = SiteConfig {
         site_root: web.site_root.clone(),
         bind: web.bind,
     };
+    let status = StatusFeed::spawn(
+        store.clone(),
+        health.thresholds.idle_after,
+        STATUS_FEED_POLL,
+    );
     let router = web::router(
         &site,
         ApiState {
             store: store.clone(),
             wake,
         },
+        status,
     );
     let listener = listen(web.bind).await?;
     tracing::info!("dashboard and API on http://{}", web.bind);
@@ -373,6 +517,7 @@ impl Cli {
                 db,
                 web,
                 worker,
+                health,
                 no_worker,
             } => {
                 let store = Store::open(&db.database_url).await?;
@@ -380,15 +525,22 @@ impl Cli {
                 let config = worker.config(WorkerConfig::default())?;
                 let client = worker.client_config();
                 let sync = worker.sync_config(SyncConfig::default());
-                let worker =
-                    (!no_worker).then(|| spawn_worker(&store, &client, config, sync, wake.clone()));
-                serve_web(&store, &web, wake).await?;
+                let health = health.config()?;
+                let worker = if no_worker {
+                    None
+                } else {
+                    Some(
+                        spawn_worker(&store, &client, config, sync, health.clone(), wake.clone())
+                            .await?,
+                    )
+                };
+                serve_web(&store, &web, &health, wake).await?;
                 if let Some(worker) = worker {
                     let _ = worker.await;
                 }
                 Ok(())
             }
-            Command::Worker { db, worker } => {
+            Command::Worker { db, worker, health } => {
                 let store = Store::open(&db.database_url).await?;
                 let config = worker.config(WorkerConfig::default())?;
                 let sync = worker.sync_config(SyncConfig::default());
@@ -397,8 +549,10 @@ impl Cli {
                     &worker.client_config(),
                     config,
                     sync,
+                    health.config()?,
                     Arc::new(Notify::new()),
-                );
+                )
+                .await?;
                 let _ = handle.await;
                 Ok(())
             }
@@ -413,7 +567,9 @@ impl Cli {
                 web,
                 emulator,
                 worker,
+                health,
                 no_trickle,
+                no_worker,
             } => {
                 let store = Store::open(&db.database_url).await?;
                 let marketplace = Emulator::default();
@@ -423,8 +579,22 @@ impl Cli {
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(demo_worker_defaults())?;
                 let sync = worker.sync_config(crate::demo::sync_defaults());
-                let worker =
-                    spawn_worker(&store, &worker.client_config(), config, sync, wake.clone());
+                let health = health.config()?;
+                let worker = if no_worker {
+                    None
+                } else {
+                    Some(
+                        spawn_worker(
+                            &store,
+                            &worker.client_config(),
+                            config,
+                            sync,
+                            health.clone(),
+                            wake.clone(),
+                        )
+                        .await?,
+                    )
+                };
                 if !no_trickle {
                     tokio::spawn(crate::demo::trickle(
                         marketplace.clone(),
@@ -444,8 +614,10 @@ impl Cli {
                 println!("  Database:            {}", db.database_url);
                 println!("  Stop with Ctrl-C.");
                 println!();
-                serve_web(&store, &web, wake).await?;
-                let _ = worker.await;
+                serve_web(&store, &web, &health, wake).await?;
+                if let Some(worker) = worker {
+                    let _ = worker.await;
+                }
                 Ok(())
             }
         }

@@ -264,12 +264,22 @@ pub async fn seed(
         }
     }
     emulator
-        .set_faults(vec![Fault {
-            api: Some(ApiKind::Writeback),
-            error_rate: 0.2,
-            latency_ms: 150,
-            ..Fault::default()
-        }])
+        .set_faults(vec![
+            // One account's write-backs fail often enough to show Yellow in the
+            // connection status (and Retrying shipments); the others answer slowly.
+            Fault {
+                api: Some(ApiKind::Writeback),
+                seller: Some("acme-uk".into()),
+                error_rate: 0.25,
+                latency_ms: 150,
+                ..Fault::default()
+            },
+            Fault {
+                api: Some(ApiKind::Writeback),
+                latency_ms: 150,
+                ..Fault::default()
+            },
+        ])
         .expect("the demo's fault rule is valid");
     Ok(numbers)
 }

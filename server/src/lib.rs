@@ -6,6 +6,7 @@
 //! - [`worker`]: the durable write-back worker and its retry policy;
 //! - [`marketplaces`]: the marketplace clients (Amazon, eBay) behind one adapter interface;
 //! - [`sync`]: order import, the read-back of written-back orders, and catalog data;
+//! - [`health`]: the connection status of each account's APIs, judged from their calls;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo;
 //! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
 //! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data;
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod demo;
 pub mod emulator;
 pub mod generate;
+pub mod health;
 pub mod marketplaces;
 pub mod shipments;
 pub mod store;

@@ -154,7 +154,7 @@ impl MarketplaceSync {
             .check_written_back(account, adapter.as_ref())
             .await
             .map_err(|e| e.into_sync(account))?;
-        if adapter.apis().contains(&ApiKind::Products) {
+        if account.marketplace.apis().contains(&ApiKind::Products) {
             report.catalog_items_fetched = self
                 .refresh_catalog(account, adapter.as_ref())
                 .await

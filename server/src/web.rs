@@ -2,6 +2,7 @@
 //! API and the static files.
 
 use crate::backend::DashboardBackend;
+use crate::health::feed::StatusFeed;
 use crate::shipments::http::{self as shipments_api, ApiState};
 use app::backend::Backend;
 use app::{shell, App};
@@ -33,10 +34,11 @@ pub fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         .build()
 }
 
-pub fn router(site: &SiteConfig, api: ApiState) -> Router {
+pub fn router(site: &SiteConfig, api: ApiState, status: StatusFeed) -> Router {
     let options = leptos_options(site);
     let backend = Backend(Arc::new(DashboardBackend {
         store: api.store.clone(),
+        idle_after: status.idle_after(),
     }));
     let routes = generate_route_list(App);
     let dashboard = Router::new()
@@ -51,5 +53,7 @@ pub fn router(site: &SiteConfig, api: ApiState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    shipments_api::routes(api).merge(dashboard)
+    shipments_api::routes(api)
+        .merge(status.routes())
+        .merge(dashboard)
 }

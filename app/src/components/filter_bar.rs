@@ -47,7 +47,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
     };
     let any_filter = move || {
         let q = view.get();
-        !q.statuses.is_empty() || q.from.is_some() || q.to.is_some()
+        !q.statuses.is_empty() || !q.accounts.is_empty() || q.from.is_some() || q.to.is_some()
     };
     let clear_href = move || {
         let q = view.get();
@@ -108,6 +108,33 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                     />
                 </label>
             </div>
+            {move || {
+                view.get()
+                    .accounts
+                    .into_iter()
+                    .map(|account| {
+                        let remove_href = {
+                            let account = account.clone();
+                            move || {
+                                let mut q = view.get().filters_only();
+                                q.accounts.retain(|a| *a != account);
+                                href(&q)
+                            }
+                        };
+                        view! {
+                            <a
+                                class="chip active account-chip"
+                                href=remove_href
+                                data-account=account.clone()
+                                aria-label=format!("Account {account}: remove this filter")
+                            >
+                                {format!("Account: {account}")}
+                                <span class="chip-remove" aria-hidden="true">"✕"</span>
+                            </a>
+                        }
+                    })
+                    .collect_view()
+            }}
             <Show when=any_filter>
                 <a class="button link" href=clear_href data-testid="clear-filters">
                     "Clear filters"

@@ -3,3 +3,4 @@ pub mod filter_bar;
 pub mod format;
 pub mod shipment_grid;
 pub mod status_badge;
+pub mod status_panel;

@@ -1,4 +1,5 @@
-//! The shipments screen: filters, the live grid and the detail panel.
+//! The status screen: the connection-status panel, and the shipments with their filters,
+//! the live grid and the detail panel.
 //!
 //! The whole view (filters, sort, page, selected shipment) lives in the URL: links
 //! change it, so a copied address opens the same view and back/forward work.
@@ -7,6 +8,7 @@ use crate::api::{get_shipment, list_shipments, parse_query_pairs};
 use crate::components::detail_panel::DetailPanel;
 use crate::components::filter_bar::FilterBar;
 use crate::components::shipment_grid::ShipmentGrid;
+use crate::components::status_panel::StatusPanel;
 use crate::query::ShipmentQuery;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -30,6 +32,8 @@ pub fn ShipmentsPage() -> impl IntoView {
     // Bumped by the Update button and by the live-refresh timer.
     let refresh = RwSignal::new(0u64);
     let live = RwSignal::new(true);
+    // Update button clicks alone: the status panel is pushed its changes, not polled.
+    let updates = RwSignal::new(0u64);
     start_live_refresh(refresh, live);
 
     let list_key = Memo::new(move |_| ShipmentQuery {
@@ -51,6 +55,25 @@ pub fn ShipmentsPage() -> impl IntoView {
         },
     );
 
+    // Typed views nest deeply; erasing this half keeps the page's type small.
+    let shipments = view! {
+        <div class="shipments-pane">
+            <FilterBar view=view_query/>
+            {move || {
+                url_error().map(|e| view! { <p class="error-line" role="alert">{e}</p> })
+            }}
+            <div class="shipments-body">
+                <section class="grid-pane" aria-label="Shipments">
+                    <ShipmentGrid view=view_query page=page/>
+                </section>
+                <Show when=move || selected.get().is_some()>
+                    <DetailPanel view=view_query detail=detail/>
+                </Show>
+            </div>
+        </div>
+    }
+    .into_any();
+
     view! {
         <div class="screen" class:has-detail=move || selected.get().is_some()>
             <header class="topbar">
@@ -70,21 +93,18 @@ pub fn ShipmentsPage() -> impl IntoView {
                     <button
                         class="button primary"
                         data-testid="update"
-                        on:click=move |_| refresh.update(|n| *n += 1)
+                        on:click=move |_| {
+                            refresh.update(|n| *n += 1);
+                            updates.update(|n| *n += 1);
+                        }
                     >
                         "↻ Update"
                     </button>
                 </div>
             </header>
-            <FilterBar view=view_query/>
-            {move || url_error().map(|e| view! { <p class="error-line" role="alert">{e}</p> })}
             <main class="content">
-                <section class="grid-pane" aria-label="Shipments">
-                    <ShipmentGrid view=view_query page=page/>
-                </section>
-                <Show when=move || selected.get().is_some()>
-                    <DetailPanel view=view_query detail=detail/>
-                </Show>
+                <StatusPanel updates=updates.into()/>
+                {shipments}
             </main>
         </div>
     }

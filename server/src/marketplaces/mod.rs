@@ -175,12 +175,23 @@ pub struct Weight {
     pub unit: String,
 }
 
+/// The operations of [`MarketplaceAdapter`], for [`MarketplaceAdapter::api_for`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    WriteBack,
+    OrdersUpdatedSince,
+    OrdersById,
+    OrderItems,
+    CatalogItem,
+}
+
 /// Everything Shipback does with one marketplace, over its real APIs. A marketplace is
 /// one module implementing this; the worker and the sync never match on names.
 #[async_trait::async_trait]
 pub trait MarketplaceAdapter: Send + Sync + 'static {
-    /// The APIs the status panel shows for this marketplace's accounts.
-    fn apis(&self) -> &'static [ApiKind];
+    /// The API an operation calls, as the status panel names it; `None` when the
+    /// marketplace has no such API and the operation makes no call.
+    fn api_for(&self, operation: Operation) -> Option<ApiKind>;
 
     /// Waits until the account's rate limit allows the next write-back. The worker
     /// waits here before it checks its lease, so that time spent queueing for the
@@ -275,6 +286,21 @@ impl Marketplaces {
 
     pub fn adapter(&self, kind: MarketplaceKind) -> Option<&Arc<dyn MarketplaceAdapter>> {
         self.adapters.get(&kind)
+    }
+
+    /// The same marketplaces with every adapter wrapped by `wrap` (the health monitor
+    /// wraps them to see every call's outcome).
+    pub fn map(
+        self,
+        wrap: impl Fn(Arc<dyn MarketplaceAdapter>) -> Arc<dyn MarketplaceAdapter>,
+    ) -> Marketplaces {
+        Marketplaces {
+            adapters: self
+                .adapters
+                .into_iter()
+                .map(|(kind, adapter)| (kind, wrap(adapter)))
+                .collect(),
+        }
     }
 }
 

@@ -3,9 +3,27 @@
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+tokio::task_local! {
+    /// Microseconds this task spent waiting in [`AccountLimiter::ready`], when counted.
+    static PACING: Arc<AtomicU64>;
+}
+
+/// Runs `call` and tells how long it waited for Shipback's own rate limits, so that a
+/// call paced to the marketplace's rate is not mistaken for a slow answer.
+pub async fn time_spent_pacing<F: Future>(call: F) -> (F::Output, Duration) {
+    let waited = Arc::new(AtomicU64::new(0));
+    let output = PACING.scope(waited.clone(), call).await;
+    (
+        output,
+        Duration::from_micros(waited.load(Ordering::Relaxed)),
+    )
+}
 
 /// A marketplace's documented usage plan for one operation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,7 +131,10 @@ impl AccountLimiter {
     /// Waits until `account` may make its next call.
     pub async fn ready(&self, account: i64) {
         if let Some(plan) = self.plan {
+            let started = std::time::Instant::now();
             self.bucket(account, plan).until_ready().await;
+            let waited = started.elapsed().as_micros() as u64;
+            let _ = PACING.try_with(|total| total.fetch_add(waited, Ordering::Relaxed));
         }
     }
 

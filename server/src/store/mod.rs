@@ -6,10 +6,12 @@
 mod accounts;
 mod claims;
 mod cursor;
+mod health;
 mod orders;
 mod shipments;
 
 pub use claims::{AttemptRecord, ClaimedShipment};
+pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::OrderCheck;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -88,6 +88,14 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, order
         }
         sql.push(")");
     }
+    if !query.accounts.is_empty() {
+        sql.push(" AND s.account_key IN (");
+        let mut list = sql.separated(", ");
+        for account in &query.accounts {
+            list.push_bind(account.clone());
+        }
+        sql.push(")");
+    }
     if let Some(from) = query.from {
         sql.push(" AND s.ship_date >= ").push_bind(to_millis(from));
     }

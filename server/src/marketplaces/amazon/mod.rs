@@ -10,8 +10,8 @@ use super::rate_limit::{self, AccountLimiter};
 use super::tokens::{FreshToken, TokenCache, TokenError};
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, OrderUpdates,
-    WritebackResult,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
+    OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -477,8 +477,14 @@ async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for AmazonClient {
-    fn apis(&self) -> &'static [ApiKind] {
-        &[ApiKind::Products, ApiKind::Writeback, ApiKind::Orders]
+    fn api_for(&self, operation: Operation) -> Option<ApiKind> {
+        Some(match operation {
+            Operation::WriteBack => ApiKind::Writeback,
+            Operation::OrdersUpdatedSince | Operation::OrdersById | Operation::OrderItems => {
+                ApiKind::Orders
+            }
+            Operation::CatalogItem => ApiKind::Products,
+        })
     }
 
     async fn writeback_ready(&self, account: &Account) {

@@ -14,8 +14,8 @@ use super::rate_limit::{self, AccountLimiter, UsagePlan};
 use super::tokens::TokenCache;
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, OrderUpdates,
-    WritebackResult,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
+    OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -406,8 +406,15 @@ fn http_failure(api: ApiKind, answer: &Answer) -> ApiFailure {
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for EbayClient {
-    fn apis(&self) -> &'static [ApiKind] {
-        &[ApiKind::Trading, ApiKind::Writeback]
+    fn api_for(&self, operation: Operation) -> Option<ApiKind> {
+        match operation {
+            Operation::WriteBack => Some(ApiKind::Writeback),
+            Operation::OrdersUpdatedSince | Operation::OrdersById | Operation::OrderItems => {
+                Some(ApiKind::Trading)
+            }
+            // eBay offers Shipback no Products API: `catalog_item` calls nothing.
+            Operation::CatalogItem => None,
+        }
     }
 
     async fn writeback_ready(&self, account: &Account) {

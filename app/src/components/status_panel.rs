@@ -1,0 +1,335 @@
+//! The connection-status panel: every enabled account with the health of each of its
+//! APIs, a sentence for every status but Green, and each API's last 24 hours.
+//!
+//! The server pushes a `status` event whenever the board changes (server-sent events);
+//! a one-second clock in the browser turns an idle API None on time even when no event
+//! arrives, and a dropped connection or a failed read says "Error reading API status".
+
+use crate::api::get_status_board;
+use crate::components::filter_bar::href;
+use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard};
+use crate::marketplace::ApiKind;
+use crate::query::ShipmentQuery;
+use crate::shipments::WritebackStatus;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+/// The URL pushing `status` events.
+const STATUS_EVENTS_URL: &str = "/api/v1/status/events";
+
+/// `updates` ticks when the user asks for fresh data (the Update button).
+#[component]
+pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
+    let refresh = RwSignal::new(0u64);
+    let feed_down = RwSignal::new(false);
+    let board = Resource::new(
+        move || (refresh.get(), updates.get()),
+        |_| get_status_board(),
+    );
+    // The last board read, kept on screen (as None) when a later read fails.
+    let last_good = RwSignal::new(None::<StatusBoard>);
+    // The server's time as the browser estimates it; unset until the clock starts.
+    let clock = RwSignal::new(None::<DateTime<Utc>>);
+    let skew_ms = RwSignal::new(0i64);
+
+    Effect::new(move |_| {
+        if let Some(Ok(b)) = board.get() {
+            skew_ms.set(b.generated_at.timestamp_millis() - browser_now_ms());
+            last_good.set(Some(b));
+        }
+    });
+    follow_status_events(refresh, feed_down);
+    start_clock(clock, skew_ms, last_good, refresh);
+
+    view! {
+        <aside class="status-panel" aria-label="Connection status" data-testid="status-panel">
+            <h2 class="panel-title">"Connection status"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Reading API status…"</p> }>
+                {move || {
+                    let (shown, failed) = match board.get() {
+                        Some(Ok(b)) => (Some(b), false),
+                        Some(Err(_)) => (last_good.get_untracked(), true),
+                        None => (last_good.get_untracked(), false),
+                    };
+                    let unreadable = move || failed || feed_down.get();
+                    let error = move || {
+                        unreadable()
+                            .then(|| {
+                                view! {
+                                    <p class="error-line" role="alert" data-testid="status-error">
+                                        "Error reading API status: the connection to Shipback is lost; retrying."
+                                    </p>
+                                }
+                            })
+                    };
+                    match shown {
+                        None => {
+                            view! {
+                                {error}
+                                <p class="empty">"No account is registered and enabled."</p>
+                            }
+                                .into_any()
+                        }
+                        Some(b) => {
+                            let idle = b.idle_after_secs;
+                            let generated = b.generated_at;
+                            let now = move || clock.get().unwrap_or(generated);
+                            let accounts = b
+                                .accounts
+                                .into_iter()
+                                .map(|account| {
+                                    view! {
+                                        <AccountCard
+                                            account=account
+                                            now=Signal::derive(now)
+                                            idle_after_secs=idle
+                                            unreadable=Signal::derive(unreadable)
+                                        />
+                                    }
+                                })
+                                .collect_view();
+                            view! {
+                                {error}
+                                <ul class="accounts">{accounts}</ul>
+                            }
+                                .into_any()
+                        }
+                    }
+                }}
+            </Transition>
+        </aside>
+    }
+}
+
+#[component]
+fn AccountCard(
+    account: AccountStatus,
+    now: Signal<DateTime<Utc>>,
+    idle_after_secs: u64,
+    unreadable: Signal<bool>,
+) -> impl IntoView {
+    let marketplace = match account.marketplace.as_str() {
+        "amazon" => "Amazon",
+        "ebay" => "eBay",
+        other => other,
+    }
+    .to_string();
+    let key = account.account.clone();
+    let rows = account
+        .apis
+        .into_iter()
+        .map(|api| {
+            view! {
+                <ApiRow
+                    account=key.clone()
+                    status=api
+                    now=now
+                    idle_after_secs=idle_after_secs
+                    unreadable=unreadable
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="account-card" data-account=account.account.clone()>
+            <div class="account-head">
+                <span class="account-name">{account.name}</span>
+                <span class="account-meta muted">
+                    {format!("{} · {} · {}", account.company, marketplace, account.account)}
+                </span>
+            </div>
+            <ul class="apis">{rows}</ul>
+        </li>
+    }
+}
+
+#[component]
+fn ApiRow(
+    account: String,
+    status: ApiStatus,
+    now: Signal<DateTime<Utc>>,
+    idle_after_secs: u64,
+    unreadable: Signal<bool>,
+) -> impl IntoView {
+    let api = status.api;
+    let history = status.history.clone();
+    let current = Memo::new(move |_| {
+        let mut shown = status.as_of(now.get(), idle_after_secs);
+        if unreadable.get() {
+            shown.health = Health::None;
+            shown.sentence = "Error reading API status.".to_string();
+        }
+        (shown.health, shown.sentence, shown.since)
+    });
+    let health = move || current.with(|c| c.0);
+    let filter = ShipmentQuery {
+        accounts: vec![account.clone()],
+        // A Writeback problem shows as shipments that did not go through.
+        statuses: if api == ApiKind::Writeback {
+            vec![WritebackStatus::Failed, WritebackStatus::Retrying]
+        } else {
+            Vec::new()
+        },
+        ..ShipmentQuery::default()
+    };
+    let shows = if api == ApiKind::Writeback {
+        "failed and retrying shipments"
+    } else {
+        "shipments"
+    };
+    let label = {
+        let account = account.clone();
+        move || {
+            format!(
+                "{account} {} API: {}. Show its {shows}.",
+                api.label(),
+                health().label()
+            )
+        }
+    };
+    view! {
+        <li class="api-row">
+            <a
+                class=move || format!("api-badge health-{}", health().as_str())
+                href=href(&filter)
+                data-testid="api-badge"
+                data-account=account.clone()
+                data-api=api.as_str()
+                data-health=move || health().as_str()
+                aria-label=label
+                title=move || current.with(|c| c.1.clone())
+            >
+                <span class="api-icon" aria-hidden="true">{move || health().icon()}</span>
+                <span class="api-name">{api.label()}</span>
+                <span class="api-health">{move || health().label()}</span>
+            </a>
+            <Sparkline history=history/>
+            {move || {
+                current
+                    .with(|(health, sentence, since)| {
+                        (*health != Health::Green)
+                            .then(|| {
+                                let since = since
+                                    .map(|s| format!(" Since {}.", s.format("%H:%M:%S UTC")))
+                                    .unwrap_or_default();
+                                view! {
+                                    <p class="api-sentence" data-testid="api-sentence">
+                                        {format!("{sentence}{since}")}
+                                    </p>
+                                }
+                            })
+                    })
+            }}
+        </li>
+    }
+}
+
+/// The last 24 hours in slices: height by calls, colour (and pattern) by the worst
+/// health of the slice.
+#[component]
+fn Sparkline(history: Vec<HistoryBucket>) -> impl IntoView {
+    let most = history.iter().map(|b| b.calls).max().unwrap_or(0).max(1);
+    let count = history.len().max(1);
+    let red = history.iter().filter(|b| b.worst == Health::Red).count();
+    let yellow = history.iter().filter(|b| b.worst == Health::Yellow).count();
+    let calls: u32 = history.iter().map(|b| b.calls).sum();
+    let failed: u32 = history.iter().map(|b| b.failed).sum();
+    let summary = format!(
+        "Last 24 hours: {calls} calls, {failed} failed; {red} slices Red, {yellow} Yellow."
+    );
+    let label = summary.clone();
+    let bars = history
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let height = if b.calls == 0 {
+                1.0
+            } else {
+                2.0 + 14.0 * f64::from(b.calls) / f64::from(most)
+            };
+            view! {
+                <rect
+                    class=format!("spark-{}", b.worst.as_str())
+                    x=i.to_string()
+                    y=format!("{:.1}", 16.0 - height)
+                    width="0.8"
+                    height=format!("{height:.1}")
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <svg
+            class="sparkline"
+            viewBox=format!("0 0 {count} 16")
+            preserveAspectRatio="none"
+            role="img"
+            aria-label=label
+        >
+            <title>{summary}</title>
+            {bars}
+        </svg>
+    }
+}
+
+/// Refetches the board each time the server says it changed; marks the feed down while
+/// the browser reconnects (EventSource retries by itself).
+fn follow_status_events(refresh: RwSignal<u64>, feed_down: RwSignal<bool>) {
+    use leptos::__reexports::send_wrapper::SendWrapper;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    Effect::new(move |_| {
+        let Ok(source) = web_sys::EventSource::new(STATUS_EVENTS_URL) else {
+            feed_down.set(true);
+            return;
+        };
+        let on_status = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            feed_down.set(false);
+            refresh.update(|n| *n += 1);
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| feed_down.set(true));
+        let _ =
+            source.add_event_listener_with_callback("status", on_status.as_ref().unchecked_ref());
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let held = SendWrapper::new((source, on_status, on_error));
+        on_cleanup(move || held.0.close());
+    });
+}
+
+/// Ticks the estimated server clock every second, and refetches the board now and then
+/// so that the last-call times it judges idleness by stay fresh.
+fn start_clock(
+    clock: RwSignal<Option<DateTime<Utc>>>,
+    skew_ms: RwSignal<i64>,
+    last_good: RwSignal<Option<StatusBoard>>,
+    refresh: RwSignal<u64>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    Effect::new(move |_| {
+        let running = Arc::new(AtomicBool::new(true));
+        let still_running = running.clone();
+        leptos::task::spawn_local(async move {
+            let mut ticks = 0u64;
+            while still_running.load(Ordering::Relaxed) {
+                gloo_timers::future::TimeoutFuture::new(1_000).await;
+                let now_ms = browser_now_ms() + skew_ms.get_untracked();
+                clock.set(DateTime::from_timestamp_millis(now_ms));
+                ticks += 1;
+                let idle = last_good
+                    .with_untracked(|b| b.as_ref().map(|b| b.idle_after_secs))
+                    .unwrap_or(600);
+                if ticks.is_multiple_of((idle / 3).clamp(2, 60)) {
+                    refresh.update(|n| *n += 1);
+                }
+            }
+        });
+        on_cleanup(move || running.store(false, Ordering::Relaxed));
+    });
+}
+
+fn browser_now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}

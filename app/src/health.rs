@@ -1,0 +1,240 @@
+//! Connection status: how each marketplace API of each account is doing, as the status
+//! panel and `GET /api/v1/status` show it. The server judges the calls (see the
+//! `health` module of the server); these are the judgements, shared with the browser.
+
+use crate::marketplace::ApiKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The manual's status key. Ordered by severity, so that `max` is the worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Unknown: the API has not run for a while, or its status cannot be read.
+    None,
+    /// Connected and operating normally.
+    Green,
+    /// Higher than normal error rates, or degraded performance (slow, throttled).
+    Yellow,
+    /// Unavailable, or extremely high error rates.
+    Red,
+}
+
+impl Health {
+    pub const ALL: [Health; 4] = [Health::Green, Health::Yellow, Health::Red, Health::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::None => "none",
+            Health::Green => "green",
+            Health::Yellow => "yellow",
+            Health::Red => "red",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Health> {
+        Self::ALL.into_iter().find(|h| h.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::None => "None",
+            Health::Green => "Green",
+            Health::Yellow => "Yellow",
+            Health::Red => "Red",
+        }
+    }
+
+    /// Shown beside the colour and the word, so that colour is never alone.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Health::None => "?",
+            Health::Green => "✓",
+            Health::Yellow => "!",
+            Health::Red => "✕",
+        }
+    }
+}
+
+/// The last failed call of an API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LastError {
+    pub at: DateTime<Utc>,
+    pub http_status: Option<u16>,
+    /// The marketplace's error code, or Shipback's (`Timeout`, `NetworkError`).
+    pub code: String,
+    pub message: String,
+}
+
+/// The figures a judgement rests on: the calls in the window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthFigures {
+    /// Calls in the window (the last `window_minutes`, at most the window's count).
+    pub calls: u32,
+    /// Of those, failed: no answer, server errors, refused credentials, unreadable answers.
+    pub failed: u32,
+    /// Of those, refused for rate (HTTP 429, eBay 518).
+    pub throttled: u32,
+    /// Of those, answered slower than the slow-call threshold.
+    pub slow: u32,
+    /// Failures in a row, up to the latest call.
+    pub consecutive_failures: u32,
+    pub window_minutes: u32,
+    pub median_latency_ms: Option<u64>,
+    pub slowest_latency_ms: Option<u64>,
+    pub last_error: Option<LastError>,
+}
+
+/// One slice of an API's last 24 hours: how many calls, how many failed, and the worst
+/// health it had in that slice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryBucket {
+    pub start: DateTime<Utc>,
+    pub calls: u32,
+    pub failed: u32,
+    pub worst: Health,
+}
+
+/// One API of one account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiStatus {
+    pub api: ApiKind,
+    pub health: Health,
+    /// One plain sentence a warehouse user understands; with its figures for every
+    /// status but Green.
+    pub sentence: String,
+    pub figures: HealthFigures,
+    /// Since when the API has had this health (`None`: never judged).
+    pub since: Option<DateTime<Utc>>,
+    pub last_call_at: Option<DateTime<Utc>>,
+    /// The last 24 hours, oldest first, one bucket per [`StatusBoard::bucket_minutes`].
+    pub history: Vec<HistoryBucket>,
+}
+
+/// One registered and enabled account, with each of its APIs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountStatus {
+    pub account: String,
+    pub name: String,
+    pub company: String,
+    /// `amazon` or `ebay`.
+    pub marketplace: String,
+    pub apis: Vec<ApiStatus>,
+}
+
+/// The connection-status panel: every enabled account, every API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusBoard {
+    pub generated_at: DateTime<Utc>,
+    /// An API with no call for this long is None.
+    pub idle_after_secs: u64,
+    pub bucket_minutes: u32,
+    pub accounts: Vec<AccountStatus>,
+}
+
+impl ApiStatus {
+    /// The status as of `now`: an API that made no call within `idle_after` is None,
+    /// whatever it was before. Both the server and the browser's clock apply it, so that
+    /// None shows on time even when no event arrives.
+    pub fn as_of(&self, now: DateTime<Utc>, idle_after_secs: u64) -> ApiStatus {
+        let idle = chrono::Duration::seconds(idle_after_secs as i64);
+        let stale = match self.last_call_at {
+            Some(last) => now - last >= idle,
+            None => true,
+        };
+        if !stale || self.health == Health::None {
+            return self.clone();
+        }
+        let since = self.last_call_at.map(|last| last + idle);
+        ApiStatus {
+            health: Health::None,
+            sentence: idle_sentence(self.last_call_at, idle_after_secs),
+            since,
+            ..self.clone()
+        }
+    }
+}
+
+/// Why an API is None for want of calls.
+pub fn idle_sentence(last_call_at: Option<DateTime<Utc>>, idle_after_secs: u64) -> String {
+    match last_call_at {
+        Some(last) => format!(
+            "Unknown: no call in the last {}; the last one was at {}.",
+            span(idle_after_secs),
+            last.format("%H:%M:%S UTC")
+        ),
+        None => "Unknown: Shipback has not called this API yet.".to_string(),
+    }
+}
+
+/// `600` → "10 minutes", `45` → "45 seconds".
+pub fn span(secs: u64) -> String {
+    match secs {
+        s if s % 3600 == 0 && s >= 3600 => plural(s / 3600, "hour"),
+        s if s % 60 == 0 && s >= 60 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
+    }
+}
+
+fn plural(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn status(health: Health, last_call_at: Option<DateTime<Utc>>) -> ApiStatus {
+        ApiStatus {
+            api: ApiKind::Writeback,
+            health,
+            sentence: "Connected and operating normally.".into(),
+            figures: HealthFigures::default(),
+            since: last_call_at,
+            last_call_at,
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn turns_none_exactly_at_the_idle_time() {
+        let last = Utc.with_ymd_and_hms(2026, 11, 25, 14, 2, 0).unwrap();
+        let green = status(Health::Green, Some(last));
+        let just_before = last + chrono::Duration::seconds(599);
+        assert_eq!(green.as_of(just_before, 600).health, Health::Green);
+        let at = last + chrono::Duration::seconds(600);
+        let idle = green.as_of(at, 600);
+        assert_eq!(idle.health, Health::None);
+        assert_eq!(idle.since, Some(at));
+        assert_eq!(
+            idle.sentence,
+            "Unknown: no call in the last 10 minutes; the last one was at 14:02:00 UTC."
+        );
+        // A Red API that stops calling is unknown too: nobody knows it is still down.
+        assert_eq!(
+            status(Health::Red, Some(last)).as_of(at, 600).health,
+            Health::None
+        );
+    }
+
+    #[test]
+    fn never_called_is_none() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 14, 2, 0).unwrap();
+        let s = status(Health::None, None).as_of(now, 600);
+        assert_eq!(s.health, Health::None);
+    }
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(600), "10 minutes");
+        assert_eq!(span(60), "1 minute");
+        assert_eq!(span(45), "45 seconds");
+        assert_eq!(span(7200), "2 hours");
+        assert_eq!(span(90), "90 seconds");
+    }
+}

@@ -1,0 +1,178 @@
+import { expect, test, APIRequestContext, Page } from "@playwright/test";
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { hydrated } from "./helpers";
+
+// The connection status needs a worker it can stop: this file runs its own product, a
+// dashboard without a worker (`demo --no-worker`) and a `shipback worker` process
+// against the same database, with an idle time of seconds instead of 10 minutes.
+const bin = process.env.SHIPBACK_BIN ?? "../target/debug/shipback";
+const DB = "../target/e2e/status.db";
+const APP = "http://127.0.0.1:3110";
+const EMULATOR = "http://127.0.0.1:3111";
+const IDLE = "12s";
+const common = [`--database-url`, `sqlite://${DB}`, `--health-idle-after`, IDLE];
+
+let dashboard: ChildProcess | undefined;
+let worker: ChildProcess | undefined;
+
+function start(args: string[]): ChildProcess {
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SHIPBACK_LOG: "warn" } });
+  child.stderr?.on("data", (d) => process.stderr.write(`[${args[0]}] ${d}`));
+  return child;
+}
+
+async function stop(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async ({ request }) => {
+  fs.mkdirSync("../target/e2e", { recursive: true });
+  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${DB}${suffix}`, { force: true });
+  dashboard = start([
+    "demo", "--no-worker", "--no-trickle", ...common,
+    "--bind", "127.0.0.1:3110", "--emulator-bind", "127.0.0.1:3111", "--site-root", "../target/site",
+  ]);
+  await expect
+    .poll(async () => (await request.get(`${APP}/api/v1/shipments?limit=1`).catch(() => null))?.status(), {
+      timeout: 60_000,
+    })
+    .toBe(200);
+  // A deterministic marketplace: no random failures unless the test asks for them.
+  await setFaults(request, {});
+  worker = start([
+    "worker", ...common,
+    "--retry-base-delay", "300ms", "--retry-max-delay", "1s", "--idle-poll", "50ms", "--import-every", "3s",
+  ]);
+});
+
+test.afterAll(async () => {
+  await stop(worker);
+  await stop(dashboard);
+});
+
+async function setFaults(request: APIRequestContext, faults: object) {
+  const response = await request.put(`${EMULATOR}/_emulator/faults`, { data: faults });
+  expect(response.status()).toBe(200);
+}
+
+let counter = 0;
+
+/** Adds an Amazon order to the emulator and posts its shipment for `account`. */
+async function ship(request: APIRequestContext, account: string, marketplaceId = "ATVPDKIKX0DER") {
+  counter += 1;
+  const n = `${Date.now() % 10_000_000}`.padStart(7, "0");
+  const orderId = `998-${n}-${String(counter).padStart(7, "0")}`;
+  const itemId = `ST${n}${counter}`;
+  const order = {
+    marketplace: "amazon",
+    order_id: orderId,
+    marketplace_id: marketplaceId,
+    items: [{ order_item_id: itemId, sku: "ST-SKU", quantity: 1 }],
+  };
+  expect((await request.post(`${EMULATOR}/_emulator/orders`, { data: order })).status()).toBe(201);
+  const shipment = {
+    shipment_id: `ST-${n}-${counter}`,
+    account,
+    order_id: orderId,
+    carrier: "UPS",
+    service: "Ground",
+    tracking_number: `1ZST${n}${counter}`,
+    ship_date: new Date().toISOString(),
+    items: [{ order_item_id: itemId, sku: "ST-SKU", quantity: 1 }],
+  };
+  const response = await request.post(`${APP}/api/v1/shipments`, { data: shipment });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+function badge(page: Page, account: string, api: string) {
+  return page.locator(`a.api-badge[data-account="${account}"][data-api="${api}"]`);
+}
+
+function sentence(page: Page, account: string, api: string) {
+  return page.locator(`li.api-row:has(a.api-badge[data-account="${account}"][data-api="${api}"]) .api-sentence`);
+}
+
+test("an outage turns one account's Writeback Red with its reason, then it recovers; others stay Green", async ({
+  page,
+  request,
+}) => {
+  await page.goto(`${APP}/`);
+  await hydrated(page);
+  const panel = page.getByTestId("status-panel");
+  await expect(panel.locator(".account-card")).toHaveCount(5);
+  // Amazon accounts show Products, Writeback and Orders; eBay accounts Trading and Writeback.
+  await expect(panel.locator('.account-card[data-account="acme-us"] a.api-badge')).toHaveCount(3);
+  await expect(panel.locator('.account-card[data-account="acme-ebay"] a.api-badge')).toHaveCount(2);
+
+  await ship(request, "acme-us");
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "green");
+  // The word and the icon, not colour alone.
+  await expect(badge(page, "acme-us", "writeback")).toContainText("Green");
+  await expect(badge(page, "acme-us", "writeback").locator(".api-icon")).toHaveText("✓");
+
+  // No reload and no polling from here on: the page is told by the server.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await page.locator(".live-toggle input").uncheck();
+  await setFaults(request, { api: "writeback", seller: "acme-us", outage: true });
+  for (let i = 0; i < 3; i++) await ship(request, "acme-us");
+  await ship(request, "northwind");
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "red", { timeout: 10_000 });
+  await expect(badge(page, "acme-us", "writeback")).toContainText("Red");
+  await expect(sentence(page, "acme-us", "writeback")).toContainText("The API is down: the last");
+  await expect(sentence(page, "acme-us", "writeback")).toContainText("503 Service Unavailable");
+  await expect(badge(page, "northwind", "writeback")).toHaveAttribute("data-health", "green");
+  await expect(badge(page, "acme-us", "orders")).not.toHaveAttribute("data-health", "red");
+
+  const json = await (await request.get(`${APP}/api/v1/status`)).json();
+  const acme = json.accounts.find((a: any) => a.account === "acme-us");
+  const writeback = acme.apis.find((a: any) => a.api === "writeback");
+  expect(writeback.health).toBe("red");
+  expect(writeback.figures.consecutive_failures).toBeGreaterThanOrEqual(5);
+
+  await page.screenshot({ path: "screenshots/status-desktop.png" });
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await expect(panel).toBeVisible();
+  const [panelBox, gridBox] = [await panel.boundingBox(), await page.locator(".grid-pane").boundingBox()];
+  expect(panelBox!.y + panelBox!.height).toBeLessThanOrEqual(gridBox!.y);
+  const badgeBox = await badge(page, "acme-us", "writeback").boundingBox();
+  expect(badgeBox!.height).toBeGreaterThanOrEqual(44);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+  await page.screenshot({ path: "screenshots/status-tablet-portrait.png", fullPage: false });
+  await page.setViewportSize({ width: 1440, height: 900 });
+
+  // The outage ends: the next write-back goes through and the badge is Green again.
+  await setFaults(request, {});
+  await ship(request, "acme-us");
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "green", { timeout: 10_000 });
+  await expect(sentence(page, "acme-us", "writeback")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+
+  // A badge leads to the account's shipments that did not go through.
+  await badge(page, "acme-us", "writeback").click();
+  await expect(page).toHaveURL(/account=acme-us/);
+  await expect(page).toHaveURL(/status=failed&status=retrying/);
+  await expect(page.locator('.account-chip[data-account="acme-us"]')).toBeVisible();
+  const rows = page.locator("tbody tr");
+  await expect(rows.first()).toBeVisible();
+  for (const account of await page.locator("tbody tr .col-account").allTextContents()) {
+    expect(account.trim()).toBe("acme-us");
+  }
+});
+
+test("with the worker stopped, every API turns None after the idle time", async ({ page }) => {
+  await page.goto(`${APP}/`);
+  await hydrated(page);
+  await expect(badge(page, "acme-us", "writeback")).not.toHaveAttribute("data-health", "none");
+  await stop(worker);
+  // 12 s of idle time, then the browser's own clock turns it None without an event.
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "none", { timeout: 20_000 });
+  await expect(badge(page, "acme-us", "writeback")).toContainText("None");
+  await expect(sentence(page, "acme-us", "writeback")).toContainText("Unknown: no call in the last 12 seconds");
+  await expect(page.locator('a.api-badge:not([data-health="none"])')).toHaveCount(0);
+});

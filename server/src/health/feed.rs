@@ -1,0 +1,116 @@
+//! The connection status over HTTP: `GET /api/v1/status` (the board as JSON, for
+//! monitoring tools) and `GET /api/v1/status/events` (server-sent events telling open
+//! pages that the board changed).
+//!
+//! A task watches the kept judgements, whoever made them (a worker in this process or
+//! elsewhere), together with the idle rule, and bumps a version each time an API's
+//! health or sentence changes; each event stream follows that version.
+
+use super::board::status_board;
+use crate::store::Store;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use futures::Stream;
+use serde_json::json;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Clone)]
+pub struct StatusFeed {
+    store: Store,
+    idle_after: Duration,
+    version: watch::Receiver<u64>,
+}
+
+impl StatusFeed {
+    /// Starts watching the store every `poll`.
+    pub fn spawn(store: Store, idle_after: Duration, poll: Duration) -> StatusFeed {
+        let (sender, version) = watch::channel(0u64);
+        let watched = store.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            let mut tick = tokio::time::interval(poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if sender.is_closed() {
+                    break;
+                }
+                let rows = match watched.api_health_signature().await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "status feed cannot read the status");
+                        continue;
+                    }
+                };
+                let now = Utc::now().timestamp_millis();
+                let idle = idle_after.as_millis() as i64;
+                // What a page shows: an API idle for too long is None, whatever was kept.
+                let seen: Vec<_> = rows
+                    .into_iter()
+                    .map(
+                        |(account, api, health, sentence, last_call)| match last_call {
+                            Some(at) if now - at < idle => (account, api, health, sentence),
+                            _ => (account, api, "none".to_string(), String::new()),
+                        },
+                    )
+                    .collect();
+                if last.as_ref() != Some(&seen) {
+                    last = Some(seen);
+                    sender.send_modify(|v| *v += 1);
+                }
+            }
+        });
+        StatusFeed {
+            store,
+            idle_after,
+            version,
+        }
+    }
+
+    pub fn routes(self) -> Router {
+        Router::new()
+            .route("/api/v1/status", get(board))
+            .route("/api/v1/status/events", get(events))
+            .with_state(self)
+    }
+
+    pub fn idle_after(&self) -> Duration {
+        self.idle_after
+    }
+}
+
+async fn board(State(feed): State<StatusFeed>) -> Response {
+    match status_board(&feed.store, feed.idle_after, Utc::now()).await {
+        Ok(board) => Json(board).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the connection status");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "Error reading API status: the database could not answer"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// One `status` event at once, then one each time the board changes.
+async fn events(
+    State(feed): State<StatusFeed>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = futures::stream::unfold((feed.version, true), |(mut version, first)| async move {
+        if !first {
+            version.changed().await.ok()?;
+        }
+        let current = *version.borrow_and_update();
+        let event = Event::default().event("status").data(current.to_string());
+        Some((Ok(event), (version, false)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,208 @@
+//! The connection status: each API's judged health with the calls it was judged on,
+//! and its last day in slices.
+
+use super::{from_millis, now_millis, to_millis, Store, StoreError};
+use crate::health::ApiCall;
+use app::health::{Health, HealthFigures};
+use app::marketplace::ApiKind;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// One API's judged health, as kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredApiHealth {
+    pub account_id: i64,
+    pub api: ApiKind,
+    pub health: Health,
+    pub sentence: String,
+    pub figures: HealthFigures,
+    pub since: DateTime<Utc>,
+    pub last_call_at: Option<DateTime<Utc>>,
+    pub recent_calls: Vec<ApiCall>,
+}
+
+/// Calls to add to one slice of an API's history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryIncrement {
+    pub account_id: i64,
+    pub api: ApiKind,
+    pub bucket_start: DateTime<Utc>,
+    pub calls: u32,
+    pub failed: u32,
+    pub worst: Health,
+}
+
+/// One stored slice of an API's history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryRow {
+    pub account_id: i64,
+    pub api: ApiKind,
+    pub bucket_start: DateTime<Utc>,
+    pub calls: u32,
+    pub failed: u32,
+    pub worst: Health,
+}
+
+/// Account id, API, health, sentence and last call (Unix ms) of one API.
+pub type HealthSignature = (i64, String, String, String, Option<i64>);
+
+fn rank(health: Health) -> i64 {
+    match health {
+        Health::None => 0,
+        Health::Green => 1,
+        Health::Yellow => 2,
+        Health::Red => 3,
+    }
+}
+
+fn from_rank(rank: i64) -> Health {
+    match rank {
+        1 => Health::Green,
+        2 => Health::Yellow,
+        3 => Health::Red,
+        _ => Health::None,
+    }
+}
+
+fn api_of(text: &str) -> Result<ApiKind, StoreError> {
+    ApiKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown API '{text}'")))
+}
+
+impl Store {
+    /// Keeps the latest judgements and adds calls to the history, in one transaction;
+    /// history older than `keep_history_since` goes.
+    pub async fn save_api_health(
+        &self,
+        judged: &[StoredApiHealth],
+        history: &[HistoryIncrement],
+        keep_history_since: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if judged.is_empty() && history.is_empty() {
+            return Ok(());
+        }
+        let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        for row in judged {
+            let figures = serde_json::to_string(&row.figures)
+                .map_err(|e| StoreError::Corrupt(format!("health figures: {e}")))?;
+            let calls = serde_json::to_string(&row.recent_calls)
+                .map_err(|e| StoreError::Corrupt(format!("recent calls: {e}")))?;
+            sqlx::query(
+                "INSERT INTO api_health (account_id, api, health, sentence, figures, since, last_call_at, recent_calls, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (account_id, api) DO UPDATE SET
+                     health = excluded.health, sentence = excluded.sentence,
+                     figures = excluded.figures, since = excluded.since,
+                     last_call_at = excluded.last_call_at,
+                     recent_calls = excluded.recent_calls, updated_at = excluded.updated_at",
+            )
+            .bind(row.account_id)
+            .bind(row.api.as_str())
+            .bind(row.health.as_str())
+            .bind(&row.sentence)
+            .bind(figures)
+            .bind(to_millis(row.since))
+            .bind(row.last_call_at.map(to_millis))
+            .bind(calls)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for slice in history {
+            sqlx::query(
+                "INSERT INTO api_health_history (account_id, api, bucket_start, calls, failed, worst)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (account_id, api, bucket_start) DO UPDATE SET
+                     calls = calls + excluded.calls, failed = failed + excluded.failed,
+                     worst = MAX(worst, excluded.worst)",
+            )
+            .bind(slice.account_id)
+            .bind(slice.api.as_str())
+            .bind(to_millis(slice.bucket_start))
+            .bind(i64::from(slice.calls))
+            .bind(i64::from(slice.failed))
+            .bind(rank(slice.worst))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM api_health_history WHERE bucket_start < ?")
+            .bind(to_millis(keep_history_since))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every API's kept health; with the calls judged only when `with_calls` (the
+    /// monitor needs them, the status board does not).
+    pub async fn api_health(&self, with_calls: bool) -> Result<Vec<StoredApiHealth>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account_id, api, health, sentence, figures, since, last_call_at,
+                    CASE WHEN ? THEN recent_calls ELSE '[]' END AS recent_calls
+             FROM api_health ORDER BY account_id, api",
+        )
+        .bind(with_calls)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let api: String = row.try_get("api")?;
+                let health: String = row.try_get("health")?;
+                let figures: String = row.try_get("figures")?;
+                let calls: String = row.try_get("recent_calls")?;
+                Ok(StoredApiHealth {
+                    account_id: row.try_get("account_id")?,
+                    api: api_of(&api)?,
+                    health: Health::parse(&health)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown health '{health}'")))?,
+                    sentence: row.try_get("sentence")?,
+                    figures: serde_json::from_str(&figures)
+                        .map_err(|e| StoreError::Corrupt(format!("health figures: {e}")))?,
+                    since: from_millis(row.try_get("since")?)?,
+                    last_call_at: row
+                        .try_get::<Option<i64>, _>("last_call_at")?
+                        .map(from_millis)
+                        .transpose()?,
+                    recent_calls: serde_json::from_str(&calls)
+                        .map_err(|e| StoreError::Corrupt(format!("recent calls: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// What the status feed watches, cheaply: each API's health, sentence and last call.
+    pub async fn api_health_signature(&self) -> Result<Vec<HealthSignature>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT account_id, api, health, sentence, last_call_at FROM api_health ORDER BY account_id, api",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// History slices that start at or after `since`, oldest first.
+    pub async fn api_health_history(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account_id, api, bucket_start, calls, failed, worst FROM api_health_history
+             WHERE bucket_start >= ? ORDER BY account_id, api, bucket_start",
+        )
+        .bind(to_millis(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let api: String = row.try_get("api")?;
+                Ok(HistoryRow {
+                    account_id: row.try_get("account_id")?,
+                    api: api_of(&api)?,
+                    bucket_start: from_millis(row.try_get("bucket_start")?)?,
+                    calls: row.try_get::<i64, _>("calls")? as u32,
+                    failed: row.try_get::<i64, _>("failed")? as u32,
+                    worst: from_rank(row.try_get("worst")?),
+                })
+            })
+            .collect()
+    }
+}
