@@ -12,6 +12,8 @@
 use chrono::Utc;
 use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{Emulator, NewOrder, NewOrderItem};
+use shipback::health::monitored::Monitored;
+use shipback::health::{HealthConfig, HealthMonitor};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
 use shipback::shipments::NewShipment;
 use shipback::store::Store;
@@ -103,9 +105,20 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
         rate_limits: false,
         ..ClientConfig::default()
     };
+    // As in production: the health monitor sees and judges every call.
+    let monitor = HealthMonitor::load(&store, HealthConfig::default())
+        .await
+        .unwrap();
+    tokio::spawn(
+        monitor
+            .clone()
+            .run(store.clone(), std::future::pending::<()>()),
+    );
+    let marketplaces =
+        Marketplaces::new(&config).map(|adapter| Monitored::wrap(adapter, monitor.clone()));
     let worker = Worker::new(
         store.clone(),
-        Marketplaces::new(&config),
+        marketplaces,
         WorkerConfig {
             batch_size: 2000,
             per_account: 2000,
