@@ -6,6 +6,7 @@
 //! - [`worker`]: the durable write-back worker and its retry policy;
 //! - [`marketplaces`]: the marketplace clients (Amazon, eBay) behind one adapter interface;
 //! - [`sync`]: order import, the read-back of written-back orders, and catalog data;
+//! - [`export`]: the grid's shipments as a streamed CSV file;
 //! - [`health`]: the connection status of each account's APIs, judged from their calls;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo;
 //! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
@@ -17,6 +18,7 @@ pub mod backend;
 pub mod cli;
 pub mod demo;
 pub mod emulator;
+pub mod export;
 pub mod generate;
 pub mod health;
 pub mod marketplaces;

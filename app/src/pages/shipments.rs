@@ -15,6 +15,9 @@ use leptos_router::hooks::use_location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// The CSV export of the grid's query (the station API serves it).
+const EXPORT_URL: &str = "/api/v1/shipments/export.csv";
+
 /// How often an open page asks for fresh rows.
 const LIVE_REFRESH_MS: u32 = 2_000;
 
@@ -55,6 +58,15 @@ pub fn ShipmentsPage() -> impl IntoView {
         },
     );
 
+    let export_href = move || {
+        let filters = list_key.get().filters_only().to_query_string();
+        if filters.is_empty() {
+            EXPORT_URL.to_string()
+        } else {
+            format!("{EXPORT_URL}?{filters}")
+        }
+    };
+
     // Typed views nest deeply; erasing this half keeps the page's type small.
     let shipments = view! {
         <div class="shipments-pane">
@@ -90,6 +102,15 @@ pub fn ShipmentsPage() -> impl IntoView {
                         />
                         "Live"
                     </label>
+                    <a
+                        class="button"
+                        data-testid="export"
+                        href=export_href
+                        download
+                        title="Every shipment the filters match, in the grid's order, as a CSV file"
+                    >
+                        "⤓ Export CSV"
+                    </a>
                     <button
                         class="button primary"
                         data-testid="update"

@@ -4,11 +4,14 @@ use super::validate::{parse_batch, FieldError};
 use super::IngestOutcome;
 use crate::store::{Store, StoreError};
 use app::query::{QueryError, ShipmentQuery};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures::TryStreamExt;
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -23,6 +26,7 @@ pub struct ApiState {
 pub fn routes(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/shipments", get(list).post(ingest))
+        .route("/api/v1/shipments/export.csv", get(export_csv))
         .route("/api/v1/shipments/{shipment_id}", get(detail))
         // A full batch of 1,000 shipments is well under this.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
@@ -124,6 +128,41 @@ async fn list(
     let pairs = app::api::parse_query_pairs(raw.as_deref().unwrap_or(""));
     let query = ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     Ok(Json(state.store.list_shipments(&query).await?).into_response())
+}
+
+/// `GET /api/v1/shipments/export.csv`: every shipment the grid's query matches, in its
+/// order, as a CSV download streamed page by page.
+async fn export_csv(
+    State(state): State<ApiState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = app::api::parse_query_pairs(raw.as_deref().unwrap_or(""));
+    let query = ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    // A bad cursor or the like fails here, as a 400, before the download starts.
+    state
+        .store
+        .shipment_rows(&ShipmentQuery {
+            limit: 1,
+            ..query.clone()
+        })
+        .await?;
+    let name = crate::export::file_name(&query, chrono::Utc::now().date_naive());
+    let body = crate::export::stream(state.store.clone(), query).map_err(|e| {
+        tracing::error!(error = %e, "export broke off");
+        e
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.

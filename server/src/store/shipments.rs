@@ -209,6 +209,23 @@ impl Store {
         &self,
         query: &ShipmentQuery,
     ) -> Result<Page<ShipmentRow>, StoreError> {
+        let (items, next_cursor) = self.shipment_rows(query).await?;
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
+        push_filters(&mut count, query, false);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(Page {
+            items,
+            next_cursor,
+            total: total as u64,
+        })
+    }
+
+    /// The rows of one page and the cursor of the next, without the total: what an
+    /// export walks through page after page.
+    pub async fn shipment_rows(
+        &self,
+        query: &ShipmentQuery,
+    ) -> Result<(Vec<ShipmentRow>, Option<String>), StoreError> {
         let (column, numeric) = sort_column(query.sort.key);
         let descending = query.sort.descending;
         let cursor = query
@@ -258,16 +275,7 @@ impl Store {
             ),
             _ => None,
         };
-
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
-        push_filters(&mut count, query, false);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-
-        Ok(Page {
-            items,
-            next_cursor,
-            total: total as u64,
-        })
+        Ok((items, next_cursor))
     }
 
     /// Everything about one shipment, with every attempt ever made for it.
