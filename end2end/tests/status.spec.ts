@@ -22,11 +22,15 @@ function start(args: string[]): ChildProcess {
   return child;
 }
 
+/** Stops a process as Ctrl-C would; it must be gone within 15 s. */
 async function stop(child: ChildProcess | undefined) {
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;
+  clearTimeout(timer);
+  expect(child.signalCode, "exited on SIGTERM, not killed").not.toBe("SIGKILL");
 }
 
 test.describe.configure({ mode: "serial" });
@@ -48,6 +52,9 @@ test.beforeAll(async ({ request }) => {
   worker = start([
     "worker", ...common,
     "--retry-base-delay", "300ms", "--retry-max-delay", "1s", "--idle-poll", "50ms", "--import-every", "3s",
+    // Small batches: a worker finishes its batch before it stops, and Amazon's 2 calls
+    // a second make a batch of 50 per account last 25 s.
+    "--per-account", "4",
   ]);
 });
 
@@ -161,7 +168,7 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   const rows = page.locator("tbody tr");
   await expect(rows.first()).toBeVisible();
   for (const account of await page.locator("tbody tr .col-account").allTextContents()) {
-    expect(account.trim()).toBe("acme-us");
+    expect(account.trim()).toBe("Acme Outdoor US");
   }
 });
 

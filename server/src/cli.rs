@@ -476,12 +476,16 @@ async fn serve_web(
             store: store.clone(),
             wake,
         },
-        status,
+        status.clone(),
     );
     let listener = listen(web.bind).await?;
     tracing::info!("dashboard and API on http://{}", web.bind);
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open pages hold event streams; end them, or shutdown would wait for them.
+            status.close();
+        })
         .await
         .map_err(CliError::Serve)
 }

@@ -301,7 +301,7 @@ async fn status_is_served_as_json_and_changes_are_pushed_within_a_second() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = feed.routes();
+    let router = feed.clone().routes();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let board: Value = h

@@ -159,7 +159,7 @@ fn ApiRow(
             shown.health = Health::None;
             shown.sentence = "Error reading API status.".to_string();
         }
-        (shown.health, shown.sentence, shown.since)
+        (shown.health, shown.sentence)
     });
     let health = move || current.with(|c| c.0);
     let filter = ShipmentQuery {
@@ -206,15 +206,12 @@ fn ApiRow(
             <Sparkline history=history/>
             {move || {
                 current
-                    .with(|(health, sentence, since)| {
+                    .with(|(health, sentence)| {
                         (*health != Health::Green)
                             .then(|| {
-                                let since = since
-                                    .map(|s| format!(" Since {}.", s.format("%H:%M:%S UTC")))
-                                    .unwrap_or_default();
                                 view! {
                                     <p class="api-sentence" data-testid="api-sentence">
-                                        {format!("{sentence}{since}")}
+                                        {sentence.clone()}
                                     </p>
                                 }
                             })

@@ -15,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde_json::json;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -26,6 +27,10 @@ pub struct StatusFeed {
     store: Store,
     idle_after: Duration,
     version: watch::Receiver<u64>,
+    /// Set when the server shuts down: event streams end, so that a graceful shutdown
+    /// does not wait for open pages forever.
+    closing: watch::Receiver<bool>,
+    close: Arc<watch::Sender<bool>>,
 }
 
 impl StatusFeed {
@@ -67,11 +72,19 @@ impl StatusFeed {
                 }
             }
         });
+        let (close, closing) = watch::channel(false);
         StatusFeed {
             store,
             idle_after,
             version,
+            closing,
+            close: Arc::new(close),
         }
+    }
+
+    /// Ends every open event stream.
+    pub fn close(&self) {
+        self.close.send_replace(true);
     }
 
     pub fn routes(self) -> Router {
@@ -104,6 +117,10 @@ async fn board(State(feed): State<StatusFeed>) -> Response {
 async fn events(
     State(feed): State<StatusFeed>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let mut closing = feed.closing.clone();
+    let closed = async move {
+        let _ = closing.wait_for(|closed| *closed).await;
+    };
     let stream = futures::stream::unfold((feed.version, true), |(mut version, first)| async move {
         if !first {
             version.changed().await.ok()?;
@@ -111,6 +128,7 @@ async fn events(
         let current = *version.borrow_and_update();
         let event = Event::default().event("status").data(current.to_string());
         Some((Ok(event), (version, false)))
-    });
+    })
+    .take_until(closed);
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
