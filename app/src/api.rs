@@ -32,6 +32,44 @@ pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>,
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// Retry now: Failed shipments start a new round of attempts at once.
+#[server(prefix = "/rpc")]
+pub async fn retry_shipments(
+    shipment_ids: Vec<String>,
+) -> Result<Vec<crate::shipments::ActionResult>, ServerFnError> {
+    use crate::backend::Backend;
+    if shipment_ids.is_empty() || shipment_ids.len() > crate::shipments::MAX_RETRY_BATCH {
+        return Err(ServerFnError::new(format!(
+            "retry between 1 and {} shipments at a time",
+            crate::shipments::MAX_RETRY_BATCH
+        )));
+    }
+    Backend::from_context()?
+        .0
+        .retry_shipments(&shipment_ids)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// The manual's "Confirm Shipment": a Failed shipment was confirmed by hand in Seller
+/// Central or My eBay; who did it, and a note, are kept.
+#[server(prefix = "/rpc")]
+pub async fn confirm_shipment(
+    shipment_id: String,
+    confirmed_by: String,
+    note: String,
+) -> Result<crate::shipments::ActionResult, ServerFnError> {
+    use crate::backend::Backend;
+    let confirmation =
+        crate::shipments::ManualConfirmation::new(&confirmed_by, &note, chrono::Utc::now())
+            .map_err(ServerFnError::new)?;
+    Backend::from_context()?
+        .0
+        .confirm_shipment(&shipment_id, &confirmation)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
 /// The connection-status panel: every enabled account's API health.
 #[server(prefix = "/rpc")]
 pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {

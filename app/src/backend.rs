@@ -5,7 +5,7 @@
 
 use crate::health::StatusBoard;
 use crate::query::ShipmentQuery;
-use crate::shipments::{Page, ShipmentDetail, ShipmentRow};
+use crate::shipments::{ActionResult, ManualConfirmation, Page, ShipmentDetail, ShipmentRow};
 use std::sync::Arc;
 
 /// A failure the backend reports to a server function.
@@ -30,6 +30,19 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, BackendError>;
+
+    /// Queues these Failed shipments for a new round now.
+    async fn retry_shipments(
+        &self,
+        shipment_ids: &[String],
+    ) -> Result<Vec<ActionResult>, BackendError>;
+
+    /// Records that a Failed shipment was confirmed by hand on the marketplace.
+    async fn confirm_shipment(
+        &self,
+        shipment_id: &str,
+        confirmation: &ManualConfirmation,
+    ) -> Result<ActionResult, BackendError>;
 
     /// Every enabled account's API health, as of now.
     async fn status_board(&self) -> Result<StatusBoard, BackendError>;

@@ -151,6 +151,9 @@ pub struct ShipmentDetail {
     pub revision: u32,
     pub created_at: DateTime<Utc>,
     pub attempts: Vec<WritebackAttempt>,
+    /// Set once a person confirmed the shipment by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_confirmation: Option<ManualConfirmation>,
 }
 
 /// One line of a shipment with what the marketplace tells about it.
@@ -183,6 +186,64 @@ pub struct MarketplaceOrderState {
     pub shipped: bool,
     /// When Shipback read it.
     pub checked_at: DateTime<Utc>,
+}
+
+/// A person's record that a shipment was confirmed by hand on the marketplace (the
+/// manual's "Confirm Shipment" procedure).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManualConfirmation {
+    pub confirmed_by: String,
+    pub note: String,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+impl ManualConfirmation {
+    pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_NOTE_CHARS: usize = 1000;
+
+    /// A confirmation as a person entered it, checked the same way in the browser and
+    /// on the server.
+    pub fn new(
+        confirmed_by: &str,
+        note: &str,
+        confirmed_at: DateTime<Utc>,
+    ) -> Result<ManualConfirmation, String> {
+        let confirmed_by = confirmed_by.trim();
+        if confirmed_by.is_empty() {
+            return Err("Enter who confirmed the shipment on the marketplace.".into());
+        }
+        if confirmed_by.chars().count() > Self::MAX_NAME_CHARS {
+            return Err(format!(
+                "The name is at most {} characters.",
+                Self::MAX_NAME_CHARS
+            ));
+        }
+        let note = note.trim();
+        if note.chars().count() > Self::MAX_NOTE_CHARS {
+            return Err(format!(
+                "The note is at most {} characters.",
+                Self::MAX_NOTE_CHARS
+            ));
+        }
+        Ok(ManualConfirmation {
+            confirmed_by: confirmed_by.to_string(),
+            note: note.to_string(),
+            confirmed_at,
+        })
+    }
+}
+
+/// At most this many shipments are retried by one request.
+pub const MAX_RETRY_BATCH: usize = 1000;
+
+/// What became of an action on one shipment (retry now, confirm manually).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub shipment_id: String,
+    pub done: bool,
+    /// Why it was not done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// One page of a keyset-paginated listing.

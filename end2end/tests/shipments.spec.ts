@@ -121,6 +121,48 @@ test("the detail panel shows the shipment and its attempts with each error", asy
   await expect(page.getByTestId("detail-order")).toHaveText(shipment.order_id);
 });
 
+test("a failed shipment is retried now from its detail, and another is confirmed by hand", async ({ page, request }) => {
+  // The marketplace refuses both for good.
+  await setFaults(request, { api: "writeback", forced_status: 400 });
+  const retried = await postShipment(request);
+  const confirmed = await postShipment(request);
+  await waitForStatus(request, retried.shipment_id, "failed");
+  await waitForStatus(request, confirmed.shipment_id, "failed");
+  await setFaults(request, {});
+
+  await page.goto(`/?selected=${retried.shipment_id}`);
+  await hydrated(page);
+  const panel = page.getByTestId("detail-panel");
+  await expect(panel.getByTestId("order-link")).toHaveAttribute(
+    "href",
+    `https://sellercentral.amazon.com/orders-v3/order/${retried.order_id}`,
+  );
+  await panel.getByTestId("retry-now").click();
+  const row = page.locator(`tr[data-shipment-id="${retried.shipment_id}"] .badge`);
+  await expect(row).toHaveText(/Success/, { timeout: 20_000 });
+  // The new round's success above the old round's refusal.
+  const attempts = panel.locator("[data-testid='attempts'] tbody tr.attempt");
+  await expect(attempts.first()).toContainText("Success");
+  await expect(attempts.last()).toContainText("400");
+
+  await page.goto(`/?status=failed&selected=${confirmed.shipment_id}`);
+  await hydrated(page);
+  const form = page.getByTestId("detail-panel");
+  // Who confirmed is required: a red line, nothing sent.
+  await form.getByTestId("confirm-manually").click();
+  await expect(form.locator(".confirm-form .error-line")).toHaveText("Enter who confirmed the shipment on the marketplace.");
+  await form.locator("input[name='confirmed_by']").fill("Dana (packing)");
+  await form.locator("textarea[name='note']").fill("Confirmed in Seller Central");
+  await form.getByTestId("confirm-manually").click();
+  await expect(form.getByTestId("confirmed-by")).toContainText("Confirmed manually by Dana (packing)");
+  await expect(form.getByTestId("confirmed-by")).toContainText("Confirmed in Seller Central");
+  // It left the Failed list.
+  await expect(page.locator(`tr[data-shipment-id="${confirmed.shipment_id}"]`)).toHaveCount(0);
+  const detail = await (await request.get(`${API}/api/v1/shipments/${confirmed.shipment_id}`)).json();
+  expect(detail.status).toBe("confirmed_manually");
+  expect(detail.manual_confirmation.confirmed_by).toBe("Dana (packing)");
+});
+
 test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
   // The demo's sync reads written-back orders back, then their lines, then the catalog.
   const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();

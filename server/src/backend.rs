@@ -4,11 +4,15 @@ use crate::store::{Store, StoreError};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
 use app::query::ShipmentQuery;
-use app::shipments::{Page, ShipmentDetail, ShipmentRow};
+use app::shipments::{ActionResult, ManualConfirmation, Page, ShipmentDetail, ShipmentRow};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 pub struct DashboardBackend {
     pub store: Store,
+    /// Wakes an in-process worker when shipments are queued again.
+    pub wake: Arc<Notify>,
     /// An API with no call for this long is None.
     pub idle_after: Duration,
 }
@@ -43,6 +47,30 @@ impl ShipmentsBackend for DashboardBackend {
     ) -> Result<Option<ShipmentDetail>, BackendError> {
         self.store
             .shipment_detail(shipment_id)
+            .await
+            .map_err(to_backend_error)
+    }
+
+    async fn retry_shipments(
+        &self,
+        shipment_ids: &[String],
+    ) -> Result<Vec<ActionResult>, BackendError> {
+        let results = self
+            .store
+            .retry_now(shipment_ids, chrono::Utc::now())
+            .await
+            .map_err(to_backend_error)?;
+        self.wake.notify_one();
+        Ok(results)
+    }
+
+    async fn confirm_shipment(
+        &self,
+        shipment_id: &str,
+        confirmation: &ManualConfirmation,
+    ) -> Result<ActionResult, BackendError> {
+        self.store
+            .confirm_manually(shipment_id, confirmation)
             .await
             .map_err(to_backend_error)
     }

@@ -38,6 +38,7 @@ pub fn router(site: &SiteConfig, api: ApiState, status: StatusFeed) -> Router {
     let options = leptos_options(site);
     let backend = Backend(Arc::new(DashboardBackend {
         store: api.store.clone(),
+        wake: api.wake.clone(),
         idle_after: status.idle_after(),
     }));
     let routes = generate_route_list(App);

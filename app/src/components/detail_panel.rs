@@ -2,6 +2,7 @@
 
 use crate::components::filter_bar::href;
 use crate::components::format::{date_time, date_time_or_dash, duration_ms};
+use crate::components::shipment_actions::ShipmentActions;
 use crate::components::shipment_grid::server_error_text;
 use crate::components::status_badge::StatusBadge;
 use crate::query::ShipmentQuery;
@@ -11,7 +12,11 @@ use leptos::prelude::*;
 type DetailResource = Resource<Result<Option<ShipmentDetail>, ServerFnError>>;
 
 #[component]
-pub fn DetailPanel(view: Memo<ShipmentQuery>, detail: DetailResource) -> impl IntoView {
+pub fn DetailPanel(
+    view: Memo<ShipmentQuery>,
+    detail: DetailResource,
+    refresh: RwSignal<u64>,
+) -> impl IntoView {
     let close_href = move || {
         href(&ShipmentQuery {
             selected: None,
@@ -31,7 +36,7 @@ pub fn DetailPanel(view: Memo<ShipmentQuery>, detail: DetailResource) -> impl In
                     detail
                         .get()
                         .map(|result| match result {
-                            Ok(Some(d)) => view! { <DetailBody detail=d/> }.into_any(),
+                            Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
                             Ok(None) => {
                                 view! {
                                     <p class="error-line" role="alert">
@@ -56,7 +61,14 @@ pub fn DetailPanel(view: Memo<ShipmentQuery>, detail: DetailResource) -> impl In
 }
 
 #[component]
-fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
+fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
+    let actions = view! {
+        <ShipmentActions
+            row=detail.row.clone()
+            confirmation=detail.manual_confirmation.clone()
+            refresh=refresh
+        />
+    };
     let row = detail.row;
     let tracking = row.tracking_number.clone();
     let copied = RwSignal::new(false);
@@ -198,6 +210,7 @@ fn DetailBody(detail: ShipmentDetail) -> impl IntoView {
         {row
             .last_error
             .map(|e| view! { <p class="error-line last-error">{format!("Last error: {e}")}</p> })}
+        {actions}
         <h3>"Items"</h3>
         <ul class="items">{items}</ul>
         <h3>"Write-back attempts"</h3>

@@ -79,7 +79,7 @@ pub fn ShipmentsPage() -> impl IntoView {
                     <ShipmentGrid view=view_query page=page/>
                 </section>
                 <Show when=move || selected.get().is_some()>
-                    <DetailPanel view=view_query detail=detail/>
+                    <DetailPanel view=view_query detail=detail refresh=refresh/>
                 </Show>
             </div>
         </div>

@@ -4,12 +4,13 @@ use super::validate::{parse_batch, FieldError};
 use super::IngestOutcome;
 use crate::store::{Store, StoreError};
 use app::query::{QueryError, ShipmentQuery};
+use app::shipments::{ManualConfirmation, MAX_RETRY_BATCH};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::TryStreamExt;
 use serde_json::json;
@@ -27,6 +28,8 @@ pub fn routes(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/shipments", get(list).post(ingest))
         .route("/api/v1/shipments/export.csv", get(export_csv))
+        .route("/api/v1/shipments/retry", post(retry))
+        .route("/api/v1/shipments/{shipment_id}/confirm", post(confirm))
         .route("/api/v1/shipments/{shipment_id}", get(detail))
         // A full batch of 1,000 shipments is well under this.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
@@ -41,6 +44,8 @@ pub enum ApiError {
     Query(#[from] QueryError),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +73,9 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::NotFound(what) => {
                 (StatusCode::NOT_FOUND, Json(json!({ "error": what }))).into_response()
+            }
+            ApiError::BadRequest(why) => {
+                (StatusCode::BAD_REQUEST, Json(json!({ "error": why }))).into_response()
             }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "API request failed");
@@ -163,6 +171,64 @@ async fn export_csv(
         Body::from_stream(body),
     )
         .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct RetryRequest {
+    shipment_ids: Vec<String>,
+}
+
+/// `POST /api/v1/shipments/retry` `{"shipment_ids": [...]}`: Failed shipments start a
+/// new round at once; each result says whether it was retried, or why not.
+async fn retry(
+    State(state): State<ApiState>,
+    body: Result<Json<RetryRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if request.shipment_ids.is_empty() || request.shipment_ids.len() > MAX_RETRY_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "shipment_ids: give between 1 and {MAX_RETRY_BATCH} ids"
+        )));
+    }
+    let results = state
+        .store
+        .retry_now(&request.shipment_ids, chrono::Utc::now())
+        .await?;
+    state.wake.notify_one();
+    Ok(Json(json!({ "results": results })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct ConfirmRequest {
+    confirmed_by: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/shipments/{shipment_id}/confirm` `{"confirmed_by": "...", "note": "..."}`:
+/// a Failed shipment was confirmed by hand on the marketplace.
+async fn confirm(
+    State(state): State<ApiState>,
+    Path(shipment_id): Path<String>,
+    body: Result<Json<ConfirmRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let confirmation =
+        ManualConfirmation::new(&request.confirmed_by, &request.note, chrono::Utc::now())
+            .map_err(ApiError::BadRequest)?;
+    let result = state
+        .store
+        .confirm_manually(&shipment_id, &confirmation)
+        .await?;
+    if result.done {
+        return Ok(Json(result).into_response());
+    }
+    let message = result.message.clone().unwrap_or_default();
+    if message.starts_with("no shipment") {
+        Err(ApiError::NotFound(message))
+    } else {
+        Ok((StatusCode::CONFLICT, Json(json!({ "error": message }))).into_response())
+    }
 }
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.

@@ -4,6 +4,7 @@
 //! added beside this one without touching the worker, the API or the dashboard.
 
 mod accounts;
+mod actions;
 mod claims;
 mod cursor;
 mod health;

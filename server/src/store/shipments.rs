@@ -400,6 +400,7 @@ impl Store {
             revision: row.try_get::<i64, _>("revision")? as u32,
             created_at: from_millis(row.try_get("created_at")?)?,
             attempts,
+            manual_confirmation: self.manual_confirmation(id).await?,
         }))
     }
 }

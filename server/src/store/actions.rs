@@ -1,0 +1,138 @@
+//! What people do to shipments from the dashboard or the API: retry a failed one now,
+//! or record that it was confirmed by hand on the marketplace.
+
+use super::{from_millis, to_millis, Store, StoreError};
+use app::shipments::{ActionResult, ManualConfirmation, WritebackStatus};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl Store {
+    /// Queues each Failed shipment for a new round at once: its attempt count starts
+    /// again, the attempts of earlier rounds stay in its history. Other shipments are
+    /// left as they are, with the reason.
+    pub async fn retry_now(
+        &self,
+        shipment_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ActionResult>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut results = Vec::with_capacity(shipment_ids.len());
+        for shipment_id in shipment_ids {
+            let retried = sqlx::query(
+                "UPDATE shipments SET status = 'pending', error_count = 0,
+                     revision = revision + 1, next_attempt_at = ?, last_error = NULL,
+                     lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ?
+                 WHERE shipment_id = ? AND status = 'failed'",
+            )
+            .bind(to_millis(now))
+            .bind(to_millis(now))
+            .bind(shipment_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+            let refusal = if retried {
+                None
+            } else {
+                Some(refusal(&mut tx, shipment_id, "retried").await?)
+            };
+            results.push(ActionResult {
+                shipment_id: shipment_id.clone(),
+                done: retried,
+                message: refusal,
+            });
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Records that a person confirmed a Failed shipment on the marketplace by hand: it
+    /// becomes Confirmed manually and leaves the worker's queue.
+    pub async fn confirm_manually(
+        &self,
+        shipment_id: &str,
+        confirmation: &ManualConfirmation,
+    ) -> Result<ActionResult, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let at = to_millis(confirmation.confirmed_at);
+        let confirmed = sqlx::query(
+            "UPDATE shipments SET status = 'confirmed_manually', next_attempt_at = NULL,
+                 lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ?
+             WHERE shipment_id = ? AND status = 'failed'
+             RETURNING id, revision",
+        )
+        .bind(at)
+        .bind(shipment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let result = match confirmed {
+            Some(row) => {
+                sqlx::query(
+                    "INSERT INTO manual_confirmations (shipment_row, revision, confirmed_by, note, confirmed_at)
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(row.try_get::<i64, _>("id")?)
+                .bind(row.try_get::<i64, _>("revision")?)
+                .bind(&confirmation.confirmed_by)
+                .bind(&confirmation.note)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                ActionResult {
+                    shipment_id: shipment_id.to_string(),
+                    done: true,
+                    message: None,
+                }
+            }
+            None => ActionResult {
+                shipment_id: shipment_id.to_string(),
+                done: false,
+                message: Some(refusal(&mut tx, shipment_id, "confirmed manually").await?),
+            },
+        };
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// The latest manual confirmation of a shipment, if any.
+    pub async fn manual_confirmation(
+        &self,
+        shipment_row: i64,
+    ) -> Result<Option<ManualConfirmation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT confirmed_by, note, confirmed_at FROM manual_confirmations
+             WHERE shipment_row = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(shipment_row)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ManualConfirmation {
+                confirmed_by: r.try_get("confirmed_by")?,
+                note: r.try_get("note")?,
+                confirmed_at: from_millis(r.try_get("confirmed_at")?)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Why an action that needs a Failed shipment was not taken.
+async fn refusal(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    shipment_id: &str,
+    action: &str,
+) -> Result<String, StoreError> {
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM shipments WHERE shipment_id = ?")
+            .bind(shipment_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match status.as_deref().and_then(WritebackStatus::parse) {
+        None => format!("no shipment '{shipment_id}'"),
+        Some(status) => format!(
+            "only a Failed shipment can be {action}; '{shipment_id}' is {}",
+            status.label()
+        ),
+    })
+}
