@@ -151,6 +151,10 @@ test("a failed shipment is retried now from its detail, and another is confirmed
   // Who confirmed is required: a red line, nothing sent.
   await form.getByTestId("confirm-manually").click();
   await expect(form.locator(".confirm-form .error-line")).toHaveText("Enter who confirmed the shipment on the marketplace.");
+  await page.screenshot({ path: "screenshots/detail-failed-actions.png" });
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.screenshot({ path: "screenshots/tablet-portrait-detail-failed-actions.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
   await form.locator("input[name='confirmed_by']").fill("Dana (packing)");
   await form.locator("textarea[name='note']").fill("Confirmed in Seller Central");
   await form.getByTestId("confirm-manually").click();

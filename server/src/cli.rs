@@ -7,6 +7,7 @@ use crate::health::webhook::WebhookConfig;
 use crate::health::{HealthConfig, HealthMonitor, HealthThresholds};
 use crate::marketplaces::{ClientConfig, Marketplaces};
 use crate::shipments::http::ApiState;
+use crate::shipments::live::ShipmentsFeed;
 use crate::store::{Store, StoreError, DEFAULT_DATABASE_URL};
 use crate::sync::{MarketplaceSync, SyncConfig};
 use crate::web::{self, SiteConfig};
@@ -344,6 +345,9 @@ fn demo_worker_defaults() -> WorkerConfig {
 
 /// How often the dashboard looks for a changed connection status to push to open pages.
 const STATUS_FEED_POLL: Duration = Duration::from_millis(250);
+/// How often it looks for changed shipments, and the least time between two pushes.
+const SHIPMENTS_FEED_POLL: Duration = Duration::from_millis(200);
+const SHIPMENTS_FEED_GAP: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -470,6 +474,7 @@ async fn serve_web(
         health.thresholds.idle_after,
         STATUS_FEED_POLL,
     );
+    let shipments = ShipmentsFeed::spawn(store, SHIPMENTS_FEED_POLL, SHIPMENTS_FEED_GAP).await?;
     let router = web::router(
         &site,
         ApiState {
@@ -477,6 +482,7 @@ async fn serve_web(
             wake,
         },
         status.clone(),
+        shipments.clone(),
     );
     let listener = listen(web.bind).await?;
     tracing::info!("dashboard and API on http://{}", web.bind);
@@ -485,6 +491,7 @@ async fn serve_web(
             shutdown_signal().await;
             // Open pages hold event streams; end them, or shutdown would wait for them.
             status.close();
+            shipments.close();
         })
         .await
         .map_err(CliError::Serve)

@@ -9,6 +9,7 @@
 //! - [`export`]: the grid's shipments as a streamed CSV file;
 //! - [`health`]: the connection status of each account's APIs, judged from their calls;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo;
+//! - [`live`]: server-sent events telling open pages that what they show changed;
 //! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
 //! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data;
 //!   [`generate`]: synthetic data for benchmarks.
@@ -21,6 +22,7 @@ pub mod emulator;
 pub mod export;
 pub mod generate;
 pub mod health;
+pub mod live;
 pub mod marketplaces;
 pub mod shipments;
 pub mod store;

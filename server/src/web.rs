@@ -4,6 +4,7 @@
 use crate::backend::DashboardBackend;
 use crate::health::feed::StatusFeed;
 use crate::shipments::http::{self as shipments_api, ApiState};
+use crate::shipments::live::ShipmentsFeed;
 use app::backend::Backend;
 use app::{shell, App};
 use axum::Router;
@@ -34,7 +35,12 @@ pub fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         .build()
 }
 
-pub fn router(site: &SiteConfig, api: ApiState, status: StatusFeed) -> Router {
+pub fn router(
+    site: &SiteConfig,
+    api: ApiState,
+    status: StatusFeed,
+    shipments: ShipmentsFeed,
+) -> Router {
     let options = leptos_options(site);
     let backend = Backend(Arc::new(DashboardBackend {
         store: api.store.clone(),
@@ -56,5 +62,6 @@ pub fn router(site: &SiteConfig, api: ApiState, status: StatusFeed) -> Router {
         .with_state(options);
     shipments_api::routes(api)
         .merge(status.routes())
+        .merge(shipments.routes())
         .merge(dashboard)
 }

@@ -7,6 +7,7 @@
 
 use crate::api::get_status_board;
 use crate::components::filter_bar::href;
+use crate::components::live::follow_events;
 use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard};
 use crate::marketplace::ApiKind;
 use crate::query::ShipmentQuery;
@@ -21,7 +22,6 @@ const STATUS_EVENTS_URL: &str = "/api/v1/status/events";
 #[component]
 pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     let refresh = RwSignal::new(0u64);
-    let feed_down = RwSignal::new(false);
     let board = Resource::new(
         move || (refresh.get(), updates.get()),
         |_| get_status_board(),
@@ -38,7 +38,14 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
             last_good.set(Some(b));
         }
     });
-    follow_status_events(refresh, feed_down);
+    let connected = RwSignal::new(true);
+    follow_events(
+        STATUS_EVENTS_URL,
+        "status",
+        move || refresh.update(|n| *n += 1),
+        connected,
+    );
+    let feed_down = Signal::derive(move || !connected.get());
     start_clock(clock, skew_ms, last_good, refresh);
 
     view! {
@@ -267,31 +274,6 @@ fn Sparkline(history: Vec<HistoryBucket>) -> impl IntoView {
             {bars}
         </svg>
     }
-}
-
-/// Refetches the board each time the server says it changed; marks the feed down while
-/// the browser reconnects (EventSource retries by itself).
-fn follow_status_events(refresh: RwSignal<u64>, feed_down: RwSignal<bool>) {
-    use leptos::__reexports::send_wrapper::SendWrapper;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-
-    Effect::new(move |_| {
-        let Ok(source) = web_sys::EventSource::new(STATUS_EVENTS_URL) else {
-            feed_down.set(true);
-            return;
-        };
-        let on_status = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            feed_down.set(false);
-            refresh.update(|n| *n += 1);
-        });
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| feed_down.set(true));
-        let _ =
-            source.add_event_listener_with_callback("status", on_status.as_ref().unchecked_ref());
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let held = SendWrapper::new((source, on_status, on_error));
-        on_cleanup(move || held.0.close());
-    });
 }
 
 /// Ticks the estimated server clock every second, and refetches the board now and then

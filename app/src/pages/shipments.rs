@@ -7,19 +7,18 @@
 use crate::api::{get_shipment, list_shipments, parse_query_pairs};
 use crate::components::detail_panel::DetailPanel;
 use crate::components::filter_bar::FilterBar;
+use crate::components::live::follow_events;
 use crate::components::shipment_grid::ShipmentGrid;
 use crate::components::status_panel::StatusPanel;
 use crate::query::ShipmentQuery;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 /// The CSV export of the grid's query (the station API serves it).
 const EXPORT_URL: &str = "/api/v1/shipments/export.csv";
 
-/// How often an open page asks for fresh rows.
-const LIVE_REFRESH_MS: u32 = 2_000;
+/// Where the server pushes "shipments changed" events.
+const SHIPMENT_EVENTS_URL: &str = "/api/v1/events/shipments";
 
 #[component]
 pub fn ShipmentsPage() -> impl IntoView {
@@ -37,7 +36,26 @@ pub fn ShipmentsPage() -> impl IntoView {
     let live = RwSignal::new(true);
     // Update button clicks alone: the status panel is pushed its changes, not polled.
     let updates = RwSignal::new(0u64);
-    start_live_refresh(refresh, live);
+    // The server says when shipments changed; while Live is on, the grid reads again.
+    let connected = RwSignal::new(true);
+    follow_events(
+        SHIPMENT_EVENTS_URL,
+        "shipments",
+        move || {
+            if live.get_untracked() {
+                refresh.update(|n| *n += 1);
+            }
+        },
+        connected,
+    );
+    // Turning Live back on catches up at once.
+    Effect::new(move |was_live: Option<bool>| {
+        let is_live = live.get();
+        if is_live && was_live == Some(false) {
+            refresh.update(|n| *n += 1);
+        }
+        is_live
+    });
 
     let list_key = Memo::new(move |_| ShipmentQuery {
         selected: None,
@@ -94,6 +112,11 @@ pub fn ShipmentsPage() -> impl IntoView {
                     <span class="subtitle">"Write-back status"</span>
                 </h1>
                 <div class="topbar-actions">
+                    <span class="connection" role="status" data-testid="connection">
+                        {move || {
+                            (!connected.get()).then_some("⚠ Reconnecting to live updates…")
+                        }}
+                    </span>
                     <label class="live-toggle">
                         <input
                             type="checkbox"
@@ -129,22 +152,4 @@ pub fn ShipmentsPage() -> impl IntoView {
             </main>
         </div>
     }
-}
-
-/// Ticks `refresh` every [`LIVE_REFRESH_MS`] while `live` is on, in the browser only
-/// (effects do not run on the server), and stops when the page goes away.
-fn start_live_refresh(refresh: RwSignal<u64>, live: RwSignal<bool>) {
-    Effect::new(move |_| {
-        let running = Arc::new(AtomicBool::new(true));
-        let still_running = running.clone();
-        leptos::task::spawn_local(async move {
-            while still_running.load(Ordering::Relaxed) {
-                gloo_timers::future::TimeoutFuture::new(LIVE_REFRESH_MS).await;
-                if still_running.load(Ordering::Relaxed) && live.get_untracked() {
-                    refresh.update(|n| *n += 1);
-                }
-            }
-        });
-        on_cleanup(move || running.store(false, Ordering::Relaxed));
-    });
 }

@@ -7,36 +7,28 @@
 //! health or sentence changes; each event stream follows that version.
 
 use super::board::status_board;
+use crate::live::Feed;
 use crate::store::Store;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
-use futures::{Stream, StreamExt};
 use serde_json::json;
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 #[derive(Clone)]
 pub struct StatusFeed {
     store: Store,
     idle_after: Duration,
-    version: watch::Receiver<u64>,
-    /// Set when the server shuts down: event streams end, so that a graceful shutdown
-    /// does not wait for open pages forever.
-    closing: watch::Receiver<bool>,
-    close: Arc<watch::Sender<bool>>,
+    feed: Feed,
 }
 
 impl StatusFeed {
     /// Starts watching the store every `poll`.
     pub fn spawn(store: Store, idle_after: Duration, poll: Duration) -> StatusFeed {
-        let (sender, version) = watch::channel(0u64);
+        let (feed, bump) = Feed::new();
         let watched = store.clone();
         tokio::spawn(async move {
             let mut last = None;
@@ -44,9 +36,6 @@ impl StatusFeed {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if sender.is_closed() {
-                    break;
-                }
                 let rows = match watched.api_health_signature().await {
                     Ok(rows) => rows,
                     Err(e) => {
@@ -68,23 +57,20 @@ impl StatusFeed {
                     .collect();
                 if last.as_ref() != Some(&seen) {
                     last = Some(seen);
-                    sender.send_modify(|v| *v += 1);
+                    bump.bump();
                 }
             }
         });
-        let (close, closing) = watch::channel(false);
         StatusFeed {
             store,
             idle_after,
-            version,
-            closing,
-            close: Arc::new(close),
+            feed,
         }
     }
 
     /// Ends every open event stream.
     pub fn close(&self) {
-        self.close.send_replace(true);
+        self.feed.close();
     }
 
     pub fn routes(self) -> Router {
@@ -114,21 +100,6 @@ async fn board(State(feed): State<StatusFeed>) -> Response {
 }
 
 /// One `status` event at once, then one each time the board changes.
-async fn events(
-    State(feed): State<StatusFeed>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let mut closing = feed.closing.clone();
-    let closed = async move {
-        let _ = closing.wait_for(|closed| *closed).await;
-    };
-    let stream = futures::stream::unfold((feed.version, true), |(mut version, first)| async move {
-        if !first {
-            version.changed().await.ok()?;
-        }
-        let current = *version.borrow_and_update();
-        let event = Event::default().event("status").data(current.to_string());
-        Some((Ok(event), (version, false)))
-    })
-    .take_until(closed);
-    Sse::new(stream).keep_alive(KeepAlive::default())
+async fn events(State(feed): State<StatusFeed>) -> Response {
+    feed.feed.events("status").into_response()
 }

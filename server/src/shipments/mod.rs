@@ -1,6 +1,7 @@
 //! Shipments: what the shipping station hands over, how it is checked, and the HTTP API.
 
 pub mod http;
+pub mod live;
 pub mod validate;
 
 use app::shipments::ShipmentItem;

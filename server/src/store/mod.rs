@@ -128,6 +128,38 @@ impl Store {
     }
 }
 
+/// Tells whether anything was committed since it last looked: SQLite's
+/// `PRAGMA data_version`, on a connection of its own (commits through it would not count).
+pub struct ChangeWatcher {
+    connection: sqlx::SqliteConnection,
+    last: i64,
+}
+
+impl Store {
+    pub async fn change_watcher(&self) -> Result<ChangeWatcher, StoreError> {
+        let mut connection = self.pool.acquire().await?.detach();
+        let last = data_version(&mut connection).await?;
+        Ok(ChangeWatcher { connection, last })
+    }
+}
+
+impl ChangeWatcher {
+    /// `true` when another connection committed since the last call (or since the
+    /// watcher was made).
+    pub async fn changed(&mut self) -> Result<bool, StoreError> {
+        let version = data_version(&mut self.connection).await?;
+        let changed = self.last != version;
+        self.last = version;
+        Ok(changed)
+    }
+}
+
+async fn data_version(connection: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(connection)
+        .await?)
+}
+
 /// Unix milliseconds, as stored.
 pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

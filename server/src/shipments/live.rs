@@ -1,0 +1,57 @@
+//! `GET /api/v1/events/shipments`: a `shipments` event each time the stored shipments
+//! may have changed (a commit by the worker, the station or a person), at most every
+//! `min_gap`, so that open grids refresh themselves within a second without polling.
+
+use crate::live::Feed;
+use crate::store::{Store, StoreError};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct ShipmentsFeed {
+    feed: Feed,
+}
+
+impl ShipmentsFeed {
+    /// Looks for commits every `poll`; tells pages at most every `min_gap`.
+    pub async fn spawn(
+        store: &Store,
+        poll: Duration,
+        min_gap: Duration,
+    ) -> Result<ShipmentsFeed, StoreError> {
+        let mut watcher = store.change_watcher().await?;
+        let (feed, bump) = Feed::new();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(poll).await;
+                match watcher.changed().await {
+                    Ok(true) => {
+                        bump.bump();
+                        tokio::time::sleep(min_gap.saturating_sub(poll)).await;
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "shipments feed cannot read the database"),
+                }
+            }
+        });
+        Ok(ShipmentsFeed { feed })
+    }
+
+    /// Ends every open event stream.
+    pub fn close(&self) {
+        self.feed.close();
+    }
+
+    pub fn routes(self) -> Router {
+        Router::new()
+            .route("/api/v1/events/shipments", get(events))
+            .with_state(self)
+    }
+}
+
+async fn events(State(feed): State<ShipmentsFeed>) -> Response {
+    feed.feed.events("shipments").into_response()
+}

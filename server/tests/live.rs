@@ -1,0 +1,62 @@
+//! `GET /api/v1/events/shipments`: a change to the shipments reaches an open stream
+//! within a second, and the stream ends when the server shuts down.
+
+mod common;
+
+use common::harness;
+use shipback::shipments::live::ShipmentsFeed;
+use std::time::{Duration, Instant};
+
+async fn next_event(events: &mut reqwest::Response) -> String {
+    loop {
+        let chunk = events.chunk().await.unwrap().expect("the stream ended");
+        let text = String::from_utf8(chunk.to_vec()).unwrap();
+        if text.contains("event: shipments") {
+            return text;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stored_change_is_pushed_within_a_second() {
+    let h = harness().await;
+    let feed = ShipmentsFeed::spawn(
+        &h.store,
+        Duration::from_millis(100),
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = feed.clone().routes();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let mut events = h
+        .http
+        .get(format!("{url}/api/v1/events/shipments"))
+        .send()
+        .await
+        .unwrap();
+    next_event(&mut events).await;
+    // Let the watcher's first look pass, so the next event is the change's.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let quiet = tokio::time::timeout(Duration::from_millis(400), next_event(&mut events)).await;
+    assert!(quiet.is_err(), "an event without a change");
+
+    let (order, shipment) = h.order(1);
+    h.emulator.add_orders(vec![order]);
+    let posted = Instant::now();
+    assert_eq!(h.post(&shipment).await.0, 200);
+    tokio::time::timeout(Duration::from_secs(1), next_event(&mut events))
+        .await
+        .expect("no shipments event within a second of the change");
+    println!("pushed {:?} after the post", posted.elapsed());
+
+    feed.close();
+    let ended = tokio::time::timeout(Duration::from_secs(1), async {
+        while events.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream outlived the shutdown");
+}
