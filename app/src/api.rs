@@ -32,6 +32,17 @@ pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>,
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// The accounts and carriers the filter bar offers.
+#[server(prefix = "/rpc")]
+pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerFnError> {
+    use crate::backend::Backend;
+    Backend::from_context()?
+        .0
+        .filter_options()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
 /// Retry now: Failed shipments start a new round of attempts at once.
 #[server(prefix = "/rpc")]
 pub async fn retry_shipments(

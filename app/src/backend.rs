@@ -5,7 +5,9 @@
 
 use crate::health::StatusBoard;
 use crate::query::ShipmentQuery;
-use crate::shipments::{ActionResult, ManualConfirmation, Page, ShipmentDetail, ShipmentRow};
+use crate::shipments::{
+    ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
+};
 use std::sync::Arc;
 
 /// A failure the backend reports to a server function.
@@ -30,6 +32,9 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, BackendError>;
+
+    /// The accounts and carriers the filter bar offers.
+    async fn filter_options(&self) -> Result<FilterOptions, BackendError>;
 
     /// Queues these Failed shipments for a new round now.
     async fn retry_shipments(

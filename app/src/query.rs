@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const DEFAULT_LIMIT: u32 = 50;
+/// The marketplaces a view can be filtered by.
+pub const MARKETPLACES: [&str; 2] = ["amazon", "ebay"];
 pub const MAX_LIMIT: u32 = 1000;
 
 /// A column the grid can be sorted by.
@@ -93,6 +95,12 @@ pub struct ShipmentQuery {
     pub statuses: Vec<WritebackStatus>,
     /// Account keys; empty means every account.
     pub accounts: Vec<String>,
+    /// `amazon`, `ebay`; empty means every marketplace.
+    pub marketplaces: Vec<String>,
+    /// Carriers as the station names them; empty means every carrier.
+    pub carriers: Vec<String>,
+    /// An order id, tracking number or shipment id, exactly.
+    pub search: Option<String>,
     /// Ship date at or after this instant.
     pub from: Option<DateTime<Utc>>,
     /// Ship date strictly before this instant.
@@ -109,6 +117,9 @@ impl Default for ShipmentQuery {
         ShipmentQuery {
             statuses: Vec::new(),
             accounts: Vec::new(),
+            marketplaces: Vec::new(),
+            carriers: Vec::new(),
+            search: None,
             from: None,
             to: None,
             sort: Sort::default(),
@@ -174,6 +185,41 @@ impl ShipmentQuery {
                         }
                     }
                 }
+                "marketplace" => {
+                    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                        if !MARKETPLACES.contains(&part) {
+                            return Err(QueryError::new(
+                                "marketplace",
+                                format!(
+                                    "unknown marketplace '{part}'; expected one of {}",
+                                    MARKETPLACES.join(", ")
+                                ),
+                            ));
+                        }
+                        if !query.marketplaces.iter().any(|m| m == part) {
+                            query.marketplaces.push(part.to_string());
+                        }
+                    }
+                }
+                "carrier" => {
+                    let carrier = value.trim();
+                    if carrier.chars().count() > 100 {
+                        return Err(QueryError::new(
+                            "carrier",
+                            "a carrier is at most 100 characters",
+                        ));
+                    }
+                    if !carrier.is_empty() && !query.carriers.iter().any(|c| c == carrier) {
+                        query.carriers.push(carrier.to_string());
+                    }
+                }
+                "q" => {
+                    let text = value.trim();
+                    if text.chars().count() > 200 {
+                        return Err(QueryError::new("q", "search for at most 200 characters"));
+                    }
+                    query.search = (!text.is_empty()).then(|| text.to_string());
+                }
                 "from" => query.from = Some(parse_instant("from", value)?),
                 "to" => query.to = Some(parse_instant("to", value)?),
                 "sort" => {
@@ -226,6 +272,15 @@ impl ShipmentQuery {
         }
         for account in &self.accounts {
             pairs.push(("account", account.clone()));
+        }
+        for marketplace in &self.marketplaces {
+            pairs.push(("marketplace", marketplace.clone()));
+        }
+        for carrier in &self.carriers {
+            pairs.push(("carrier", carrier.clone()));
+        }
+        if let Some(search) = &self.search {
+            pairs.push(("q", search.clone()));
         }
         if let Some(from) = self.from {
             pairs.push(("from", format_instant(from)));
@@ -317,10 +372,14 @@ mod tests {
     #[test]
     fn round_trips_through_the_url() {
         let q = parse(
-            "status=failed&status=retrying&account=acme-us&account=northwind&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
+            "status=failed&status=retrying&account=acme-us&account=northwind&marketplace=ebay&carrier=UPS&carrier=DHL&q=1Z999&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
         )
         .unwrap();
         assert_eq!(q.accounts, vec!["acme-us", "northwind"]);
+        assert_eq!(q.marketplaces, vec!["ebay"]);
+        assert_eq!(q.carriers, vec!["UPS", "DHL"]);
+        assert_eq!(q.search.as_deref(), Some("1Z999"));
+        assert!(parse("marketplace=etsy").is_err());
         assert_eq!(
             q.statuses,
             vec![WritebackStatus::Failed, WritebackStatus::Retrying]

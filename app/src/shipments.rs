@@ -246,6 +246,14 @@ pub struct ActionResult {
     pub message: Option<String>,
 }
 
+/// What the filter bar offers to choose from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilterOptions {
+    /// Account key and name.
+    pub accounts: Vec<(String, String)>,
+    pub carriers: Vec<String>,
+}
+
 /// One page of a keyset-paginated listing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {

@@ -65,6 +65,32 @@ test("the status filter lists only that status and matches the API count", async
   await expect(page).not.toHaveURL(/status=/);
 });
 
+test("the search box finds a shipment by tracking number; chips show and clear the filters", async ({ page, request }) => {
+  const shipment = await postShipment(request);
+  await page.goto("/");
+  await hydrated(page);
+  const search = page.locator("input[name='q']");
+  await search.fill(` ${shipment.tracking_number} `);
+  await search.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`q=${shipment.tracking_number}`));
+  await expect(page.getByTestId("total")).toHaveText("1 shipments");
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await expect(page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`)).toBeVisible();
+  await expect(page.getByTestId("search-chip")).toContainText(shipment.tracking_number);
+
+  // eBay shipments only: the Amazon one is not among them.
+  await page.getByTestId("clear-filters").click();
+  await page.locator(".chip[data-marketplace='ebay']").click();
+  await expect(page).toHaveURL(/marketplace=ebay/);
+  const expected = (await (await request.get(`${API}/api/v1/shipments?marketplace=ebay`)).json()).total;
+  await expect(page.getByTestId("total")).toHaveText(`${expected} shipments`);
+  await page.locator("select[name='carrier']").selectOption("UPS");
+  await expect(page).toHaveURL(/carrier=UPS/);
+  await expect(page.locator(".chip[data-carrier='UPS']")).toBeVisible();
+  await page.getByTestId("clear-filters").click();
+  await expect(page).not.toHaveURL(/marketplace|carrier/);
+});
+
 test("clicking a heading sorts by it, and again reverses", async ({ page }) => {
   await page.goto("/");
   await hydrated(page);

@@ -4,7 +4,9 @@ use crate::store::{Store, StoreError};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
 use app::query::ShipmentQuery;
-use app::shipments::{ActionResult, ManualConfirmation, Page, ShipmentDetail, ShipmentRow};
+use app::shipments::{
+    ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -49,6 +51,10 @@ impl ShipmentsBackend for DashboardBackend {
             .shipment_detail(shipment_id)
             .await
             .map_err(to_backend_error)
+    }
+
+    async fn filter_options(&self) -> Result<FilterOptions, BackendError> {
+        self.store.filter_options().await.map_err(to_backend_error)
     }
 
     async fn retry_shipments(

@@ -128,3 +128,33 @@ async fn the_export_is_a_named_download_with_neutralised_formulas() {
     let body: Value = response.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("sort"), "{body}");
 }
+
+#[tokio::test]
+async fn filters_find_by_search_carrier_marketplace_and_account() {
+    let h = harness().await;
+    ingest(&h, 30).await;
+    let total = |query: &'static str| {
+        let h = &h;
+        async move {
+            let (status, page) = h.get(&format!("/api/v1/shipments?{query}")).await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page["total"].as_u64().unwrap()
+        }
+    };
+    // Search: exactly an order id, a tracking number or a shipment id.
+    assert_eq!(total("q=X-00003").await, 1);
+    assert_eq!(total("q=113-0000004-0000001").await, 1);
+    assert_eq!(total("q=1Z00000005").await, 1);
+    assert_eq!(total("q=%20X-00003%20").await, 1, "spaces around are ignored");
+    assert_eq!(total("q=X-0000").await, 0, "not a part of one");
+    // Carriers: several at once.
+    assert_eq!(total("carrier=UPS").await, 10);
+    assert_eq!(total("carrier=UPS&carrier=FedEx").await, 20);
+    // Marketplace and account, with the others.
+    assert_eq!(total("marketplace=amazon").await, 30);
+    assert_eq!(total("marketplace=ebay").await, 0);
+    assert_eq!(total("account=acme-us&carrier=USPS").await, 10);
+    let (status, body) = h.get("/api/v1/shipments?marketplace=etsy").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["parameter"], "marketplace");
+}

@@ -1,6 +1,7 @@
 //! Status and date filters. Each change is a new URL, so filters are shareable.
 
-use crate::query::ShipmentQuery;
+use crate::api::filter_options;
+use crate::query::{ShipmentQuery, MARKETPLACES};
 use crate::shipments::WritebackStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
@@ -47,8 +48,39 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
     };
     let any_filter = move || {
         let q = view.get();
-        !q.statuses.is_empty() || !q.accounts.is_empty() || q.from.is_some() || q.to.is_some()
+        !q.statuses.is_empty()
+            || !q.accounts.is_empty()
+            || !q.marketplaces.is_empty()
+            || !q.carriers.is_empty()
+            || q.search.is_some()
+            || q.from.is_some()
+            || q.to.is_some()
     };
+    let options = Resource::new(|| (), |_| filter_options());
+    let navigate_to = use_navigate();
+    let go = move |q: ShipmentQuery| navigate_to(&href(&q), Default::default());
+    let search = {
+        let go = go.clone();
+        move |text: String| {
+            let mut q = view.get_untracked().filters_only();
+            let text = text.trim().to_string();
+            q.search = (!text.is_empty()).then_some(text);
+            go(q);
+        }
+    };
+    let pick = move |field: Pick, value: String| {
+        let mut q = view.get_untracked().filters_only();
+        let list = match field {
+            Pick::Account => &mut q.accounts,
+            Pick::Carrier => &mut q.carriers,
+        };
+        if !value.is_empty() && !list.contains(&value) {
+            list.push(value);
+        }
+        go(q);
+    };
+    let pick_account = pick.clone();
+    let pick_carrier = pick;
     let clear_href = move || {
         let q = view.get();
         href(&ShipmentQuery {
@@ -59,6 +91,16 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
 
     view! {
         <nav class="filter-bar" aria-label="Filters">
+            <form class="search" role="search" on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
+                <input
+                    type="search"
+                    name="q"
+                    aria-label="Find a shipment"
+                    placeholder="Order id, tracking number or shipment id"
+                    prop:value=move || view.get().search.unwrap_or_default()
+                    on:change=move |ev| search(event_target_value(&ev))
+                />
+            </form>
             <div class="status-filters" role="group" aria-label="Status">
                 <span class="filter-label">"Status"</span>
                 {WritebackStatus::ALL
@@ -88,6 +130,81 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
+            <div class="status-filters" role="group" aria-label="Marketplace">
+                <span class="filter-label">"Marketplace"</span>
+                {MARKETPLACES
+                    .into_iter()
+                    .map(|marketplace| {
+                        let active = move || view.get().marketplaces.iter().any(|m| m == marketplace);
+                        let toggle_href = move || {
+                            let mut q = view.get().filters_only();
+                            if q.marketplaces.iter().any(|m| m == marketplace) {
+                                q.marketplaces.retain(|m| m != marketplace);
+                            } else {
+                                q.marketplaces.push(marketplace.to_string());
+                            }
+                            href(&q)
+                        };
+                        view! {
+                            <a
+                                class="chip"
+                                class:active=active
+                                href=toggle_href
+                                aria-pressed=move || active().to_string()
+                                data-marketplace=marketplace
+                            >
+                                {if marketplace == "ebay" { "eBay" } else { "Amazon" }}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <Transition fallback=|| ()>
+                {move || {
+                    options
+                        .get()
+                        .and_then(Result::ok)
+                        .map(|o| {
+                            let pick_account = pick_account.clone();
+                            let pick_carrier = pick_carrier.clone();
+                            view! {
+                                <label class="select-filter">
+                                    <span class="filter-label">"Account"</span>
+                                    <select
+                                        name="account"
+                                        prop:value=""
+                                        on:change=move |ev| pick_account(Pick::Account, event_target_value(&ev))
+                                    >
+                                        <option value="">"Any"</option>
+                                        {o
+                                            .accounts
+                                            .into_iter()
+                                            .map(|(key, name)| view! { <option value=key>{name}</option> })
+                                            .collect_view()}
+                                    </select>
+                                </label>
+                                <label class="select-filter">
+                                    <span class="filter-label">"Carrier"</span>
+                                    <select
+                                        name="carrier"
+                                        prop:value=""
+                                        on:change=move |ev| pick_carrier(Pick::Carrier, event_target_value(&ev))
+                                    >
+                                        <option value="">"Any"</option>
+                                        {o
+                                            .carriers
+                                            .into_iter()
+                                            .map(|c| {
+                                                let label = c.clone();
+                                                view! { <option value=c>{label}</option> }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        })
+                }}
+            </Transition>
             <div class="date-filters">
                 <label>
                     <span class="filter-label">"Shipped from"</span>
@@ -135,6 +252,42 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                     })
                     .collect_view()
             }}
+            {move || {
+                let q = view.get();
+                let carriers = q.carriers.into_iter().map(|carrier| {
+                    let remove = {
+                        let carrier = carrier.clone();
+                        move || {
+                            let mut q = view.get().filters_only();
+                            q.carriers.retain(|c| *c != carrier);
+                            href(&q)
+                        }
+                    };
+                    view! {
+                        <a class="chip active account-chip" href=remove data-carrier=carrier.clone()>
+                            {format!("Carrier: {}", carrier)}
+                            <span class="chip-remove" aria-hidden="true">"✕"</span>
+                        </a>
+                    }
+                });
+                let search = q.search.map(|text| {
+                    let remove = move || {
+                        let mut q = view.get().filters_only();
+                        q.search = None;
+                        href(&q)
+                    };
+                    view! {
+                        <a class="chip active account-chip" href=remove data-testid="search-chip">
+                            {format!("Search: {text}")}
+                            <span class="chip-remove" aria-hidden="true">"✕"</span>
+                        </a>
+                    }
+                });
+                view! {
+                    {carriers.collect_view()}
+                    {search}
+                }
+            }}
             <Show when=any_filter>
                 <a class="button link" href=clear_href data-testid="clear-filters">
                     "Clear filters"
@@ -142,6 +295,12 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
             </Show>
         </nav>
     }
+}
+
+#[derive(Clone, Copy)]
+enum Pick {
+    Account,
+    Carrier,
 }
 
 #[derive(Clone, Copy)]

@@ -3,8 +3,8 @@ use super::{from_millis, now_millis, to_millis, Store, StoreError};
 use crate::shipments::{IngestOutcome, NewShipment};
 use app::query::{ShipmentQuery, SortKey};
 use app::shipments::{
-    AttemptOutcome, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem, ShipmentLine,
-    ShipmentRow, WritebackAttempt, WritebackStatus,
+    AttemptOutcome, FilterOptions, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem,
+    ShipmentLine, ShipmentRow, WritebackAttempt, WritebackStatus,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -95,6 +95,32 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, order
             list.push_bind(account.clone());
         }
         sql.push(")");
+    }
+    if !query.marketplaces.is_empty() {
+        sql.push(" AND s.account_id IN (SELECT id FROM accounts WHERE marketplace IN (");
+        let mut list = sql.separated(", ");
+        for marketplace in &query.marketplaces {
+            list.push_bind(marketplace.clone());
+        }
+        sql.push("))");
+    }
+    if !query.carriers.is_empty() {
+        sql.push(" AND s.carrier IN (");
+        let mut list = sql.separated(", ");
+        for carrier in &query.carriers {
+            list.push_bind(carrier.clone());
+        }
+        sql.push(")");
+    }
+    if let Some(search) = &query.search {
+        // Each of the three has its own index: three lookups, not a scan.
+        sql.push(" AND (s.shipment_id = ")
+            .push_bind(search.clone())
+            .push(" OR s.order_id = ")
+            .push_bind(search.clone())
+            .push(" OR s.tracking_number = ")
+            .push_bind(search.clone())
+            .push(")");
     }
     if let Some(from) = query.from {
         sql.push(" AND s.ship_date >= ").push_bind(to_millis(from));
@@ -276,6 +302,19 @@ impl Store {
             _ => None,
         };
         Ok((items, next_cursor))
+    }
+
+    /// The accounts, and the carriers the shipments name (from the carrier index).
+    pub async fn filter_options(&self) -> Result<FilterOptions, StoreError> {
+        let accounts = sqlx::query_as("SELECT key, display_name FROM accounts ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        let carriers = sqlx::query_scalar(
+            "SELECT DISTINCT carrier FROM shipments INDEXED BY shipments_carrier ORDER BY carrier LIMIT 200",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(FilterOptions { accounts, carriers })
     }
 
     /// Everything about one shipment, with every attempt ever made for it.
