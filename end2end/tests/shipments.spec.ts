@@ -193,6 +193,31 @@ test("a failed shipment is retried now from its detail, and another is confirmed
   expect(detail.manual_confirmation.confirmed_by).toBe("Dana (packing)");
 });
 
+test("bulk retry: Failed shipments ticked in the grid start a new round together", async ({ page, request }) => {
+  await setFaults(request, { api: "writeback", forced_status: 400 });
+  const shipments = [await postShipment(request), await postShipment(request)];
+  for (const s of shipments) await waitForStatus(request, s.shipment_id, "failed");
+  await setFaults(request, {});
+
+  await page.goto("/?status=failed");
+  await hydrated(page);
+  for (const s of shipments) {
+    const box = page.locator(`tr[data-shipment-id="${s.shipment_id}"] input.pick`);
+    await box.check();
+  }
+  // Ticking does not open the detail.
+  await expect(page).not.toHaveURL(/selected=/);
+  await expect(page.getByTestId("bulk-bar")).toContainText("2 failed shipments selected");
+  await page.getByTestId("retry-selected").click();
+  await expect(page.getByTestId("bulk-outcome")).toHaveText("2 shipments queued for a new round.");
+  await expect(page.getByTestId("bulk-bar")).toHaveCount(0);
+  for (const s of shipments) {
+    await waitForStatus(request, s.shipment_id, "success");
+    // Gone from the Failed view without a reload.
+    await expect(page.locator(`tr[data-shipment-id="${s.shipment_id}"]`)).toHaveCount(0);
+  }
+});
+
 test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
   // The demo's sync reads written-back orders back, then their lines, then the catalog.
   const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();

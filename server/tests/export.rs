@@ -145,7 +145,11 @@ async fn filters_find_by_search_carrier_marketplace_and_account() {
     assert_eq!(total("q=X-00003").await, 1);
     assert_eq!(total("q=113-0000004-0000001").await, 1);
     assert_eq!(total("q=1Z00000005").await, 1);
-    assert_eq!(total("q=%20X-00003%20").await, 1, "spaces around are ignored");
+    assert_eq!(
+        total("q=%20X-00003%20").await,
+        1,
+        "spaces around are ignored"
+    );
     assert_eq!(total("q=X-0000").await, 0, "not a part of one");
     // Carriers: several at once.
     assert_eq!(total("carrier=UPS").await, 10);

@@ -1,3 +1,4 @@
+pub mod bulk_actions;
 pub mod detail_panel;
 pub mod filter_bar;
 pub mod format;

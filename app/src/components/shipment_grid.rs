@@ -4,7 +4,7 @@ use crate::components::filter_bar::href;
 use crate::components::format::date_time_or_dash;
 use crate::components::status_badge::StatusBadge;
 use crate::query::{ShipmentQuery, Sort, SortKey};
-use crate::shipments::{Page, ShipmentRow};
+use crate::shipments::{Page, ShipmentRow, WritebackStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -24,13 +24,20 @@ const COLUMNS: [(&str, SortKey, &str); 9] = [
 ];
 
 #[component]
-pub fn ShipmentGrid(view: Memo<ShipmentQuery>, page: PageResource) -> impl IntoView {
+/// `picked`: the Failed shipments ticked for a bulk action.
+pub fn ShipmentGrid(
+    view: Memo<ShipmentQuery>,
+    page: PageResource,
+    picked: RwSignal<Vec<String>>,
+) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading shipments…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(page) => view! { <GridTable view=view page=page/> }.into_any(),
+                        Ok(page) => {
+                            view! { <GridTable view=view page=page picked=picked/> }.into_any()
+                        }
                         Err(e) => {
                             view! {
                                 <p class="error-line" role="alert">
@@ -54,7 +61,17 @@ pub fn server_error_text(e: &ServerFnError) -> String {
 }
 
 #[component]
-fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoView {
+fn GridTable(
+    view: Memo<ShipmentQuery>,
+    page: Page<ShipmentRow>,
+    picked: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    let failed_here: Vec<String> = page
+        .items
+        .iter()
+        .filter(|r| r.status == WritebackStatus::Failed)
+        .map(|r| r.shipment_id.clone())
+        .collect();
     let navigate = use_navigate();
     let shown = page.items.len();
     let total = page.total;
@@ -73,6 +90,30 @@ fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoVie
         })
     });
     let empty = page.items.is_empty();
+    let pick_all = (!failed_here.is_empty()).then(|| {
+        let all = failed_here.clone();
+        let all_picked = move || picked.with(|p| all.iter().all(|id| p.contains(id)));
+        view! {
+            <label class="pick-target">
+            <input
+                type="checkbox"
+                class="pick"
+                aria-label="Select every Failed shipment on this page"
+                data-testid="pick-all"
+                prop:checked=all_picked
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    picked.update(|p| {
+                        p.retain(|id| !failed_here.contains(id));
+                        if on {
+                            p.extend(failed_here.iter().cloned());
+                        }
+                    });
+                }
+            />
+            </label>
+        }
+    });
 
     let rows = page
         .items
@@ -89,6 +130,32 @@ fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoVie
             };
             let navigate = navigate.clone();
             let row_href = select_href.clone();
+            let pick = (row.status == WritebackStatus::Failed).then(|| {
+                let id = id.clone();
+                let checked = {
+                    let id = id.clone();
+                    move || picked.with(|p| p.contains(&id))
+                };
+                view! {
+                    <label class="pick-target" on:click=|ev| ev.stop_propagation()>
+                    <input
+                        type="checkbox"
+                        class="pick"
+                        aria-label=format!("Select {} for a bulk action", row.order_id)
+                        prop:checked=checked
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            picked.update(|p| {
+                                p.retain(|x| *x != id);
+                                if on {
+                                    p.push(id.clone());
+                                }
+                            });
+                        }
+                    />
+                    </label>
+                }
+            });
             view! {
                 <tr
                     class="row"
@@ -97,6 +164,7 @@ fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoVie
                     data-shipment-id=id
                     on:click=move |_| navigate(&row_href, Default::default())
                 >
+                    <td class="col-pick">{pick}</td>
                     <td class="col-order">
                         <a href=select_href class="row-link">
                             {row.order_id}
@@ -132,6 +200,7 @@ fn GridTable(view: Memo<ShipmentQuery>, page: Page<ShipmentRow>) -> impl IntoVie
             <table class="grid">
                 <thead>
                     <tr>
+                        <th class="col-pick" scope="col">{pick_all}</th>
                         {COLUMNS
                             .into_iter()
                             .map(|(title, key, class)| view! { <SortHeading view title key class/> })

@@ -5,6 +5,7 @@
 //! change it, so a copied address opens the same view and back/forward work.
 
 use crate::api::{get_shipment, list_shipments, parse_query_pairs};
+use crate::components::bulk_actions::BulkActions;
 use crate::components::detail_panel::DetailPanel;
 use crate::components::filter_bar::FilterBar;
 use crate::components::live::follow_events;
@@ -76,6 +77,8 @@ pub fn ShipmentsPage() -> impl IntoView {
         },
     );
 
+    // Failed shipments ticked for Retry selected; kept across pages until used.
+    let picked = RwSignal::new(Vec::<String>::new());
     let export_href = move || {
         let filters = list_key.get().filters_only().to_query_string();
         if filters.is_empty() {
@@ -89,12 +92,13 @@ pub fn ShipmentsPage() -> impl IntoView {
     let shipments = view! {
         <div class="shipments-pane">
             <FilterBar view=view_query/>
+            <BulkActions picked=picked refresh=refresh/>
             {move || {
                 url_error().map(|e| view! { <p class="error-line" role="alert">{e}</p> })
             }}
             <div class="shipments-body">
                 <section class="grid-pane" aria-label="Shipments">
-                    <ShipmentGrid view=view_query page=page/>
+                    <ShipmentGrid view=view_query page=page picked=picked/>
                 </section>
                 <Show when=move || selected.get().is_some()>
                     <DetailPanel view=view_query detail=detail refresh=refresh/>
