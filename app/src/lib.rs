@@ -20,7 +20,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, StaticSegment,
 };
 
 /// The HTML document the server renders around the app.
@@ -58,6 +58,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=pages::shipments::ShipmentsPage/>
+                <Route
+                    path=(StaticSegment("shipments"), ParamSegment("id"))
+                    view=pages::shipment::ShipmentPage
+                />
             </Routes>
         </Router>
     }

@@ -218,6 +218,24 @@ test("bulk retry: Failed shipments ticked in the grid start a new round together
   }
 });
 
+test("a shipment has its own shareable page", async ({ page, request }) => {
+  const shipment = await postShipment(request);
+  await waitForStatus(request, shipment.shipment_id, "success");
+  await page.goto(`/?selected=${shipment.shipment_id}`);
+  await hydrated(page);
+  await page.getByTestId("detail-panel").getByTestId("shipment-link").click();
+  await expect(page).toHaveURL(new RegExp(`/shipments/${shipment.shipment_id}$`));
+  const own = page.getByTestId("shipment-page");
+  await expect(own.getByTestId("detail-order")).toHaveText(shipment.order_id);
+  await expect(own.locator("[data-testid='attempts'] tbody tr.attempt").first()).toContainText("Success");
+  // Opened directly (a shared link), rendered by the server.
+  const fresh = await page.context().newPage();
+  await fresh.goto(`/shipments/${shipment.shipment_id}`);
+  await expect(fresh.getByTestId("detail-order")).toHaveText(shipment.order_id);
+  await fresh.goto("/shipments/NO-SUCH-SHIPMENT");
+  await expect(fresh.locator(".error-line")).toHaveText("There is no shipment 'NO-SUCH-SHIPMENT'.");
+});
+
 test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
   // The demo's sync reads written-back orders back, then their lines, then the catalog.
   const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();

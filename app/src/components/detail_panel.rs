@@ -61,7 +61,7 @@ pub fn DetailPanel(
 }
 
 #[component]
-fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
+pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
     let actions = view! {
         <ShipmentActions
             row=detail.row.clone()
@@ -70,6 +70,7 @@ fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
         />
     };
     let row = detail.row;
+    let own_page = format!("/shipments/{}", crate::query::percent_encode(&row.shipment_id));
     let tracking = row.tracking_number.clone();
     let copied = RwSignal::new(false);
     let copy = move |_| {
@@ -186,7 +187,15 @@ fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
             <dt>"Carrier / service"</dt>
             <dd>{format!("{} / {}", row.carrier, row.service)}</dd>
             <dt>"Shipment ID"</dt>
-            <dd class="mono">{row.shipment_id}</dd>
+            <dd class="mono">
+                <a
+                    href=own_page
+                    data-testid="shipment-link"
+                    title="This shipment's own page"
+                >
+                    {row.shipment_id}
+                </a>
+            </dd>
             <dt>"Tracking number"</dt>
             <dd>
                 <button class="button copy mono" on:click=copy title="Copy the tracking number">

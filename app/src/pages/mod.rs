@@ -1,1 +1,2 @@
+pub mod shipment;
 pub mod shipments;

@@ -1,0 +1,64 @@
+//! `/shipments/{id}`: one shipment on a page of its own, with everything about it, to
+//! share or to keep open beside Seller Central.
+
+use crate::api::get_shipment;
+use crate::components::detail_panel::DetailBody;
+use crate::components::shipment_grid::server_error_text;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ShipmentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let refresh = RwSignal::new(0u64);
+    let detail = Resource::new(
+        move || (id.get(), refresh.get()),
+        |(id, _)| get_shipment(id),
+    );
+    view! {
+        <div class="screen shipment-page">
+            <header class="topbar">
+                <h1>
+                    <a class="brand" href="/">"Shipback"</a>
+                    <span class="subtitle">{move || format!("Shipment {}", id.get())}</span>
+                </h1>
+                <div class="topbar-actions">
+                    <a class="button" href="/" data-testid="back">"← All shipments"</a>
+                    <button class="button primary" on:click=move |_| refresh.update(|n| *n += 1)>
+                        "↻ Update"
+                    </button>
+                </div>
+            </header>
+            <main class="content">
+                <article class="detail-page" data-testid="shipment-page">
+                    <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                        {move || {
+                            detail
+                                .get()
+                                .map(|result| match result {
+                                    Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
+                                    Ok(None) => {
+                                        view! {
+                                            <p class="error-line" role="alert">
+                                                {format!("There is no shipment '{}'.", id.get_untracked())}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                    Err(e) => {
+                                        view! {
+                                            <p class="error-line" role="alert">
+                                                {format!("Could not load the shipment: {}", server_error_text(&e))}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                })
+                        }}
+                    </Transition>
+                </article>
+            </main>
+        </div>
+    }
+}
