@@ -236,6 +236,25 @@ test("a shipment has its own shareable page", async ({ page, request }) => {
   await expect(fresh.locator(".error-line")).toHaveText("There is no shipment 'NO-SUCH-SHIPMENT'.");
 });
 
+test("the keyboard moves through rows, Enter opens the detail and Escape closes it", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  const rows = page.locator("tbody tr.row");
+  const second = await rows.nth(1).getAttribute("data-shipment-id");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(rows.nth(1)).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await expect(rows.nth(0)).toBeFocused();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`selected=${second}`));
+  await expect(page.getByTestId("detail-panel")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page).not.toHaveURL(/selected=/);
+  await expect(page.getByTestId("detail-panel")).toHaveCount(0);
+});
+
 test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
   // The demo's sync reads written-back orders back, then their lines, then the catalog.
   const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();

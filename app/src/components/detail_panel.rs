@@ -70,7 +70,10 @@ pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoVi
         />
     };
     let row = detail.row;
-    let own_page = format!("/shipments/{}", crate::query::percent_encode(&row.shipment_id));
+    let own_page = format!(
+        "/shipments/{}",
+        crate::query::percent_encode(&row.shipment_id)
+    );
     let tracking = row.tracking_number.clone();
     let copied = RwSignal::new(false);
     let copy = move |_| {

@@ -52,6 +52,53 @@ pub fn ShipmentGrid(
     }
 }
 
+/// The keyboard on a desktop: ↓ and ↑ move through the rows, Enter (on a row) opens its
+/// detail, Escape closes it. Keys typed into a field are left alone.
+pub fn keyboard_navigation(view: Memo<ShipmentQuery>) {
+    use wasm_bindgen::JsCast;
+    let navigate = use_navigate();
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let focused = document.active_element();
+        let typing = focused
+            .as_ref()
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing {
+            return;
+        }
+        match ev.key().as_str() {
+            key @ ("ArrowDown" | "ArrowUp") => {
+                let on_row = focused.filter(|e| e.class_list().contains("row"));
+                let next = match (&on_row, key) {
+                    (Some(row), "ArrowDown") => row.next_element_sibling(),
+                    (Some(row), _) => row.previous_element_sibling(),
+                    (None, _) => document
+                        .query_selector("table.grid tbody tr.row")
+                        .ok()
+                        .flatten(),
+                };
+                if let Some(row) = next.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    ev.prevent_default();
+                    let _ = row.focus();
+                }
+            }
+            "Escape" if view.get_untracked().selected.is_some() => {
+                navigate(
+                    &href(&ShipmentQuery {
+                        selected: None,
+                        ..view.get_untracked()
+                    }),
+                    Default::default(),
+                );
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
 /// The message of a server-function error, without the library's prefix.
 pub fn server_error_text(e: &ServerFnError) -> String {
     match e {
@@ -130,6 +177,8 @@ fn GridTable(
             };
             let navigate = navigate.clone();
             let row_href = select_href.clone();
+            let navigate_key = navigate.clone();
+            let key_href = select_href.clone();
             let pick = (row.status == WritebackStatus::Failed).then(|| {
                 let id = id.clone();
                 let checked = {
@@ -162,7 +211,13 @@ fn GridTable(
                     class:selected=is_selected.clone()
                     aria-selected=move || is_selected().to_string()
                     data-shipment-id=id
+                    tabindex="0"
                     on:click=move |_| navigate(&row_href, Default::default())
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            navigate_key(&key_href, Default::default());
+                        }
+                    }
                 >
                     <td class="col-pick">{pick}</td>
                     <td class="col-order">

@@ -9,7 +9,7 @@ use crate::components::bulk_actions::BulkActions;
 use crate::components::detail_panel::DetailPanel;
 use crate::components::filter_bar::FilterBar;
 use crate::components::live::follow_events;
-use crate::components::shipment_grid::ShipmentGrid;
+use crate::components::shipment_grid::{keyboard_navigation, ShipmentGrid};
 use crate::components::status_panel::StatusPanel;
 use crate::query::ShipmentQuery;
 use leptos::prelude::*;
@@ -77,6 +77,7 @@ pub fn ShipmentsPage() -> impl IntoView {
         },
     );
 
+    keyboard_navigation(view_query);
     // Failed shipments ticked for Retry selected; kept across pages until used.
     let picked = RwSignal::new(Vec::<String>::new());
     let export_href = move || {
