@@ -105,17 +105,20 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
         rate_limits: false,
         ..ClientConfig::default()
     };
-    // As in production: the health monitor sees and judges every call.
-    let monitor = HealthMonitor::load(&store, HealthConfig::default())
-        .await
-        .unwrap();
-    tokio::spawn(
-        monitor
-            .clone()
-            .run(store.clone(), std::future::pending::<()>()),
-    );
-    let marketplaces =
-        Marketplaces::new(&config).map(|adapter| Monitored::wrap(adapter, monitor.clone()));
+    // As in production: the health monitor sees and judges every call (unless
+    // NO_MONITOR is set, to measure what it costs).
+    let mut marketplaces = Marketplaces::new(&config);
+    if std::env::var_os("NO_MONITOR").is_none() {
+        let monitor = HealthMonitor::load(&store, HealthConfig::default())
+            .await
+            .unwrap();
+        tokio::spawn(
+            monitor
+                .clone()
+                .run(store.clone(), std::future::pending::<()>()),
+        );
+        marketplaces = marketplaces.map(|adapter| Monitored::wrap(adapter, monitor.clone()));
+    }
     let worker = Worker::new(
         store.clone(),
         marketplaces,
