@@ -50,6 +50,11 @@ impl StatusFeed {
                     .into_iter()
                     .map(
                         |(account, api, health, sentence, last_call)| match last_call {
+                            // A Green sentence only counts calls; the panel does
+                            // not show it, so its figures need no push.
+                            Some(at) if now - at < idle && health == "green" => {
+                                (account, api, health, String::new())
+                            }
                             Some(at) if now - at < idle => (account, api, health, sentence),
                             _ => (account, api, "none".to_string(), String::new()),
                         },
