@@ -35,28 +35,38 @@ pub fn DetailPanel(
                 {move || {
                     detail
                         .get()
-                        .map(|result| match result {
-                            Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
-                            Ok(None) => {
-                                view! {
-                                    <p class="error-line" role="alert">
-                                        "This shipment does not exist (any more)."
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => {
-                                view! {
-                                    <p class="error-line" role="alert">
-                                        {format!("Could not load the shipment: {}", server_error_text(&e))}
-                                    </p>
-                                }
-                                    .into_any()
+                        .map(|result| {
+                            view! {
+                                <LoadedShipment
+                                    result=result
+                                    refresh=refresh
+                                    missing="This shipment does not exist (any more).".to_string()
+                                />
                             }
                         })
                 }}
             </Transition>
         </aside>
+    }
+}
+
+/// A shipment as loaded: its details, or a red line saying why there are none.
+#[component]
+pub fn LoadedShipment(
+    result: Result<Option<ShipmentDetail>, ServerFnError>,
+    refresh: RwSignal<u64>,
+    /// What to say when there is no such shipment.
+    missing: String,
+) -> impl IntoView {
+    match result {
+        Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
+        Ok(None) => view! { <p class="error-line" role="alert">{missing}</p> }.into_any(),
+        Err(e) => view! {
+            <p class="error-line" role="alert">
+                {format!("Could not load the shipment: {}", server_error_text(&e))}
+            </p>
+        }
+        .into_any(),
     }
 }
 

@@ -2,8 +2,7 @@
 //! share or to keep open beside Seller Central.
 
 use crate::api::get_shipment;
-use crate::components::detail_panel::DetailBody;
-use crate::components::shipment_grid::server_error_text;
+use crate::components::detail_panel::LoadedShipment;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -36,23 +35,13 @@ pub fn ShipmentPage() -> impl IntoView {
                         {move || {
                             detail
                                 .get()
-                                .map(|result| match result {
-                                    Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
-                                    Ok(None) => {
-                                        view! {
-                                            <p class="error-line" role="alert">
-                                                {format!("There is no shipment '{}'.", id.get_untracked())}
-                                            </p>
-                                        }
-                                            .into_any()
-                                    }
-                                    Err(e) => {
-                                        view! {
-                                            <p class="error-line" role="alert">
-                                                {format!("Could not load the shipment: {}", server_error_text(&e))}
-                                            </p>
-                                        }
-                                            .into_any()
+                                .map(|result| {
+                                    view! {
+                                        <LoadedShipment
+                                            result=result
+                                            refresh=refresh
+                                            missing=format!("There is no shipment '{}'.", id.get_untracked())
+                                        />
                                     }
                                 })
                         }}

@@ -183,8 +183,7 @@ impl HealthMonitor {
         {
             let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
             for (&(account_id, api), calls) in apis.iter_mut() {
-                let calls_slice: Vec<ApiCall> = calls.calls.iter().cloned().collect();
-                let verdict = assess(&calls_slice, now, t);
+                let verdict = assess(calls.calls.make_contiguous(), now, t);
                 let previous = calls.kept.as_ref().map(|(h, _)| *h);
                 let same = calls
                     .kept
@@ -231,7 +230,7 @@ impl HealthMonitor {
                     figures: verdict.figures,
                     since: calls.since,
                     last_call_at: calls.calls.back().map(|c| c.at),
-                    recent_calls: calls_slice,
+                    recent_calls: calls.calls.iter().cloned().collect(),
                 });
             }
         }

@@ -146,14 +146,6 @@ async fn export_csv(
 ) -> Result<Response, ApiError> {
     let pairs = app::api::parse_query_pairs(raw.as_deref().unwrap_or(""));
     let query = ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    // A bad cursor or the like fails here, as a 400, before the download starts.
-    state
-        .store
-        .shipment_rows(&ShipmentQuery {
-            limit: 1,
-            ..query.clone()
-        })
-        .await?;
     let name = crate::export::file_name(&query, chrono::Utc::now().date_naive());
     let body = crate::export::stream(state.store.clone(), query).map_err(|e| {
         tracing::error!(error = %e, "export broke off");
