@@ -7,6 +7,7 @@
 pub mod api;
 pub mod components;
 pub mod health;
+pub mod live_rows;
 pub mod marketplace;
 pub mod pages;
 pub mod query;

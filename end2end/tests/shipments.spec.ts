@@ -20,21 +20,42 @@ test.beforeEach(async ({ request }) => {
   await setFaults(request, {});
 });
 
-test("a posted shipment appears and turns from Pending to Success without a reload", async ({ page, request }) => {
+test("a posted shipment is announced, not pushed in; shown on request, it turns Success without a reload", async ({ page, request }) => {
   await page.goto("/");
   await hydrated(page);
   // A marker that a reload would wipe.
   await page.evaluate(() => ((window as any).__noReload = true));
+  // An open detail panel and a scrolled page must survive the live updates.
+  const opened = page.locator("tr.row").nth(2);
+  const openedId = await opened.getAttribute("data-shipment-id");
+  await opened.click();
+  await expect(page.getByTestId("detail-panel")).toBeVisible();
+  await page.mouse.wheel(0, 200);
+  const scrolled = await page.evaluate(() => window.scrollY);
+  const rowIds = () =>
+    page.locator("tr.row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-shipment-id")));
+  const before = await rowIds();
 
   // Slow answers keep the shipment Pending long enough to be seen.
   await setFaults(request, { latency_ms: 4000 });
   const shipment = await postShipment(request);
+  const announcement = page.getByTestId("new-rows");
+  await expect(announcement).toHaveText("1 new shipment — show");
   const row = page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`);
+  await expect(row).toHaveCount(0);
+  expect(await rowIds()).toEqual(before);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
+  await expect(page).toHaveURL(new RegExp(`selected=${openedId}`));
+  await expect(page.getByTestId("detail-panel")).toBeVisible();
+
+  await announcement.click();
+  await expect(announcement).toHaveCount(0);
   await expect(row).toBeVisible();
   await expect(row.locator(".badge")).toHaveText(/Pending/);
   await expect(row.locator(".badge")).toHaveText(/Success/, { timeout: 20_000 });
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
   await expect(row.locator(".col-tracking")).toHaveText(shipment.tracking_number);
+  await expect(page.getByTestId("detail-panel")).toBeVisible();
 });
 
 test("the status filter lists only that status and matches the API count", async ({ page, request }) => {

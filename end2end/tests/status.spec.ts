@@ -145,7 +145,21 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await page.screenshot({ path: "screenshots/status-desktop.png" });
   await page.setViewportSize({ width: 768, height: 1024 });
   await expect(panel).toBeVisible();
-  const [panelBox, gridBox] = [await panel.boundingBox(), await page.locator(".grid-pane").boundingBox()];
+  // Folded on a tablet: one line of counts, worst first, and the grid near the top.
+  const toggle = page.getByTestId("status-toggle");
+  await expect(toggle).toHaveAttribute("aria-expanded", "false");
+  await expect(toggle.locator(".tally").first()).toHaveText(/✕ 1 Red/);
+  await expect(badge(page, "acme-us", "writeback")).toBeHidden();
+  expect((await toggle.boundingBox())!.height).toBeGreaterThanOrEqual(44);
+  let [panelBox, gridBox] = [await panel.boundingBox(), await page.locator(".grid-pane").boundingBox()];
+  expect(panelBox!.y + panelBox!.height).toBeLessThanOrEqual(gridBox!.y);
+  expect(gridBox!.y, "the grid starts in the top half of the screen").toBeLessThan(512);
+  await page.screenshot({ path: "screenshots/status-tablet-portrait-folded.png", fullPage: false });
+  // Unfolded: every account and API, above the grid.
+  await toggle.click();
+  await expect(toggle).toHaveAttribute("aria-expanded", "true");
+  await expect(badge(page, "acme-us", "writeback")).toBeVisible();
+  [panelBox, gridBox] = [await panel.boundingBox(), await page.locator(".grid-pane").boundingBox()];
   expect(panelBox!.y + panelBox!.height).toBeLessThanOrEqual(gridBox!.y);
   const badgeBox = await badge(page, "acme-us", "writeback").boundingBox();
   expect(badgeBox!.height).toBeGreaterThanOrEqual(44);

@@ -3,12 +3,30 @@
 use crate::components::filter_bar::href;
 use crate::components::format::date_time_or_dash;
 use crate::components::status_badge::StatusBadge;
+use crate::live_rows::fold_live_refresh;
 use crate::query::{ShipmentQuery, Sort, SortKey};
 use crate::shipments::{Page, ShipmentRow, WritebackStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use serde::{Deserialize, Serialize};
 
-type PageResource = Resource<Result<Page<ShipmentRow>, ServerFnError>>;
+/// One read of the grid's page, with what asked for it: a read with the same query and
+/// the same `refresh` as the page on screen was asked for by a live event.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GridRead {
+    pub query: String,
+    pub refresh: u64,
+    pub page: Result<Page<ShipmentRow>, ServerFnError>,
+}
+
+type PageResource = Resource<GridRead>;
+
+/// The page on screen, and the read it came from.
+struct OnScreen {
+    query: String,
+    refresh: u64,
+    page: Page<ShipmentRow>,
+}
 
 /// The grid's columns: heading, the sort key behind it, and a class for narrow screens.
 const COLUMNS: [(&str, SortKey, &str); 9] = [
@@ -25,18 +43,44 @@ const COLUMNS: [(&str, SortKey, &str); 9] = [
 
 #[component]
 /// `picked`: the Failed shipments ticked for a bulk action.
+/// `refresh`: bumped to show the shipments a live refresh held back.
 pub fn ShipmentGrid(
     view: Memo<ShipmentQuery>,
     page: PageResource,
     picked: RwSignal<Vec<String>>,
+    refresh: RwSignal<u64>,
 ) -> impl IntoView {
+    let on_screen = StoredValue::new(None::<OnScreen>);
+    let held_back = RwSignal::new(0usize);
+    let announcement = move || {
+        let n = held_back.get();
+        (n > 0).then(|| {
+            let text = if n == 1 {
+                "1 new shipment".to_string()
+            } else {
+                format!("{n} new shipments")
+            };
+            view! {
+                <button
+                    class="new-rows"
+                    data-testid="new-rows"
+                    on:click=move |_| refresh.update(|r| *r += 1)
+                >
+                    {text}
+                    " — show"
+                </button>
+            }
+        })
+    };
     view! {
+        <div class="new-rows-line" role="status" aria-live="polite">{announcement}</div>
         <Transition fallback=|| view! { <p class="loading">"Loading shipments…"</p> }>
             {move || {
                 page.get()
-                    .map(|result| match result {
-                        Ok(page) => {
-                            view! { <GridTable view=view page=page picked=picked/> }.into_any()
+                    .map(|read| match read.page {
+                        Ok(fresh) => {
+                            let shown = show(on_screen, held_back, read.query, read.refresh, fresh);
+                            view! { <GridTable view=view page=shown picked=picked/> }.into_any()
                         }
                         Err(e) => {
                             view! {
@@ -50,6 +94,34 @@ pub fn ShipmentGrid(
             }}
         </Transition>
     }
+}
+
+/// What the grid shows of a fresh read: all of it, unless a live event asked for it.
+fn show(
+    on_screen: StoredValue<Option<OnScreen>>,
+    held_back: RwSignal<usize>,
+    query: String,
+    refresh: u64,
+    fresh: Page<ShipmentRow>,
+) -> Page<ShipmentRow> {
+    let live = on_screen.with_value(|s| {
+        s.as_ref()
+            .filter(|s| s.query == query && s.refresh == refresh)
+            .map(|s| fold_live_refresh(&s.page, fresh.clone()))
+    });
+    let (shown, held) = match live {
+        Some(refresh) => (refresh.shown, refresh.held_back),
+        None => (fresh, 0),
+    };
+    on_screen.set_value(Some(OnScreen {
+        query,
+        refresh,
+        page: shown.clone(),
+    }));
+    if held_back.get_untracked() != held {
+        held_back.set(held);
+    }
+    shown
 }
 
 /// The keyboard on a desktop: ↓ and ↑ move through the rows, Enter (on a row) opens its

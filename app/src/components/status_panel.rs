@@ -47,9 +47,17 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     );
     let feed_down = Signal::derive(move || !connected.get());
     start_clock(clock, skew_ms, last_good, refresh);
+    // On a tablet the panel folds to one line of counts, so the grid starts near the top;
+    // a desktop shows it whole beside the grid, whatever this says.
+    let expanded = RwSignal::new(false);
 
     view! {
-        <aside class="status-panel" aria-label="Connection status" data-testid="status-panel">
+        <aside
+            class="status-panel"
+            class:expanded=move || expanded.get()
+            aria-label="Connection status"
+            data-testid="status-panel"
+        >
             <h2 class="panel-title">"Connection status"</h2>
             <Transition fallback=|| view! { <p class="loading">"Reading API status…"</p> }>
                 {move || {
@@ -81,6 +89,23 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                             let idle = b.idle_after_secs;
                             let generated = b.generated_at;
                             let now = move || clock.get().unwrap_or(generated);
+                            let apis: Vec<ApiStatus> = b
+                                .accounts
+                                .iter()
+                                .flat_map(|a| a.apis.iter().cloned())
+                                .collect();
+                            let tally = move || {
+                                let mut tally = [0usize; 4];
+                                for api in &apis {
+                                    let health = if unreadable() {
+                                        Health::None
+                                    } else {
+                                        api.as_of(now(), idle).health
+                                    };
+                                    tally[health as usize] += 1;
+                                }
+                                tally
+                            };
                             let accounts = b
                                 .accounts
                                 .into_iter()
@@ -96,8 +121,9 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                                 })
                                 .collect_view();
                             view! {
+                                <PanelToggle expanded=expanded tally=Signal::derive(tally)/>
                                 {error}
-                                <ul class="accounts">{accounts}</ul>
+                                <ul class="accounts" id="status-accounts">{accounts}</ul>
                             }
                                 .into_any()
                         }
@@ -105,6 +131,42 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                 }}
             </Transition>
         </aside>
+    }
+}
+
+/// The tablet's folded panel: how many APIs are in each health, and a button to unfold.
+/// `tally` is indexed by `Health as usize`.
+#[component]
+fn PanelToggle(expanded: RwSignal<bool>, tally: Signal<[usize; 4]>) -> impl IntoView {
+    let counts = move || {
+        let tally = tally.get();
+        // Worst first: what needs attention leads the line.
+        [Health::Red, Health::Yellow, Health::None, Health::Green]
+            .into_iter()
+            .filter(|h| tally[*h as usize] > 0)
+            .map(|h| {
+                view! {
+                    <span class=format!("tally health-{}", h.as_str())>
+                        {format!("{} {} {}", h.icon(), tally[h as usize], h.label())}
+                    </span>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <button
+            class="panel-toggle"
+            data-testid="status-toggle"
+            aria-controls="status-accounts"
+            aria-expanded=move || expanded.get().to_string()
+            on:click=move |_| expanded.update(|e| *e = !*e)
+        >
+            <span class="panel-toggle-title">"Connection status"</span>
+            <span class="tallies">{counts}</span>
+            <span class="chevron" aria-hidden="true">
+                {move || if expanded.get() { "▴" } else { "▾" }}
+            </span>
+        </button>
     }
 }
 

@@ -9,7 +9,7 @@ use crate::components::bulk_actions::BulkActions;
 use crate::components::detail_panel::DetailPanel;
 use crate::components::filter_bar::FilterBar;
 use crate::components::live::follow_events;
-use crate::components::shipment_grid::{keyboard_navigation, ShipmentGrid};
+use crate::components::shipment_grid::{keyboard_navigation, GridRead, ShipmentGrid};
 use crate::components::status_panel::StatusPanel;
 use crate::query::ShipmentQuery;
 use leptos::prelude::*;
@@ -32,8 +32,10 @@ pub fn ShipmentsPage() -> impl IntoView {
     let view_query = Memo::new(move |_| parsed.get().unwrap_or_default());
     let url_error = move || parsed.get().err().map(|e| e.to_string());
 
-    // Bumped by the Update button and by the live-refresh timer.
+    // Bumped by the Update button and by the user's actions: the grid shows what it reads.
     let refresh = RwSignal::new(0u64);
+    // Bumped by the server's "shipments changed" events: the grid holds new rows back.
+    let live_tick = RwSignal::new(0u64);
     let live = RwSignal::new(true);
     // Update button clicks alone: the status panel is pushed its changes, not polled.
     let updates = RwSignal::new(0u64);
@@ -44,7 +46,7 @@ pub fn ShipmentsPage() -> impl IntoView {
         "shipments",
         move || {
             if live.get_untracked() {
-                refresh.update(|n| *n += 1);
+                live_tick.update(|n| *n += 1);
             }
         },
         connected,
@@ -53,7 +55,7 @@ pub fn ShipmentsPage() -> impl IntoView {
     Effect::new(move |was_live: Option<bool>| {
         let is_live = live.get();
         if is_live && was_live == Some(false) {
-            refresh.update(|n| *n += 1);
+            live_tick.update(|n| *n += 1);
         }
         is_live
     });
@@ -63,13 +65,26 @@ pub fn ShipmentsPage() -> impl IntoView {
         ..view_query.get()
     });
     let page = Resource::new(
-        move || (list_key.get().to_query_string(), refresh.get()),
-        |(query, _)| list_shipments(query),
+        move || {
+            (
+                list_key.get().to_query_string(),
+                refresh.get(),
+                live_tick.get(),
+            )
+        },
+        |(query, refresh, _)| async move {
+            let page = list_shipments(query.clone()).await;
+            GridRead {
+                query,
+                refresh,
+                page,
+            }
+        },
     );
     let selected = Memo::new(move |_| view_query.get().selected);
     let detail = Resource::new(
-        move || (selected.get(), refresh.get()),
-        |(selected, _)| async move {
+        move || (selected.get(), refresh.get(), live_tick.get()),
+        |(selected, _, _)| async move {
             match selected {
                 Some(id) => get_shipment(id).await,
                 None => Ok(None),
@@ -99,7 +114,7 @@ pub fn ShipmentsPage() -> impl IntoView {
             }}
             <div class="shipments-body">
                 <section class="grid-pane" aria-label="Shipments">
-                    <ShipmentGrid view=view_query page=page picked=picked/>
+                    <ShipmentGrid view=view_query page=page picked=picked refresh=refresh/>
                 </section>
                 <Show when=move || selected.get().is_some()>
                     <DetailPanel view=view_query detail=detail refresh=refresh/>

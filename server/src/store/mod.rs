@@ -6,7 +6,9 @@
 mod accounts;
 mod actions;
 mod claims;
+mod counts;
 mod cursor;
+mod export;
 mod health;
 mod orders;
 mod shipments;

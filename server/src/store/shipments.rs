@@ -16,7 +16,7 @@ const ROW_COLUMNS: &str = "s.id, s.shipment_id, s.account_key, a.display_name, a
      s.error_count, s.last_attempt_at, s.next_attempt_at, s.last_error, s.updated_at";
 
 /// Where a sort key lives, and whether its cursor value is a number or text.
-fn sort_column(key: SortKey) -> (&'static str, bool) {
+pub(super) fn sort_column(key: SortKey) -> (&'static str, bool) {
     match key {
         SortKey::ShipDate => ("s.ship_date", true),
         SortKey::LastAttemptAt => ("s.last_attempt_at", true),
@@ -31,13 +31,15 @@ fn sort_column(key: SortKey) -> (&'static str, bool) {
     }
 }
 
-fn status_from(text: &str) -> Result<WritebackStatus, StoreError> {
+pub(super) fn status_from(text: &str) -> Result<WritebackStatus, StoreError> {
     WritebackStatus::parse(text)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown status '{text}'")))
 }
 
 /// 0 and NULL both mean "never" in the instant columns.
-fn optional_instant(ms: Option<i64>) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+pub(super) fn optional_instant(
+    ms: Option<i64>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
     ms.filter(|ms| *ms > 0).map(from_millis).transpose()
 }
 
@@ -63,55 +65,74 @@ fn shipment_row(row: &SqliteRow) -> Result<ShipmentRow, StoreError> {
     })
 }
 
-/// Appends the WHERE conditions of the query's filters (not the cursor). `ordered` is
-/// for the page query, which must read rows in the sort column's order; the count
-/// query is better served by the status index.
-fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, ordered: bool) {
+/// At most this many matches, a page is read by its filters and sorted, not read along
+/// the sort index.
+const FEW_MATCHES: u64 = 1_000;
+
+/// How a query's filters may reach the shipments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Access {
+    /// A page, read along the sort column's index: every filter but the one that leads
+    /// a (filter, sort column) index is written with a unary `+`, which keeps SQLite
+    /// from seeking by it (and then sorting every match). The sort indexes carry the
+    /// filter columns, so each entry is tested inside the index (migration 7).
+    SortIndex,
+    /// Counts, and pages of a few matches: SQLite seeks by the most selective filter.
+    Filters,
+}
+
+/// Appends the WHERE conditions of the query's filters (not the cursor).
+pub(super) fn push_filters(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    query: &ShipmentQuery,
+    access: Access,
+) {
+    let walk = access == Access::SortIndex;
+    // Ship date and last attempt have (status, column) indexes, which serve one status
+    // and the order at once.
+    let status_leads = matches!(query.sort.key, SortKey::ShipDate | SortKey::LastAttemptAt)
+        && query.statuses.len() == 1;
+    let plus = |leads: bool| if walk && !leads { "+" } else { "" };
     sql.push(" WHERE 1 = 1");
-    if !query.statuses.is_empty() {
-        // Ship date and last attempt have (status, column) indexes that serve a status
-        // filter and the order at once. For any other order, or several statuses, the
-        // unary `+` keeps SQLite off the status index (which would mean sorting every
-        // match): walking the sort column's index and skipping other statuses reads a
-        // page in order.
-        let status_indexed = matches!(query.sort.key, SortKey::ShipDate | SortKey::LastAttemptAt)
-            && query.statuses.len() == 1;
-        let column = if ordered && !status_indexed {
-            " AND +s.status IN ("
-        } else {
-            " AND s.status IN ("
-        };
-        sql.push(column);
+    let any_of = |sql: &mut QueryBuilder<'_, Sqlite>, column: String, values: Vec<String>| {
+        if values.is_empty() {
+            return;
+        }
+        sql.push(format_args!(" AND {column} IN ("));
         let mut list = sql.separated(", ");
-        for status in &query.statuses {
-            list.push_bind(status.as_str());
+        for value in values {
+            list.push_bind(value);
         }
         sql.push(")");
-    }
-    if !query.accounts.is_empty() {
-        sql.push(" AND s.account_key IN (");
-        let mut list = sql.separated(", ");
-        for account in &query.accounts {
-            list.push_bind(account.clone());
-        }
-        sql.push(")");
-    }
+    };
+    let statuses = query
+        .statuses
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    any_of(sql, format!("{}s.status", plus(status_leads)), statuses);
+    any_of(
+        sql,
+        format!("{}s.account_key", plus(false)),
+        query.accounts.clone(),
+    );
     if !query.marketplaces.is_empty() {
-        sql.push(" AND s.account_id IN (SELECT id FROM accounts WHERE marketplace IN (");
-        let mut list = sql.separated(", ");
-        for marketplace in &query.marketplaces {
-            list.push_bind(marketplace.clone());
-        }
-        sql.push("))");
-    }
-    if !query.carriers.is_empty() {
-        sql.push(" AND s.carrier IN (");
-        let mut list = sql.separated(", ");
-        for carrier in &query.carriers {
-            list.push_bind(carrier.clone());
-        }
+        // By key, not id: the key is in the sort indexes.
+        any_of(
+            sql,
+            format!(
+                "{}s.account_key IN (SELECT key FROM accounts WHERE marketplace",
+                plus(false)
+            ),
+            query.marketplaces.clone(),
+        );
         sql.push(")");
     }
+    any_of(
+        sql,
+        format!("{}s.carrier", plus(false)),
+        query.carriers.clone(),
+    );
     if let Some(search) = &query.search {
         // Each of the three has its own index: three lookups, not a scan.
         sql.push(" AND (s.shipment_id = ")
@@ -122,11 +143,96 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery, order
             .push_bind(search.clone())
             .push(")");
     }
+    let date = format!("{}s.ship_date", plus(query.sort.key == SortKey::ShipDate));
     if let Some(from) = query.from {
-        sql.push(" AND s.ship_date >= ").push_bind(to_millis(from));
+        sql.push(format_args!(" AND {date} >= "))
+            .push_bind(to_millis(from));
     }
     if let Some(to) = query.to {
-        sql.push(" AND s.ship_date < ").push_bind(to_millis(to));
+        sql.push(format_args!(" AND {date} < "))
+            .push_bind(to_millis(to));
+    }
+}
+
+/// Appends the SELECT of the page after `cursor` (the first page without one): at most
+/// `limit` rows in the query's order, each with its `sort_value` and `id`, the keyset of
+/// the next page.
+/// `keys_only` selects `sort_value` and `id` alone, which the sort indexes cover.
+pub(super) fn push_page_select(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    query: &ShipmentQuery,
+    access: Access,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    keys_only: bool,
+) {
+    let (column, _) = sort_column(query.sort.key);
+    let descending = query.sort.descending;
+    let select = if keys_only {
+        format!("SELECT {column} AS sort_value, s.id AS id FROM shipments s")
+    } else {
+        format!(
+            "SELECT {ROW_COLUMNS}, {column} AS sort_value FROM shipments s JOIN accounts a ON a.id = s.account_id"
+        )
+    };
+    let (op, dir) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let push_value = |sql: &mut QueryBuilder<'_, Sqlite>, value: &SortValue| match value {
+        SortValue::Int(v) => {
+            sql.push_bind(*v);
+        }
+        SortValue::Text(v) => {
+            sql.push_bind(v.clone());
+        }
+    };
+    match cursor {
+        None => {
+            sql.push(&select);
+            push_filters(sql, query, access);
+            sql.push(format_args!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
+                .push_bind(limit);
+        }
+        // The rows tied with the cursor's sort value, then the rows beyond it: two
+        // seeks in the sort index. SQLite seeks `(column, id) > (?, ?)` by its first
+        // column only, so a deep page of a column with few values (carrier,
+        // quantity) used to scan every entry tied with the cursor first.
+        Some(cursor) => {
+            // The cursor bounds the ship date on the side the page moves to; the
+            // filter's bound on that side must then stay out of the index seek, or
+            // SQLite may seek by it and scan every entry down to the cursor.
+            let mut filters = query.clone();
+            let moved_bound = match (query.sort.key, descending) {
+                (SortKey::ShipDate, true) => filters.to.take().map(|t| ("<", t)),
+                (SortKey::ShipDate, false) => filters.from.take().map(|t| (">=", t)),
+                _ => None,
+            };
+            let push_page_filters = |sql: &mut QueryBuilder<'_, Sqlite>| {
+                push_filters(sql, &filters, access);
+                if let Some((op, bound)) = moved_bound {
+                    sql.push(format_args!(" AND +s.ship_date {op} "))
+                        .push_bind(to_millis(bound));
+                }
+            };
+            sql.push("SELECT * FROM (").push(&select);
+            push_page_filters(sql);
+            sql.push(format_args!(" AND {column} = "));
+            push_value(sql, &cursor.value);
+            sql.push(format_args!(" AND s.id {op} "))
+                .push_bind(cursor.id)
+                .push(format_args!(" ORDER BY s.id {dir} LIMIT "))
+                .push_bind(limit);
+            sql.push(") UNION ALL SELECT * FROM (").push(&select);
+            push_page_filters(sql);
+            sql.push(format_args!(" AND {column} {op} "));
+            push_value(sql, &cursor.value);
+            sql.push(format_args!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
+                .push_bind(limit);
+            sql.push(format_args!(") ORDER BY sort_value {dir}, id {dir} LIMIT "))
+                .push_bind(limit);
+        }
     }
 }
 
@@ -235,14 +341,19 @@ impl Store {
         &self,
         query: &ShipmentQuery,
     ) -> Result<Page<ShipmentRow>, StoreError> {
-        let (items, next_cursor) = self.shipment_rows(query).await?;
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
-        push_filters(&mut count, query, false);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let total = self.count_matching(query).await?;
+        // Walking the sort index reads about 51 × shipments / matches entries to fill a
+        // page: cheap while the filters match many, too many entries for a handful.
+        let access = if total <= FEW_MATCHES {
+            Access::Filters
+        } else {
+            Access::SortIndex
+        };
+        let (items, next_cursor) = self.page_rows(query, access).await?;
         Ok(Page {
             items,
             next_cursor,
-            total: total as u64,
+            total,
         })
     }
 
@@ -252,7 +363,15 @@ impl Store {
         &self,
         query: &ShipmentQuery,
     ) -> Result<(Vec<ShipmentRow>, Option<String>), StoreError> {
-        let (column, numeric) = sort_column(query.sort.key);
+        self.page_rows(query, Access::SortIndex).await
+    }
+
+    async fn page_rows(
+        &self,
+        query: &ShipmentQuery,
+        access: Access,
+    ) -> Result<(Vec<ShipmentRow>, Option<String>), StoreError> {
+        let (_, numeric) = sort_column(query.sort.key);
         let descending = query.sort.descending;
         let cursor = query
             .cursor
@@ -260,22 +379,15 @@ impl Store {
             .map(|c| Cursor::decode(c, query.sort.key, descending))
             .transpose()?;
 
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {ROW_COLUMNS}, {column} AS sort_value FROM shipments s JOIN accounts a ON a.id = s.account_id"
-        ));
-        push_filters(&mut sql, query, true);
-        if let Some(cursor) = &cursor {
-            let op = if descending { "<" } else { ">" };
-            sql.push(format!(" AND ({column}, s.id) {op} ("));
-            match &cursor.value {
-                SortValue::Int(v) => sql.push_bind(*v),
-                SortValue::Text(v) => sql.push_bind(v.clone()),
-            };
-            sql.push(", ").push_bind(cursor.id).push(")");
-        }
-        let dir = if descending { "DESC" } else { "ASC" };
-        sql.push(format!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
-            .push_bind(query.limit as i64 + 1);
+        let mut sql = QueryBuilder::<Sqlite>::new("");
+        push_page_select(
+            &mut sql,
+            query,
+            access,
+            cursor.as_ref(),
+            query.limit as i64 + 1,
+            false,
+        );
         let rows = sql.build().fetch_all(&self.pool).await?;
 
         let has_more = rows.len() > query.limit as usize;

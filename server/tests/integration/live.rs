@@ -1,7 +1,7 @@
 //! `GET /api/v1/events/shipments`: a change to the shipments reaches an open stream
 //! within a second, and the stream ends when the server shuts down.
 
-mod common;
+use crate::common;
 
 use common::harness;
 use shipback::shipments::live::ShipmentsFeed;

@@ -1,7 +1,7 @@
 //! A worker process killed with SIGKILL mid-batch, then started again: every shipment
 //! ends Success, none is lost, none is shipped under two package references.
 
-mod common;
+use crate::common;
 
 use common::harness;
 use serde_json::{json, Value};

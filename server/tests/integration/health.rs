@@ -2,7 +2,7 @@
 //! Yellow, Red and None; the status kept across a restart; `GET /api/v1/status`; the
 //! event stream; and the webhook, retried when its receiver fails.
 
-mod common;
+use crate::common;
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 //! getOrderItems), the read-back of written-back orders, SKU-only lines, the catalog
 //! (getCatalogItem), and the faults each API can meet.
 
-mod common;
+use crate::common;
 
 use common::{harness, unpaced, Harness, ACCOUNT};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! The whole path: station API -> SQLite -> worker -> Amazon client -> emulator.
 
-mod common;
+use crate::common;
 
 use common::{harness, Harness};
 use serde_json::{json, Value};

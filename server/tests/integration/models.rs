@@ -3,7 +3,7 @@
 //! every field of the model's type, and no field the model does not define. Both
 //! sides are checked: what Shipback's clients send, and what the emulator answers.
 
-mod common;
+use crate::common;
 
 use common::harness;
 use serde_json::{json, Value};

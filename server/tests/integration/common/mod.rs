@@ -1,7 +1,5 @@
 //! A real SQLite file, the emulator and the station API on ephemeral ports.
 
-#![allow(dead_code)]
-
 use serde_json::{json, Value};
 use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{ConfirmationRecord, Emulator, NewOrder, NewOrderItem};

@@ -2,7 +2,7 @@
 //! second, burst 10) per account: no 429 is earned, the time taken is what the plan
 //! allows, and accounts do not slow each other down.
 
-mod common;
+use crate::common;
 
 use common::{add_account, fast_config, harness, Harness};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! eBay end to end: station API -> SQLite -> worker -> eBay client -> emulator, and the
 //! order import (GetOrders) straight through the adapter.
 
-mod common;
+use crate::common;
 
 use common::{harness, unpaced, Harness};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Retry now and Confirm manually through the station API: only Failed shipments, a new
 //! round that keeps the old attempts, and who confirmed what and when.
 
-mod common;
+use crate::common;
 
 use common::harness;
 use serde_json::{json, Value};

@@ -1,0 +1,323 @@
+//! The grid's total count, read from the counters that triggers keep (migration 6)
+//! instead of from the shipments themselves.
+//!
+//! A ship-date range is cut into what each grain counts exactly: whole 32-day blocks in
+//! the middle, whole days at the ends, and the part of a day at either end, which only
+//! the shipments can answer (through the ship-date index). A search looks up at most a
+//! few shipments, so it is counted directly.
+
+use super::shipments::{push_filters, Access};
+use super::{Store, StoreError};
+use app::query::ShipmentQuery;
+use sqlx::{QueryBuilder, Sqlite};
+
+const DAY_MS: i64 = 86_400_000;
+const BLOCK_DAYS: i64 = 32;
+
+/// A half-open range `[start, end)`; `None` leaves that side open.
+type Span = (Option<i64>, Option<i64>);
+
+/// How to count a ship-date range exactly.
+#[derive(Debug, Default, PartialEq)]
+struct CountPlan {
+    /// Ship-date spans (milliseconds) counted from the shipments: parts of a day.
+    exact: Vec<(i64, i64)>,
+    /// Whole days, from `shipment_counts_by_day`.
+    days: Vec<Span>,
+    /// Whole blocks of 32 days, from `shipment_counts_by_block`.
+    blocks: Option<Span>,
+}
+
+/// Cuts `[from, to)` (milliseconds; `None` is open) into blocks, days and part-days.
+/// Stored ship dates are after the year 2000, so an earlier bound is the same as none.
+fn plan(from: Option<i64>, to: Option<i64>) -> CountPlan {
+    let from = from.map(|f| f.max(0));
+    let to = to.map(|t| t.max(0));
+    let mut plan = CountPlan::default();
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return plan;
+        }
+        if f.div_euclid(DAY_MS) == t.div_euclid(DAY_MS) || ceil_div(f, DAY_MS) > t / DAY_MS {
+            plan.exact.push((f, t));
+            return plan;
+        }
+    }
+    let first_day = from.map(|f| ceil_div(f, DAY_MS));
+    let end_day = to.map(|t| t / DAY_MS);
+    if let (Some(f), Some(d)) = (from, first_day) {
+        if f % DAY_MS != 0 {
+            plan.exact.push((f, d * DAY_MS));
+        }
+    }
+    if let (Some(t), Some(d)) = (to, end_day) {
+        if t % DAY_MS != 0 {
+            plan.exact.push((d * DAY_MS, t));
+        }
+    }
+    let first_block = first_day.map(|d| ceil_div(d, BLOCK_DAYS));
+    let end_block = end_day.map(|d| d / BLOCK_DAYS);
+    if let (Some(b0), Some(b1)) = (first_block, end_block) {
+        if b0 >= b1 {
+            if first_day < end_day {
+                plan.days.push((first_day, end_day));
+            }
+            return plan;
+        }
+    }
+    if let (Some(d0), Some(b0)) = (first_day, first_block) {
+        if d0 < b0 * BLOCK_DAYS {
+            plan.days.push((Some(d0), Some(b0 * BLOCK_DAYS)));
+        }
+    }
+    plan.blocks = Some((first_block, end_block));
+    if let (Some(d1), Some(b1)) = (end_day, end_block) {
+        if b1 * BLOCK_DAYS < d1 {
+            plan.days.push((Some(b1 * BLOCK_DAYS), Some(d1)));
+        }
+    }
+    plan
+}
+
+fn ceil_div(n: i64, d: i64) -> i64 {
+    (n + d - 1).div_euclid(d)
+}
+
+/// The filters a counter row can answer: status, account, marketplace and carrier.
+fn push_counter_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery) {
+    let any_of = |sql: &mut QueryBuilder<'_, Sqlite>, head: &str, values: &[String]| {
+        if values.is_empty() {
+            return;
+        }
+        sql.push(head);
+        let mut list = sql.separated(", ");
+        for value in values {
+            list.push_bind(value.clone());
+        }
+        sql.push(")");
+    };
+    let statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().into()).collect();
+    any_of(sql, " AND status IN (", &statuses);
+    any_of(sql, " AND account_key IN (", &query.accounts);
+    if !query.marketplaces.is_empty() {
+        any_of(
+            sql,
+            " AND account_key IN (SELECT key FROM accounts WHERE marketplace IN (",
+            &query.marketplaces,
+        );
+        sql.push(")");
+    }
+    any_of(sql, " AND carrier IN (", &query.carriers);
+}
+
+fn push_span(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, (start, end): Span) {
+    if let Some(start) = start {
+        sql.push(format_args!(" AND {column} >= ")).push_bind(start);
+    }
+    if let Some(end) = end {
+        sql.push(format_args!(" AND {column} < ")).push_bind(end);
+    }
+}
+
+impl Store {
+    /// How many shipments match the query's filters (its sort and cursor aside).
+    pub(super) async fn count_matching(&self, query: &ShipmentQuery) -> Result<u64, StoreError> {
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT 0");
+        if query.search.is_some() {
+            sql.push(" + (SELECT COUNT(*) FROM shipments s");
+            push_filters(&mut sql, query, Access::Filters);
+            sql.push(")");
+        } else {
+            let plan = plan(
+                query.from.map(|t| t.timestamp_millis()),
+                query.to.map(|t| t.timestamp_millis()),
+            );
+            if let Some(blocks) = plan.blocks {
+                sql.push(
+                    " + (SELECT COALESCE(SUM(n), 0) FROM shipment_counts_by_block WHERE 1 = 1",
+                );
+                push_span(&mut sql, "block", blocks);
+                push_counter_filters(&mut sql, query);
+                sql.push(")");
+            }
+            for days in plan.days {
+                sql.push(" + (SELECT COALESCE(SUM(n), 0) FROM shipment_counts_by_day WHERE 1 = 1");
+                push_span(&mut sql, "day", days);
+                push_counter_filters(&mut sql, query);
+                sql.push(")");
+            }
+            for (start, end) in plan.exact {
+                let part = ShipmentQuery {
+                    from: chrono::DateTime::from_timestamp_millis(start),
+                    to: chrono::DateTime::from_timestamp_millis(end),
+                    ..query.clone()
+                };
+                sql.push(" + (SELECT COUNT(*) FROM shipments s");
+                push_filters(&mut sql, &part, Access::Filters);
+                sql.push(")");
+            }
+        }
+        let total: i64 = sql.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(total.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::shipments::WritebackStatus;
+    use chrono::{DateTime, Duration, DurationRound, Utc};
+
+    const D: i64 = DAY_MS;
+
+    /// The counters against `COUNT(*)`, on generated shipments that were then moved
+    /// between statuses, carriers, accounts and days, and deleted.
+    #[tokio::test]
+    async fn the_counters_agree_with_count_star_for_every_filter_combination() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("counts.db").display());
+        let store = Store::open(&url).await.unwrap();
+        crate::generate::generate(&store, 3_000, 200, "http://127.0.0.1:9", 7)
+            .await
+            .unwrap();
+        for change in [
+            "UPDATE shipments SET status = 'failed' WHERE id % 7 = 0",
+            "UPDATE shipments SET carrier = 'DHL', ship_date = ship_date + 3 * 86400000 WHERE id % 11 = 0",
+            "UPDATE shipments SET
+                 account_id = (SELECT id FROM accounts WHERE marketplace = 'ebay' LIMIT 1),
+                 account_key = (SELECT key FROM accounts WHERE marketplace = 'ebay' LIMIT 1)
+             WHERE id % 17 = 0",
+            "DELETE FROM shipments WHERE id % 13 = 0",
+        ] {
+            sqlx::query(change).execute(&store.pool).await.unwrap();
+        }
+        let accounts: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT account_key FROM shipments ORDER BY 1 LIMIT 1")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        let today = Utc::now().duration_trunc(Duration::days(1)).unwrap();
+        type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let ranges: [Range; 6] = [
+            (None, None),
+            (
+                Some(today - Duration::hours(170)),
+                Some(today - Duration::hours(3)),
+            ),
+            (
+                Some(today - Duration::days(150)),
+                Some(today - Duration::days(20)),
+            ),
+            (
+                Some(today - Duration::days(90) + Duration::minutes(7)),
+                None,
+            ),
+            (
+                None,
+                Some(today - Duration::days(45) - Duration::minutes(7)),
+            ),
+            (
+                Some(today - Duration::hours(20)),
+                Some(today - Duration::hours(19)),
+            ),
+        ];
+        let status_sets = [
+            vec![],
+            vec![WritebackStatus::Failed],
+            vec![WritebackStatus::Success, WritebackStatus::Pending],
+        ];
+        let mut checked = 0;
+        for statuses in &status_sets {
+            for accounts in [vec![], accounts.clone()] {
+                for marketplaces in [vec![], vec!["ebay".to_string()]] {
+                    for carriers in [vec![], vec!["UPS".to_string(), "DHL".to_string()]] {
+                        for (from, to) in ranges {
+                            let query = ShipmentQuery {
+                                statuses: statuses.clone(),
+                                accounts: accounts.clone(),
+                                marketplaces: marketplaces.clone(),
+                                carriers: carriers.clone(),
+                                from,
+                                to,
+                                ..ShipmentQuery::default()
+                            };
+                            let mut exact =
+                                QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
+                            push_filters(&mut exact, &query, Access::Filters);
+                            let expected: i64 = exact
+                                .build_query_scalar()
+                                .fetch_one(&store.pool)
+                                .await
+                                .unwrap();
+                            let counted = store.count_matching(&query).await.unwrap();
+                            assert_eq!(counted, expected as u64, "{query:?}");
+                            checked += usize::from(expected > 0);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 100,
+            "most combinations match something: {checked}"
+        );
+    }
+
+    #[test]
+    fn no_range_sums_every_block() {
+        assert_eq!(
+            plan(None, None),
+            CountPlan {
+                blocks: Some((None, None)),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_range_inside_one_day_is_counted_exactly() {
+        let p = plan(Some(100 * D + 5), Some(100 * D + 9));
+        assert_eq!(p.exact, [(100 * D + 5, 100 * D + 9)]);
+        assert!(p.days.is_empty() && p.blocks.is_none());
+    }
+
+    #[test]
+    fn a_range_across_one_midnight_is_two_exact_parts() {
+        let p = plan(Some(100 * D + 5), Some(101 * D + 9));
+        assert_eq!(p.exact, [(100 * D + 5, 101 * D), (101 * D, 101 * D + 9)]);
+        assert!(p.days.is_empty() && p.blocks.is_none());
+    }
+
+    #[test]
+    fn whole_days_inside_one_block_come_from_the_day_counters() {
+        let p = plan(Some(65 * D), Some(72 * D));
+        assert_eq!(p.days, [(Some(65), Some(72))]);
+        assert!(p.exact.is_empty() && p.blocks.is_none());
+    }
+
+    #[test]
+    fn a_long_range_is_blocks_with_days_and_part_days_at_its_ends() {
+        // Day 40 (block 1 starts at day 32) to day 200 (block 6 starts at 192).
+        let p = plan(Some(40 * D - 7), Some(200 * D + 3));
+        assert_eq!(p.exact, [(40 * D - 7, 40 * D), (200 * D, 200 * D + 3)]);
+        assert_eq!(p.days, [(Some(40), Some(64)), (Some(192), Some(200))]);
+        assert_eq!(p.blocks, Some((Some(2), Some(6))));
+    }
+
+    #[test]
+    fn open_ends_stay_open() {
+        let p = plan(Some(40 * D), None);
+        assert_eq!(p.days, [(Some(40), Some(64))]);
+        assert_eq!(p.blocks, Some((Some(2), None)));
+        let p = plan(None, Some(40 * D));
+        assert_eq!(p.days, [(Some(32), Some(40))]);
+        assert_eq!(p.blocks, Some((None, Some(1))));
+    }
+
+    #[test]
+    fn an_empty_or_reversed_range_counts_nothing() {
+        assert_eq!(plan(Some(5 * D), Some(5 * D)), CountPlan::default());
+        assert_eq!(plan(Some(9 * D), Some(5 * D)), CountPlan::default());
+        assert_eq!(plan(Some(-9 * D), Some(-5 * D)), CountPlan::default());
+    }
+}

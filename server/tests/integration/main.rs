@@ -1,0 +1,17 @@
+//! Every integration test in one binary: each module starts its own harness (a real
+//! SQLite file, the emulator and the station API on ephemeral ports), so they share
+//! nothing but the link step — one test executable instead of ten keeps CI's build
+//! time and disk use down.
+
+mod common;
+
+mod actions;
+mod amazon;
+mod crash;
+mod ebay;
+mod export;
+mod health;
+mod live;
+mod models;
+mod rate_limits;
+mod writeback;
