@@ -30,8 +30,9 @@ test("a posted shipment is announced, not pushed in; shown on request, it turns 
   const openedId = await opened.getAttribute("data-shipment-id");
   await opened.click();
   await expect(page.getByTestId("detail-panel")).toBeVisible();
-  await page.mouse.wheel(0, 200);
+  await page.evaluate(() => window.scrollTo(0, 200));
   const scrolled = await page.evaluate(() => window.scrollY);
+  expect(scrolled).toBeGreaterThan(0);
   const rowIds = () =>
     page.locator("tr.row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-shipment-id")));
   const before = await rowIds();
