@@ -60,8 +60,10 @@ pub fn router(
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    shipments_api::routes(api)
-        .merge(status.routes())
-        .merge(shipments.routes())
-        .merge(dashboard)
+    crate::security::harden(
+        shipments_api::routes(api)
+            .merge(status.routes())
+            .merge(shipments.routes())
+            .merge(dashboard),
+    )
 }

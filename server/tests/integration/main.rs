@@ -14,4 +14,5 @@ mod health;
 mod live;
 mod models;
 mod rate_limits;
+mod security;
 mod writeback;
