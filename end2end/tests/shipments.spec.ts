@@ -391,6 +391,13 @@ test("the detail shows what the marketplaces report: order status, pictures, tit
 });
 
 test("screenshots at desktop and tablet sizes, with no sideways scrolling", async ({ page, request }) => {
+  // The pages run under their Content-Security-Policy: anything it blocks is an error.
+  const refused: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
+  const policy = (await request.get(`${API}/`)).headers()["content-security-policy"];
+  expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{16,}' 'wasm-unsafe-eval'/);
   await waitForStatus(request, "SB-100005", "failed");
   const sizes = [
     ["desktop", { width: 1440, height: 900 }],
@@ -414,4 +421,5 @@ test("screenshots at desktop and tablet sizes, with no sideways scrolling", asyn
       expect(badge!.x + badge!.width).toBeLessThanOrEqual(viewport.width);
     }
   }
+  expect(refused, "blocked by the Content-Security-Policy").toEqual([]);
 });

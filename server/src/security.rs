@@ -7,6 +7,9 @@
 //!   send neither header and are not affected.
 //! - Headers: no MIME sniffing, no framing by other sites, no full URL (with its
 //!   filters) in the Referer sent to marketplaces' pages.
+//! - A rendered page's Content-Security-Policy runs only this server's scripts and the
+//!   page's own inline ones, which carry a nonce fresh for each response; the wasm
+//!   needs `'wasm-unsafe-eval'`. Other responses get a policy without scripts.
 
 use axum::extract::Request;
 use axum::http::header::{self, HeaderName, HeaderValue};
@@ -23,9 +26,34 @@ const RESPONSE_HEADERS: [(&str, &str); 4] = [
     ("x-frame-options", "DENY"),
     (
         "content-security-policy",
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+        "default-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
+         object-src 'none'; form-action 'self'",
     ),
 ];
+
+/// The policy of a rendered page whose inline scripts carry `nonce`. Pictures may come
+/// from the marketplaces' catalogs, on any host.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'"
+    )
+}
+
+/// Sets the page policy on the response being rendered, with the nonce leptos_axum
+/// made for it. Called in the context of every page render.
+pub fn set_page_policy() {
+    use leptos::prelude::use_context;
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+}
 
 /// `router` with the forgery check and the security headers on every route.
 pub fn harden(router: Router) -> Router {

@@ -52,7 +52,10 @@ pub fn router(
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                crate::security::set_page_policy();
+            },
             {
                 let options = options.clone();
                 move || shell(options.clone())
