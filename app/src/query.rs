@@ -436,4 +436,86 @@ mod tests {
         );
         assert_eq!(percent_encode("a b&c"), "a%20b%26c");
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::api::parse_query_pairs;
+        use proptest::prelude::*;
+
+        fn read(query: &str) -> Result<ShipmentQuery, QueryError> {
+            let pairs = parse_query_pairs(query);
+            ShipmentQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        }
+
+        /// Parameter names the grid knows, and some it does not.
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("status"),
+                Just("account"),
+                Just("marketplace"),
+                Just("carrier"),
+                Just("q"),
+                Just("from"),
+                Just("to"),
+                Just("sort"),
+                Just("limit"),
+                Just("cursor"),
+                Just("selected"),
+                Just("colour"),
+            ]
+            .prop_map(str::to_string)
+        }
+
+        /// Values that mean something to some parameter, and any text at all.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("failed".to_string()),
+                Just("confirmed_manually".to_string()),
+                Just("ebay".to_string()),
+                Just("-carrier".to_string()),
+                Just("ship_date".to_string()),
+                Just("2026-11-05T00:00:00Z".to_string()),
+                Just("2026-11-05T10:30:00+02:00".to_string()),
+                "[0-9]{1,5}",
+                "\\PC{0,24}",
+            ]
+        }
+
+        /// `k=v` pairs, percent-encoded as a browser would.
+        fn encode(pairs: &[(String, String)]) -> String {
+            let enc = |t: &str| {
+                t.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        }
+
+        proptest! {
+            /// Whatever arrives in a URL is read or refused with a message: never a panic.
+            #[test]
+            fn any_query_string_is_read_or_refused(text in "\\PC{0,300}") {
+                if let Err(e) = read(&text) {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+            }
+
+            /// A view that was read writes a link that reads back as the same view.
+            #[test]
+            fn a_view_survives_its_own_link(pairs in proptest::collection::vec((key(), value()), 0..8)) {
+                if let Ok(view) = read(&encode(&pairs)) {
+                    prop_assert_eq!(read(&view.to_query_string()), Ok(view));
+                }
+            }
+        }
+    }
 }

@@ -467,4 +467,65 @@ mod tests {
         v["items"] = json!([{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 1}]);
         assert_eq!(errors_of(v), vec![(0, "items[1].sku".to_string())]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any JSON value: scalars of every kind, nested a few levels.
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(|f| json!(f)),
+                "\\PC{0,40}".prop_map(Value::from),
+                Just(json!("2026-11-25T14:02:00Z")),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    proptest::collection::btree_map("[a-z_]{1,16}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        const FIELDS: [&str; 9] = [
+            "shipment_id",
+            "account",
+            "order_id",
+            "carrier",
+            "service",
+            "tracking_number",
+            "ship_date",
+            "items",
+            "colour",
+        ];
+
+        proptest! {
+            /// Whatever bytes arrive are read or refused with reasons: never a panic.
+            #[test]
+            fn any_body_is_read_or_refused(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+                if let Err(errors) = parse_batch(&body) {
+                    prop_assert!(!errors.is_empty());
+                }
+            }
+
+            /// One field of a valid shipment replaced by any JSON value: either the
+            /// shipment is still valid, or the refusal names that field.
+            #[test]
+            fn a_bad_field_is_named(field in proptest::sample::select(&FIELDS[..]), value in json()) {
+                let mut shipment = valid();
+                shipment[field] = value;
+                match parse_batch(shipment.to_string().as_bytes()) {
+                    Ok(parsed) => prop_assert_eq!(parsed.len(), 1),
+                    Err(errors) => prop_assert!(
+                        errors.iter().all(|e| e.field == field || e.field.starts_with(&format!("{field}["))),
+                        "{errors:?}"
+                    ),
+                }
+            }
+        }
+    }
 }
