@@ -40,3 +40,9 @@ if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -x end2end/node_modules/
   # Playwright drives Debian's Chromium: never download a browser of its own.
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+
+SCHEMATHESIS_VERSION=4.32.5
+if ! python3 -m schemathesis.cli --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  step "Installing schemathesis $SCHEMATHESIS_VERSION (PyPI), which fuzzes the station API"
+  python3 -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi

@@ -20,5 +20,8 @@ cargo leptos build
 echo; echo "==> Rust tests"
 cargo test -p shipback -p shipback-app
 
+echo; echo "==> Fuzzing the station API (schemathesis, from its OpenAPI document)"
+./scripts/fuzz-api.sh
+
 echo; echo "==> Browser tests (Playwright, Chromium)"
 (cd end2end && SHIPBACK_BIN=../target/debug/shipback npx playwright test)

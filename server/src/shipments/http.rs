@@ -31,6 +31,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/api/v1/shipments/retry", post(retry))
         .route("/api/v1/shipments/{shipment_id}/confirm", post(confirm))
         .route("/api/v1/shipments/{shipment_id}", get(detail))
+        .route("/api/v1/openapi.json", get(openapi))
         // A full batch of 1,000 shipments is well under this.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)
@@ -90,6 +91,21 @@ impl IntoResponse for ApiError {
 }
 
 /// `POST /api/v1/shipments`: one shipment or an array of up to 1,000, all or nothing.
+async fn openapi(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let accounts: Vec<String> = state
+        .store
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| a.key)
+        .collect();
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(&accounts),
+    )
+        .into_response())
+}
+
 async fn ingest(
     State(state): State<ApiState>,
     body: axum::body::Bytes,

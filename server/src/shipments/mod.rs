@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod live;
+pub mod openapi;
 pub mod validate;
 
 use app::shipments::ShipmentItem;
