@@ -187,7 +187,10 @@ mod tests {
             ]
         );
         assert_eq!(shipment["additionalProperties"], false);
-        assert_eq!(shipment["properties"]["account"]["enum"], serde_json::json!(["acme-us"]));
+        assert_eq!(
+            shipment["properties"]["account"]["enum"],
+            serde_json::json!(["acme-us"])
+        );
         let items = &shipment["properties"]["items"];
         assert_eq!(items["maxItems"], MAX_ITEMS as u64);
         let quantity = &schemas["ShipmentItem"]["properties"]["quantity"];
