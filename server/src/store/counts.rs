@@ -6,7 +6,7 @@
 //! the shipments can answer (through the ship-date index). A search looks up at most a
 //! few shipments, so it is counted directly.
 
-use super::shipments::{push_filters, Access};
+use super::shipments::{push_any_of, push_filters, Access};
 use super::{Store, StoreError};
 use app::query::ShipmentQuery;
 use sqlx::{QueryBuilder, Sqlite};
@@ -85,29 +85,18 @@ fn ceil_div(n: i64, d: i64) -> i64 {
 
 /// The filters a counter row can answer: status, account, marketplace and carrier.
 fn push_counter_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery) {
-    let any_of = |sql: &mut QueryBuilder<'_, Sqlite>, head: &str, values: &[String]| {
-        if values.is_empty() {
-            return;
-        }
-        sql.push(head);
-        let mut list = sql.separated(", ");
-        for value in values {
-            list.push_bind(value.clone());
-        }
-        sql.push(")");
-    };
     let statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().into()).collect();
-    any_of(sql, " AND status IN (", &statuses);
-    any_of(sql, " AND account_key IN (", &query.accounts);
+    push_any_of(sql, "status", &statuses);
+    push_any_of(sql, "account_key", &query.accounts);
     if !query.marketplaces.is_empty() {
-        any_of(
+        push_any_of(
             sql,
-            " AND account_key IN (SELECT key FROM accounts WHERE marketplace IN (",
+            "account_key IN (SELECT key FROM accounts WHERE marketplace",
             &query.marketplaces,
         );
         sql.push(")");
     }
-    any_of(sql, " AND carrier IN (", &query.carriers);
+    push_any_of(sql, "carrier", &query.carriers);
 }
 
 fn push_span(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, (start, end): Span) {

@@ -81,6 +81,19 @@ pub(super) enum Access {
     Filters,
 }
 
+/// Appends ` AND {column} IN (?, …)`, or nothing when `values` is empty (no filter).
+pub(super) fn push_any_of(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push(format_args!(" AND {column} IN ("));
+    let mut list = sql.separated(", ");
+    for value in values {
+        list.push_bind(value.clone());
+    }
+    sql.push(")");
+}
+
 /// Appends the WHERE conditions of the query's filters (not the cursor).
 pub(super) fn push_filters(
     sql: &mut QueryBuilder<'_, Sqlite>,
@@ -94,45 +107,30 @@ pub(super) fn push_filters(
         && query.statuses.len() == 1;
     let plus = |leads: bool| if walk && !leads { "+" } else { "" };
     sql.push(" WHERE 1 = 1");
-    let any_of = |sql: &mut QueryBuilder<'_, Sqlite>, column: String, values: Vec<String>| {
-        if values.is_empty() {
-            return;
-        }
-        sql.push(format_args!(" AND {column} IN ("));
-        let mut list = sql.separated(", ");
-        for value in values {
-            list.push_bind(value);
-        }
-        sql.push(")");
-    };
-    let statuses = query
+    let statuses: Vec<String> = query
         .statuses
         .iter()
         .map(|s| s.as_str().to_string())
         .collect();
-    any_of(sql, format!("{}s.status", plus(status_leads)), statuses);
-    any_of(
+    push_any_of(sql, &format!("{}s.status", plus(status_leads)), &statuses);
+    push_any_of(
         sql,
-        format!("{}s.account_key", plus(false)),
-        query.accounts.clone(),
+        &format!("{}s.account_key", plus(false)),
+        &query.accounts,
     );
     if !query.marketplaces.is_empty() {
         // By key, not id: the key is in the sort indexes.
-        any_of(
+        push_any_of(
             sql,
-            format!(
+            &format!(
                 "{}s.account_key IN (SELECT key FROM accounts WHERE marketplace",
                 plus(false)
             ),
-            query.marketplaces.clone(),
+            &query.marketplaces,
         );
         sql.push(")");
     }
-    any_of(
-        sql,
-        format!("{}s.carrier", plus(false)),
-        query.carriers.clone(),
-    );
+    push_any_of(sql, &format!("{}s.carrier", plus(false)), &query.carriers);
     if let Some(search) = &query.search {
         // Each of the three has its own index: three lookups, not a scan.
         sql.push(" AND (s.shipment_id = ")
