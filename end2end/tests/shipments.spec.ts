@@ -49,6 +49,11 @@ test("a posted shipment is announced, not pushed in; shown on request, it turns 
   expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
   await expect(page).toHaveURL(new RegExp(`selected=${openedId}`));
   await expect(page.getByTestId("detail-panel")).toBeVisible();
+  await page.screenshot({ path: "screenshots/new-shipments-desktop.png" });
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await expect(announcement).toBeVisible();
+  await page.screenshot({ path: "screenshots/new-shipments-tablet-portrait.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   await announcement.click();
   await expect(announcement).toHaveCount(0);
