@@ -1,11 +1,12 @@
 //! Server functions: the dashboard's calls to the backend.
 
 use crate::shipments::{Page, ShipmentDetail, ShipmentRow};
+use crate::wire::BrowserJson;
 use leptos::prelude::*;
 
 /// One page of the grid. `query` is the grid's URL query string, parsed by the same code
 /// as `GET /api/v1/shipments`, so the dashboard and the API cannot disagree.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFnError> {
     use crate::backend::Backend;
     let query = crate::query::ShipmentQuery::from_pairs(
@@ -22,7 +23,7 @@ pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFn
 }
 
 /// Everything about one shipment, with its attempt history.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>, ServerFnError> {
     use crate::backend::Backend;
     Backend::from_context()?
@@ -33,7 +34,7 @@ pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>,
 }
 
 /// The accounts and carriers the filter bar offers.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerFnError> {
     use crate::backend::Backend;
     Backend::from_context()?
@@ -44,7 +45,7 @@ pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerF
 }
 
 /// Retry now: Failed shipments start a new round of attempts at once.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn retry_shipments(
     shipment_ids: Vec<String>,
 ) -> Result<Vec<crate::shipments::ActionResult>, ServerFnError> {
@@ -64,7 +65,7 @@ pub async fn retry_shipments(
 
 /// The manual's "Confirm Shipment": a Failed shipment was confirmed by hand in Seller
 /// Central or My eBay; who did it, and a note, are kept.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn confirm_shipment(
     shipment_id: String,
     confirmed_by: String,
@@ -82,7 +83,7 @@ pub async fn confirm_shipment(
 }
 
 /// The connection-status panel: every enabled account's API health.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {
     use crate::backend::Backend;
     Backend::from_context()?

@@ -161,7 +161,7 @@ pub fn idle_sentence(last_call_at: Option<DateTime<Utc>>, idle_after_secs: u64) 
         Some(last) => format!(
             "Unknown: no call in the last {}; the last one was at {}.",
             span(idle_after_secs),
-            last.format("%H:%M:%S UTC")
+            crate::components::format::time_of_day(last)
         ),
         None => "Unknown: Shipback has not called this API yet.".to_string(),
     }

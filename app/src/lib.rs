@@ -12,6 +12,7 @@ pub mod marketplace;
 pub mod pages;
 pub mod query;
 pub mod shipments;
+pub mod wire;
 
 /// The backend interface server functions call; implemented by the `server` crate.
 #[cfg(feature = "ssr")]

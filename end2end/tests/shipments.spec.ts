@@ -288,7 +288,16 @@ test("a failed shipment is retried now from its detail, and another is confirmed
   await page.setViewportSize({ width: 768, height: 1024 });
   await page.screenshot({ path: "screenshots/tablet-portrait-detail-failed-actions.png" });
   await page.setViewportSize({ width: 1440, height: 900 });
-  await form.locator("input[name='confirmed_by']").fill("Dana (packing)");
+  const name = form.locator("input[name='confirmed_by']");
+  await name.fill("Dana (packing)");
+  // The worker goes on while the operator types: the panel reads the shipment again on
+  // that event, and the form keeps its text and its focus.
+  await name.focus();
+  const reread = page.waitForResponse((r) => r.url().includes("/rpc/get_shipment"));
+  await postShipment(request);
+  await reread;
+  await expect(name).toHaveValue("Dana (packing)");
+  await expect(name).toBeFocused();
   await form.locator("textarea[name='note']").fill("Confirmed in Seller Central");
   await form.getByTestId("confirm-manually").click();
   await expect(form.getByTestId("confirmed-by")).toContainText("Confirmed manually by Dana (packing)");

@@ -1,15 +1,15 @@
 //! Shipment information: what the manual lists, plus the full attempt history.
 
 use crate::components::filter_bar::href;
-use crate::components::format::{date_time, date_time_or_dash, duration_ms};
-use crate::components::shipment_actions::ShipmentActions;
+use crate::components::format::{date_seconds, date_time, date_time_or_dash, duration_ms};
+use crate::components::shipment_actions::{ActionSubject, ShipmentActions};
 use crate::components::shipment_grid::server_error_text;
 use crate::components::status_badge::StatusBadge;
 use crate::query::ShipmentQuery;
 use crate::shipments::ShipmentDetail;
 use leptos::prelude::*;
 
-type DetailResource = Resource<Result<Option<ShipmentDetail>, ServerFnError>>;
+type DetailResource = crate::wire::BrowserResource<Result<Option<ShipmentDetail>, ServerFnError>>;
 
 #[component]
 pub fn DetailPanel(
@@ -32,53 +32,71 @@ pub fn DetailPanel(
                 </a>
             </div>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    detail
-                        .get()
-                        .map(|result| {
-                            view! {
-                                <LoadedShipment
-                                    result=result
-                                    refresh=refresh
-                                    missing="This shipment does not exist (any more).".to_string()
-                                />
-                            }
-                        })
-                }}
+                <LoadedShipment
+                    detail=detail
+                    refresh=refresh
+                    missing="This shipment does not exist (any more).".to_string()
+                />
             </Transition>
         </aside>
     }
 }
 
+/// What became of loading a shipment; its contents are read separately.
+#[derive(Clone, PartialEq)]
+enum LoadState {
+    Loading,
+    Shown,
+    Missing,
+    Failed(String),
+}
+
 /// A shipment as loaded: its details, or a red line saying why there are none.
+///
+/// The resource is read again on every live event. Memos stand between it and the view so
+/// that only a real change re-renders, and only the part that changed: an operator halfway
+/// through the confirmation form keeps their text and focus while the worker runs.
+/// Rendered inside a `Transition`, so that the memos' reads register with it.
 #[component]
 pub fn LoadedShipment(
-    result: Result<Option<ShipmentDetail>, ServerFnError>,
+    detail: DetailResource,
     refresh: RwSignal<u64>,
     /// What to say when there is no such shipment.
-    missing: String,
+    #[prop(into)]
+    missing: Signal<String>,
 ) -> impl IntoView {
-    match result {
-        Ok(Some(d)) => view! { <DetailBody detail=d refresh=refresh/> }.into_any(),
-        Ok(None) => view! { <p class="error-line" role="alert">{missing}</p> }.into_any(),
-        Err(e) => view! {
-            <p class="error-line" role="alert">
-                {format!("Could not load the shipment: {}", server_error_text(&e))}
-            </p>
+    let state = Memo::new(move |_| match detail.get() {
+        None => LoadState::Loading,
+        Some(Ok(Some(_))) => LoadState::Shown,
+        Some(Ok(None)) => LoadState::Missing,
+        Some(Err(e)) => LoadState::Failed(server_error_text(&e)),
+    });
+    let shown = Memo::new(move |_| detail.get().and_then(Result::ok).flatten());
+    move || match state.get() {
+        LoadState::Loading => ().into_any(),
+        LoadState::Shown => view! { <DetailBody detail=shown refresh=refresh/> }.into_any(),
+        LoadState::Missing => {
+            view! { <p class="error-line" role="alert">{move || missing.get()}</p> }.into_any()
+        }
+        LoadState::Failed(why) => view! {
+            <p class="error-line" role="alert">{format!("Could not load the shipment: {why}")}</p>
         }
         .into_any(),
     }
 }
 
 #[component]
-pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoView {
-    let actions = view! {
-        <ShipmentActions
-            row=detail.row.clone()
-            confirmation=detail.manual_confirmation.clone()
-            refresh=refresh
-        />
-    };
+fn DetailBody(detail: Memo<Option<ShipmentDetail>>, refresh: RwSignal<u64>) -> impl IntoView {
+    let subject = Memo::new(move |_| detail.with(|d| d.as_ref().map(ActionSubject::of)));
+    view! {
+        {move || detail.get().map(facts)}
+        {move || subject.get().map(|subject| view! { <ShipmentActions subject=subject refresh=refresh/> })}
+        {move || detail.get().map(history)}
+    }
+}
+
+/// The manual's shipment information.
+fn facts(detail: ShipmentDetail) -> impl IntoView {
     let row = detail.row;
     let own_page = format!(
         "/shipments/{}",
@@ -93,45 +111,6 @@ pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoVi
             copied.set(true);
         }
     };
-    let attempts = detail
-        .attempts
-        .into_iter()
-        .rev()
-        .map(|a| {
-            let http = a
-                .http_status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "—".to_string());
-            let message = match (&a.error_code, &a.error_message) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (None, Some(message)) => message.clone(),
-                (Some(code), None) => code.clone(),
-                (None, None) => String::new(),
-            };
-            let outcome_class = format!("attempt-outcome-{}", a.outcome.as_str());
-            let has_message = !message.is_empty();
-            view! {
-                <tr class="attempt" class:has-message=has_message>
-                    <td class="num">{a.number}</td>
-                    <td>{a.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                    <td class="num">{duration_ms(a.duration_ms)}</td>
-                    <td class=outcome_class>{a.outcome.label()}</td>
-                    <td class="num">{http}</td>
-                </tr>
-                {has_message
-                    .then(|| {
-                        view! {
-                            <tr class="attempt-detail">
-                                <td></td>
-                                <td class="attempt-message" colspan="4">
-                                    {message}
-                                </td>
-                            </tr>
-                        }
-                    })}
-            }
-        })
-        .collect_view();
     let marketplace_label = if row.marketplace == "ebay" {
         "eBay"
     } else {
@@ -145,46 +124,6 @@ pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoVi
             <span class="muted">{format!(" checked {}", date_time(o.checked_at))}</span>
         }
     });
-    let items = detail
-        .items
-        .into_iter()
-        .map(|item| {
-            let name = item
-                .title
-                .clone()
-                .unwrap_or_else(|| item.sku.clone().unwrap_or_else(|| "(no SKU)".to_string()));
-            let picture = item.image_url.clone().map(|src| {
-                view! { <img class="item-image" src=src alt="" width="48" height="48" loading="lazy"/> }
-            });
-            let mut facts = Vec::new();
-            if let Some(sku) = &item.sku {
-                facts.push(format!("SKU {sku}"));
-            }
-            if let Some(number) = &item.item_number {
-                facts.push(number.clone());
-            }
-            if !item.order_item_id.is_empty() {
-                facts.push(format!("item {}", item.order_item_id));
-            }
-            if let Some(weight) = &item.weight {
-                facts.push(weight.clone());
-            }
-            view! {
-                <li class="item" data-testid="detail-item">
-                    {picture}
-                    <span class="item-text">
-                        <span class="item-name">
-                            <span class="num">{item.quantity}</span>
-                            " × "
-                            {name}
-                        </span>
-                        <span class="muted item-facts">{facts.join(" · ")}</span>
-                    </span>
-                </li>
-            }
-        })
-        .collect_view();
-
     view! {
         <dl class="facts">
             <dt>"Status"</dt>
@@ -232,7 +171,91 @@ pub fn DetailBody(detail: ShipmentDetail, refresh: RwSignal<u64>) -> impl IntoVi
         {row
             .last_error
             .map(|e| view! { <p class="error-line last-error">{format!("Last error: {e}")}</p> })}
-        {actions}
+    }
+}
+
+/// What was shipped, and every write-back attempt, newest first.
+fn history(detail: ShipmentDetail) -> impl IntoView {
+    let items = detail
+        .items
+        .into_iter()
+        .map(|item| {
+            let name = item
+                .title
+                .clone()
+                .unwrap_or_else(|| item.sku.clone().unwrap_or_else(|| "(no SKU)".to_string()));
+            let picture = item.image_url.clone().map(|src| {
+                view! { <img class="item-image" src=src alt="" width="48" height="48" loading="lazy"/> }
+            });
+            let mut facts = Vec::new();
+            if let Some(sku) = &item.sku {
+                facts.push(format!("SKU {sku}"));
+            }
+            if let Some(number) = &item.item_number {
+                facts.push(number.clone());
+            }
+            if !item.order_item_id.is_empty() {
+                facts.push(format!("item {}", item.order_item_id));
+            }
+            if let Some(weight) = &item.weight {
+                facts.push(weight.clone());
+            }
+            view! {
+                <li class="item" data-testid="detail-item">
+                    {picture}
+                    <span class="item-text">
+                        <span class="item-name">
+                            <span class="num">{item.quantity}</span>
+                            " × "
+                            {name}
+                        </span>
+                        <span class="muted item-facts">{facts.join(" · ")}</span>
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+
+    let attempts = detail
+        .attempts
+        .into_iter()
+        .rev()
+        .map(|a| {
+            let http = a
+                .http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".to_string());
+            let message = match (&a.error_code, &a.error_message) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (None, Some(message)) => message.clone(),
+                (Some(code), None) => code.clone(),
+                (None, None) => String::new(),
+            };
+            let outcome_class = format!("attempt-outcome-{}", a.outcome.as_str());
+            let has_message = !message.is_empty();
+            view! {
+                <tr class="attempt" class:has-message=has_message>
+                    <td class="num">{a.number}</td>
+                    <td>{date_seconds(a.started_at)}</td>
+                    <td class="num">{duration_ms(a.duration_ms)}</td>
+                    <td class=outcome_class>{a.outcome.label()}</td>
+                    <td class="num">{http}</td>
+                </tr>
+                {has_message
+                    .then(|| {
+                        view! {
+                            <tr class="attempt-detail">
+                                <td></td>
+                                <td class="attempt-message" colspan="4">
+                                    {message}
+                                </td>
+                            </tr>
+                        }
+                    })}
+            }
+        })
+        .collect_view();
+    view! {
         <h3>"Items"</h3>
         <ul class="items">{items}</ul>
         <h3>"Write-back attempts"</h3>

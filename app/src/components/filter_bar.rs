@@ -36,14 +36,14 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
     let from_value = move || {
         view.get()
             .from
-            .map(|t| t.format("%Y-%m-%d").to_string())
+            .map(|t| crate::components::format::date(t.date_naive()))
             .unwrap_or_default()
     };
     let to_value = move || {
         view.get()
             .to
             .and_then(|t| t.date_naive().pred_opt())
-            .map(|d| d.format("%Y-%m-%d").to_string())
+            .map(crate::components::format::date)
             .unwrap_or_default()
     };
     let any_filter = move || {
@@ -56,7 +56,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
             || q.from.is_some()
             || q.to.is_some()
     };
-    let options = Resource::new(|| (), |_| filter_options());
+    let options = Resource::new_serde_wb(|| (), |_| filter_options());
     let navigate_to = use_navigate();
     let go = move |q: ShipmentQuery| navigate_to(&href(&q), Default::default());
     let search = {

@@ -3,10 +3,35 @@
 //! Times are shown in UTC, in the same words on the server and in the browser, so that
 //! hydration never disagrees with the server's HTML.
 
-use chrono::{DateTime, Utc};
+//!
+//! Written with plain `format!` rather than chrono's `%Y-%m-%d` patterns: the pattern
+//! interpreter is code the browser would download for four fixed layouts.
 
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+
+/// `2026-11-26`
+pub fn date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// `14:02:09 UTC`
+pub fn time_of_day(t: DateTime<Utc>) -> String {
+    format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
+}
+
+/// `2026-11-26 14:02`
+pub fn date_minutes(t: DateTime<Utc>) -> String {
+    format!("{} {:02}:{:02}", date(t.date_naive()), t.hour(), t.minute())
+}
+
+/// `2026-11-26 14:02:09`
+pub fn date_seconds(t: DateTime<Utc>) -> String {
+    format!("{}:{:02}", date_minutes(t), t.second())
+}
+
+/// `2026-11-26 14:02:09 UTC`
 pub fn date_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    format!("{} UTC", date_seconds(t))
 }
 
 pub fn date_time_or_dash(t: Option<DateTime<Utc>>) -> String {
@@ -18,5 +43,25 @@ pub fn duration_ms(ms: u64) -> String {
         format!("{ms} ms")
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn layouts_match_chronos_patterns() {
+        for t in [
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(999, 12, 31, 23, 59, 59).unwrap(),
+        ] {
+            assert_eq!(date(t.date_naive()), t.format("%Y-%m-%d").to_string());
+            assert_eq!(date_minutes(t), t.format("%Y-%m-%d %H:%M").to_string());
+            assert_eq!(date_seconds(t), t.format("%Y-%m-%d %H:%M:%S").to_string());
+            assert_eq!(date_time(t), t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+            assert_eq!(time_of_day(t), t.format("%H:%M:%S UTC").to_string());
+        }
     }
 }

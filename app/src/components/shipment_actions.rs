@@ -4,7 +4,7 @@
 use crate::api::{confirm_shipment, retry_shipments};
 use crate::components::format::date_time;
 use crate::components::shipment_grid::server_error_text;
-use crate::shipments::{ManualConfirmation, ShipmentRow, WritebackStatus};
+use crate::shipments::{ManualConfirmation, ShipmentDetail, WritebackStatus};
 use leptos::prelude::*;
 
 /// The order's page where a seller confirms it by hand.
@@ -16,14 +16,38 @@ pub fn marketplace_order_url(marketplace: &str, order_id: &str) -> String {
     }
 }
 
+/// The part of a shipment its actions depend on. The rest (attempts, order status) changes
+/// under a live refresh without rebuilding the actions, and so without emptying a
+/// half-filled confirmation form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionSubject {
+    pub shipment_id: String,
+    pub marketplace: String,
+    pub order_id: String,
+    pub status: WritebackStatus,
+    pub confirmation: Option<ManualConfirmation>,
+}
+
+impl ActionSubject {
+    pub fn of(detail: &ShipmentDetail) -> Self {
+        Self {
+            shipment_id: detail.row.shipment_id.clone(),
+            marketplace: detail.row.marketplace.clone(),
+            order_id: detail.row.order_id.clone(),
+            status: detail.row.status,
+            confirmation: detail.manual_confirmation.clone(),
+        }
+    }
+}
+
 /// `refresh` is bumped after an action, so the grid and the detail show its effect.
 #[component]
-pub fn ShipmentActions(
-    row: ShipmentRow,
-    confirmation: Option<ManualConfirmation>,
-    refresh: RwSignal<u64>,
-) -> impl IntoView {
-    if let Some(c) = confirmation.filter(|_| row.status == WritebackStatus::ConfirmedManually) {
+pub fn ShipmentActions(subject: ActionSubject, refresh: RwSignal<u64>) -> impl IntoView {
+    if let Some(c) = subject
+        .confirmation
+        .clone()
+        .filter(|_| subject.status == WritebackStatus::ConfirmedManually)
+    {
         let note = (!c.note.is_empty()).then(|| format!(" — “{}”", c.note));
         return view! {
             <p class="confirmed-by" data-testid="confirmed-by">
@@ -33,11 +57,11 @@ pub fn ShipmentActions(
         }
         .into_any();
     }
-    if row.status != WritebackStatus::Failed {
+    if subject.status != WritebackStatus::Failed {
         return ().into_any();
     }
 
-    let shipment_id = row.shipment_id.clone();
+    let shipment_id = subject.shipment_id.clone();
     let retry = Action::new(move |id: &String| retry_shipments(vec![id.clone()]));
     let retry_error = move || {
         retry.value().get().and_then(|result| match result {
@@ -84,7 +108,7 @@ pub fn ShipmentActions(
         }
     };
 
-    let steps = if row.marketplace == "ebay" {
+    let steps = if subject.marketplace == "ebay" {
         vec![
             "In the Sold section of My eBay, select “Awaiting Shipment” and the order (the link opens it).",
             "Select the item's check box and click “Add tracking number”.",
@@ -99,12 +123,12 @@ pub fn ShipmentActions(
             "Confirm there, then record it here.",
         ]
     };
-    let place = if row.marketplace == "ebay" {
+    let place = if subject.marketplace == "ebay" {
         "My eBay"
     } else {
         "Seller Central"
     };
-    let order_url = marketplace_order_url(&row.marketplace, &row.order_id);
+    let order_url = marketplace_order_url(&subject.marketplace, &subject.order_id);
     let retry_id = shipment_id.clone();
 
     view! {
@@ -125,7 +149,7 @@ pub fn ShipmentActions(
                 {steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
             </ol>
             <a class="button" href=order_url target="_blank" rel="noopener noreferrer" data-testid="order-link">
-                {format!("Open order {} in {place} ↗", row.order_id)}
+                {format!("Open order {} in {place} ↗", subject.order_id)}
             </a>
             <form class="confirm-form" on:submit=submit>
                 <label>

@@ -19,7 +19,7 @@ pub struct GridRead {
     pub page: Result<Page<ShipmentRow>, ServerFnError>,
 }
 
-type PageResource = Resource<GridRead>;
+type PageResource = crate::wire::BrowserResource<GridRead>;
 
 /// The page on screen, and the read it came from.
 struct OnScreen {
@@ -306,7 +306,7 @@ fn GridTable(
                     </td>
                     <td class="col-tracking mono">{row.tracking_number}</td>
                     <td class="col-qty num">{row.quantity}</td>
-                    <td class="col-date">{row.ship_date.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td class="col-date">{crate::components::format::date_minutes(row.ship_date)}</td>
                     <td class="col-status">
                         <StatusBadge status=row.status/>
                     </td>

@@ -22,7 +22,7 @@ const STATUS_EVENTS_URL: &str = "/api/v1/status/events";
 #[component]
 pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     let refresh = RwSignal::new(0u64);
-    let board = Resource::new(
+    let board = Resource::new_serde_wb(
         move || (refresh.get(), updates.get()),
         |_| get_status_board(),
     );

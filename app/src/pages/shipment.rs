@@ -11,7 +11,7 @@ pub fn ShipmentPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let refresh = RwSignal::new(0u64);
-    let detail = Resource::new(
+    let detail = Resource::new_serde_wb(
         move || (id.get(), refresh.get()),
         |(id, _)| get_shipment(id),
     );
@@ -32,19 +32,11 @@ pub fn ShipmentPage() -> impl IntoView {
             <main class="content">
                 <article class="detail-page" data-testid="shipment-page">
                     <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                        {move || {
-                            detail
-                                .get()
-                                .map(|result| {
-                                    view! {
-                                        <LoadedShipment
-                                            result=result
-                                            refresh=refresh
-                                            missing=format!("There is no shipment '{}'.", id.get_untracked())
-                                        />
-                                    }
-                                })
-                        }}
+                        <LoadedShipment
+                            detail=detail
+                            refresh=refresh
+                            missing=Signal::derive(move || format!("There is no shipment '{}'.", id.get()))
+                        />
                     </Transition>
                 </article>
             </main>

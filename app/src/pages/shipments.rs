@@ -64,7 +64,7 @@ pub fn ShipmentsPage() -> impl IntoView {
         selected: None,
         ..view_query.get()
     });
-    let page = Resource::new(
+    let page = Resource::new_serde_wb(
         move || {
             (
                 list_key.get().to_query_string(),
@@ -82,7 +82,7 @@ pub fn ShipmentsPage() -> impl IntoView {
         },
     );
     let selected = Memo::new(move |_| view_query.get().selected);
-    let detail = Resource::new(
+    let detail = Resource::new_serde_wb(
         move || (selected.get(), refresh.get(), live_tick.get()),
         |(selected, _, _)| async move {
             match selected {
