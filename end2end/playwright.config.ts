@@ -37,10 +37,13 @@ export default defineConfig({
   webServer: {
     command:
       `mkdir -p ../target/e2e && rm -f ${db} ${db}-wal ${db}-shm && ` +
+      // The tests' token for the station API (helpers.ts reads it).
+      `${bin} token create e2e --scope ingest,read,operate --database-url sqlite://${db} ` +
+      `> ../target/e2e/token && ` +
       `${bin} demo --no-trickle --database-url sqlite://${db} ` +
       `--bind 127.0.0.1:3100 --emulator-bind 127.0.0.1:3101 --site-root ../target/site ` +
       `--retry-base-delay 300ms --retry-max-delay 1s --idle-poll 50ms`,
-    url: `${API}/api/v1/shipments?limit=1`,
+    url: `${API}/api/v1/openapi.json`,
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: "ignore",

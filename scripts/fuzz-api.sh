@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${SHIPBACK_BIN:-target/debug/shipback}"
 DB="$(mktemp -d)/fuzz.db"
+# The station's token: the fuzzing is of what a station sends, not of the sign-in.
+TOKEN="$("$BIN" token create fuzz --scope ingest --database-url "sqlite://$DB" 2>/dev/null)"
 "$BIN" demo --no-trickle --no-worker --database-url "sqlite://$DB" \
   --bind 127.0.0.1:3120 --emulator-bind 127.0.0.1:3121 --site-root target/site \
   > /dev/null 2>&1 &
@@ -18,4 +20,5 @@ for _ in $(seq 1 100); do
 done
 python3 -m schemathesis.cli run http://127.0.0.1:3120/api/v1/openapi.json \
   --checks not_a_server_error,negative_data_rejection \
+  --header "Authorization: Bearer $TOKEN" \
   --mode all --max-examples 300 --generation-deterministic --no-color

@@ -263,3 +263,7 @@ pub struct Page<T> {
     /// How many items match the filters, over all pages.
     pub total: u64,
 }
+
+/// Where the dashboard's Export button downloads the grid as CSV (scripts use
+/// `/api/v1/shipments/export.csv` with a `read` token).
+pub const DASHBOARD_EXPORT_PATH: &str = "/export/shipments.csv";

@@ -1,4 +1,6 @@
 import { expect, Page, APIRequestContext } from "@playwright/test";
+import * as fs from "fs";
+import * as path from "path";
 
 export const API = "http://127.0.0.1:3100";
 export const EMULATOR = "http://127.0.0.1:3101";
@@ -11,6 +13,14 @@ export async function hydrated(page: Page) {
 export async function setFaults(request: APIRequestContext, faults: object) {
   const response = await request.put(`${EMULATOR}/_emulator/faults`, { data: faults });
   expect(response.status()).toBe(200);
+}
+
+let token: string | undefined;
+
+/** The station API's Authorization header, with the token the test server was given. */
+export function auth(): Record<string, string> {
+  token ??= fs.readFileSync(path.join(__dirname, "../../target/e2e/token"), "utf8").trim();
+  return { Authorization: `Bearer ${token}` };
 }
 
 let counter = 0;
@@ -42,7 +52,7 @@ export async function postShipment(
     items: [{ order_item_id: itemId, sku: "E2E-SKU", quantity: 3 }],
     ...overrides,
   };
-  const response = await request.post(`${API}/api/v1/shipments`, { data: shipment });
+  const response = await request.post(`${API}/api/v1/shipments`, { data: shipment, headers: auth() });
   expect(response.status(), await response.text()).toBe(200);
   return shipment;
 }
@@ -51,7 +61,8 @@ export async function postShipment(
 export async function waitForStatus(request: APIRequestContext, shipmentId: string, status: string) {
   await expect
     .poll(
-      async () => (await (await request.get(`${API}/api/v1/shipments/${shipmentId}`)).json()).status,
+      async () =>
+        (await (await request.get(`${API}/api/v1/shipments/${shipmentId}`, { headers: auth() })).json()).status,
       { timeout: 30_000 },
     )
     .toBe(status);

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "fs";
-import { API, hydrated, postShipment, setFaults, waitForStatus } from "./helpers";
+import { API, auth, hydrated, postShipment, setFaults, waitForStatus } from "./helpers";
 
 test.beforeAll(async ({ request }) => {
   // The demo starts with a backlog of seeded shipments, written back at Amazon's rate
@@ -10,7 +10,7 @@ test.beforeAll(async ({ request }) => {
   await expect
     .poll(
       async () =>
-        (await (await request.get(`${API}/api/v1/shipments?status=pending&status=retrying&limit=1`)).json()).total,
+        (await (await request.get(`${API}/api/v1/shipments?status=pending&status=retrying&limit=1`, { headers: auth() })).json()).total,
       { timeout: 120_000, intervals: [1_000] },
     )
     .toBe(0);
@@ -74,7 +74,7 @@ test("the status filter lists only that status and matches the API count", async
   await expect(page).toHaveURL(/status=failed/);
   await expect(page.locator(".chip[data-status='failed']")).toHaveAttribute("aria-pressed", "true");
 
-  const expected = (await (await request.get(`${API}/api/v1/shipments?status=failed`)).json()).total;
+  const expected = (await (await request.get(`${API}/api/v1/shipments?status=failed`, { headers: auth() })).json()).total;
   expect(expected).toBeGreaterThan(0);
   await expect(page.getByTestId("total")).toHaveText(`${expected} shipments`);
   const badges = page.locator("tbody tr .badge");
@@ -110,7 +110,7 @@ test("the search box finds a shipment by tracking number; chips show and clear t
   await page.getByTestId("clear-filters").click();
   await page.locator(".chip[data-marketplace='ebay']").click();
   await expect(page).toHaveURL(/marketplace=ebay/);
-  const expected = (await (await request.get(`${API}/api/v1/shipments?marketplace=ebay`)).json()).total;
+  const expected = (await (await request.get(`${API}/api/v1/shipments?marketplace=ebay`, { headers: auth() })).json()).total;
   await expect(page.getByTestId("total")).toHaveText(`${expected} shipments`);
   await page.locator("select[name='carrier']").selectOption("UPS");
   await expect(page).toHaveURL(/carrier=UPS/);
@@ -152,7 +152,7 @@ test("every column sorts both ways as the API does; a shared link restores filte
   const gridIds = () =>
     page.locator("tbody tr.row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-shipment-id")));
   const apiIds = async (query: string) =>
-    (await (await request.get(`${API}/api/v1/shipments?${query}&limit=50`)).json()).items.map(
+    (await (await request.get(`${API}/api/v1/shipments?${query}&limit=50`, { headers: auth() })).json()).items.map(
       (i: any) => i.shipment_id,
     );
   const keys = await page.locator("th a[data-sort]").evaluateAll((links) => links.map((a) => a.getAttribute("data-sort")!));
@@ -216,7 +216,7 @@ test("Export CSV downloads every shipment the grid lists, in the grid's order", 
   const listed: string[] = [];
   let cursor = "";
   do {
-    const page_ = await (await request.get(`${API}/api/v1/shipments?sort=-carrier&limit=100${cursor}`)).json();
+    const page_ = await (await request.get(`${API}/api/v1/shipments?sort=-carrier&limit=100${cursor}`, { headers: auth() })).json();
     listed.push(...page_.items.map((i: any) => i.shipment_id));
     cursor = page_.next_cursor ? `&cursor=${page_.next_cursor}` : "";
   } while (cursor);
@@ -227,7 +227,7 @@ test("the detail panel shows the shipment and its attempts with each error", asy
   await setFaults(request, { forced_status: 503 });
   const shipment = await postShipment(request);
   await expect
-    .poll(async () => (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`)).json()).error_count)
+    .poll(async () => (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`, { headers: auth() })).json()).error_count)
     .toBeGreaterThanOrEqual(2);
   await setFaults(request, {});
   await waitForStatus(request, shipment.shipment_id, "success");
@@ -304,7 +304,7 @@ test("a failed shipment is retried now from its detail, and another is confirmed
   await expect(form.getByTestId("confirmed-by")).toContainText("Confirmed in Seller Central");
   // It left the Failed list.
   await expect(page.locator(`tr[data-shipment-id="${confirmed.shipment_id}"]`)).toHaveCount(0);
-  const detail = await (await request.get(`${API}/api/v1/shipments/${confirmed.shipment_id}`)).json();
+  const detail = await (await request.get(`${API}/api/v1/shipments/${confirmed.shipment_id}`, { headers: auth() })).json();
   expect(detail.status).toBe("confirmed_manually");
   expect(detail.manual_confirmation.confirmed_by).toBe("Dana (packing)");
 });
@@ -373,7 +373,7 @@ test("the keyboard moves through rows, Enter opens the detail and Escape closes 
 
 test("the detail shows what the marketplaces report: order status, pictures, titles and weights", async ({ page, request }) => {
   // The demo's sync reads written-back orders back, then their lines, then the catalog.
-  const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`)).json();
+  const detail = async (id: string) => (await request.get(`${API}/api/v1/shipments/${id}`, { headers: auth() })).json();
   await expect
     .poll(async () => {
       const amazon = await detail("SB-100000");

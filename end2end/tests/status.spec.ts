@@ -1,5 +1,5 @@
 import { expect, test, APIRequestContext, Page } from "@playwright/test";
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { hydrated } from "./helpers";
 
@@ -14,6 +14,7 @@ const IDLE = "12s";
 const common = [`--database-url`, `sqlite://${DB}`, `--health-idle-after`, IDLE];
 
 let dashboard: ChildProcess | undefined;
+let auth: Record<string, string> = {};
 let worker: ChildProcess | undefined;
 
 function start(args: string[]): ChildProcess {
@@ -38,12 +39,16 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async ({ request }) => {
   fs.mkdirSync("../target/e2e", { recursive: true });
   for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${DB}${suffix}`, { force: true });
+  const token = execFileSync(bin, ["token", "create", "e2e-status", "--scope", "ingest,read", ...common.slice(0, 2)], {
+    encoding: "utf8",
+  }).trim();
+  auth = { Authorization: `Bearer ${token}` };
   dashboard = start([
     "demo", "--no-worker", "--no-trickle", ...common,
     "--bind", "127.0.0.1:3110", "--emulator-bind", "127.0.0.1:3111", "--site-root", "../target/site",
   ]);
   await expect
-    .poll(async () => (await request.get(`${APP}/api/v1/shipments?limit=1`).catch(() => null))?.status(), {
+    .poll(async () => (await request.get(`${APP}/api/v1/openapi.json`).catch(() => null))?.status(), {
       timeout: 60_000,
     })
     .toBe(200);
@@ -93,7 +98,7 @@ async function ship(request: APIRequestContext, account: string, marketplaceId =
     ship_date: new Date().toISOString(),
     items: [{ order_item_id: itemId, sku: "ST-SKU", quantity: 1 }],
   };
-  const response = await request.post(`${APP}/api/v1/shipments`, { data: shipment });
+  const response = await request.post(`${APP}/api/v1/shipments`, { data: shipment, headers: auth });
   expect(response.status(), await response.text()).toBe(200);
 }
 
@@ -136,7 +141,7 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await expect(badge(page, "northwind", "writeback")).toHaveAttribute("data-health", "green");
   await expect(badge(page, "acme-us", "orders")).not.toHaveAttribute("data-health", "red");
 
-  const json = await (await request.get(`${APP}/api/v1/status`)).json();
+  const json = await (await request.get(`${APP}/api/v1/status`, { headers: auth })).json();
   const acme = json.accounts.find((a: any) => a.account === "acme-us");
   const writeback = acme.apis.find((a: any) => a.api === "writeback");
   expect(writeback.health).toBe("red");

@@ -146,6 +146,44 @@ fn generate(db: &Path, shipments: u64) {
     assert!(status.success(), "shipback generate failed");
 }
 
+/// The API wants a `read` token: a fresh one for this run, made by the CLI.
+fn client_with_read_token(db: &Path) -> reqwest::Client {
+    let url = format!("sqlite://{}", db.display());
+    // A token left by an earlier run is revoked first; "no such token" is fine.
+    let _ = Command::new(BIN)
+        .args(["token", "revoke", "grid-bench", "--database-url", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let created = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "grid-bench",
+            "--scope",
+            "read",
+            "--database-url",
+            &url,
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run shipback token create");
+    assert!(created.status.success(), "shipback token create failed");
+    let token = String::from_utf8(created.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 async fn start_server(db: &Path, http: &reqwest::Client) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
@@ -343,11 +381,10 @@ async fn main() {
         .get(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join(format!("shipback-grid-{shipments}.db")));
-    let http = reqwest::Client::new();
-
     if !db.exists() {
         generate(&db, shipments);
     }
+    let http = client_with_read_token(&db);
     let server = start_server(&db, &http).await;
     let base = server.base.clone();
     let all = get_json(&http, &format!("{base}/api/v1/shipments?limit=1")).await;

@@ -80,15 +80,24 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
         .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())
         .collect();
     let bodies = Arc::new(bodies);
+    let token = shipback::tokens::create_token(
+        &store,
+        "bench",
+        "ingest".parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let http = reqwest::Client::new();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for poster in 0..posters {
-        let (http, api, bodies) = (http.clone(), api.clone(), bodies.clone());
+        let (http, api, bodies, token) = (http.clone(), api.clone(), bodies.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             for body in bodies.iter().skip(poster).step_by(posters) {
                 let response = http
                     .post(&api)
+                    .bearer_auth(&token)
                     .header("content-type", "application/json")
                     .body(body.clone())
                     .send()

@@ -106,6 +106,38 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Bearer tokens for the station API: created here (shown once, stored hashed),
+    /// listed and revoked.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Creates a token and prints it; this is the only time it is shown.
+    Create {
+        /// A name for whoever uses it, e.g. `station-1` or `grafana`.
+        name: String,
+        /// What it may do, comma-separated: ingest (post shipments), read (shipments,
+        /// export, status), operate (retry, confirm).
+        #[arg(long)]
+        scope: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Lists every token: name, scopes, when it was created, last used and revoked.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revokes a token: requests that carry it are refused from now on.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -363,6 +395,10 @@ pub enum CliError {
     Serve(#[source] std::io::Error),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Token(#[from] crate::tokens::TokenError),
+    #[error("there is no live token named '{0}'")]
+    NoSuchToken(String),
 }
 
 /// Reads `500ms`, `2s`, `5m`, `1h`, or a bare number of seconds.
@@ -497,6 +533,49 @@ async fn serve_web(
         .map_err(CliError::Serve)
 }
 
+async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
+    match action {
+        TokenCommand::Create { name, scope, db } => {
+            let scopes = scope.parse()?;
+            let store = Store::open(&db.database_url).await?;
+            let token =
+                crate::tokens::create_token(&store, &name, scopes, chrono::Utc::now()).await?;
+            // The token alone on stdout, so that scripts can capture it.
+            println!("{token}");
+            eprintln!("token '{name}' ({scopes}) created; it will not be shown again");
+        }
+        TokenCommand::List { db } => {
+            let store = Store::open(&db.database_url).await?;
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|| "-".to_string())
+            };
+            println!(
+                "{:<24} {:<22} {:<20} {:<20} revoked",
+                "name", "scopes", "created", "last used"
+            );
+            for t in store.tokens().await? {
+                println!(
+                    "{:<24} {:<22} {:<20} {:<20} {}",
+                    t.name,
+                    t.scopes.to_string(),
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    when(t.revoked_at)
+                );
+            }
+        }
+        TokenCommand::Revoke { name, db } => {
+            let store = Store::open(&db.database_url).await?;
+            if !store.revoke_token(&name, chrono::Utc::now()).await? {
+                return Err(CliError::NoSuchToken(name));
+            }
+            println!("token '{name}' revoked");
+        }
+    }
+    Ok(())
+}
+
 impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         match self.command {
@@ -505,6 +584,7 @@ impl Cli {
                 println!("database at {} is up to date", db.database_url);
                 Ok(())
             }
+            Command::Token { action } => run_token_command(action).await,
             Command::Generate {
                 db,
                 shipments,
@@ -587,6 +667,7 @@ impl Cli {
                 let emulator_addr = serve_emulator(&marketplace, emulator.emulator_bind).await?;
                 let emulator_url = format!("http://{emulator_addr}");
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
+                let tokens = crate::demo::tokens(&store).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(demo_worker_defaults())?;
                 let sync = worker.sync_config(crate::demo::sync_defaults());
@@ -610,6 +691,7 @@ impl Cli {
                     tokio::spawn(crate::demo::trickle(
                         marketplace.clone(),
                         format!("http://{}", web.bind),
+                        tokens.station.clone(),
                         seeded,
                         Duration::from_secs(5),
                     ));
@@ -623,6 +705,9 @@ impl Cli {
                 );
                 println!("  Marketplace emulator: {emulator_url} (faults: {emulator_url}/_emulator/faults)");
                 println!("  Database:            {}", db.database_url);
+                println!("  Station token (ingest):            {}", tokens.station);
+                println!("  Monitoring token (read):           {}", tokens.monitor);
+                println!("  Operator script token (operate):   {}", tokens.operator);
                 println!("  Stop with Ctrl-C.");
                 println!();
                 serve_web(&store, &web, &health, wake).await?;

@@ -286,7 +286,37 @@ pub async fn seed(
 
 /// Posts a new shipment through the station API every `every`, as a shipping station
 /// would, after adding its order to the emulator. Runs until the process ends.
-pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, every: Duration) {
+/// The demo's tokens, made afresh on every start so that they can be printed.
+pub struct DemoTokens {
+    pub station: String,
+    pub monitor: String,
+    pub operator: String,
+}
+
+pub async fn tokens(store: &Store) -> Result<DemoTokens, crate::tokens::TokenError> {
+    use crate::tokens::{create_token, Scope, Scopes};
+    let now = Utc::now();
+    let fresh = |name: &'static str, scope: Scope| {
+        let store = store.clone();
+        async move {
+            store.revoke_token(name, now).await?;
+            create_token(&store, name, Scopes::of(&[scope]), now).await
+        }
+    };
+    Ok(DemoTokens {
+        station: fresh("demo-station", Scope::Ingest).await?,
+        monitor: fresh("demo-monitor", Scope::Read).await?,
+        operator: fresh("demo-operator", Scope::Operate).await?,
+    })
+}
+
+pub async fn trickle(
+    emulator: Emulator,
+    api_url: String,
+    token: String,
+    first_number: u64,
+    every: Duration,
+) {
     let http = reqwest::Client::new();
     let mut n = first_number;
     loop {
@@ -305,6 +335,7 @@ pub async fn trickle(emulator: Emulator, api_url: String, first_number: u64, eve
         });
         match http
             .post(format!("{api_url}/api/v1/shipments"))
+            .bearer_auth(&token)
             .json(&body)
             .send()
             .await

@@ -28,5 +28,6 @@ pub mod security;
 pub mod shipments;
 pub mod store;
 pub mod sync;
+pub mod tokens;
 pub mod web;
 pub mod worker;

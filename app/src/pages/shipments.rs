@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 /// The CSV export of the grid's query (the station API serves it).
-const EXPORT_URL: &str = "/api/v1/shipments/export.csv";
+const EXPORT_URL: &str = crate::shipments::DASHBOARD_EXPORT_PATH;
 
 /// Where the server pushes "shipments changed" events.
 const SHIPMENT_EVENTS_URL: &str = "/api/v1/events/shipments";

@@ -3,6 +3,7 @@
 use super::validate::{parse_batch, FieldError};
 use super::IngestOutcome;
 use crate::store::{Store, StoreError};
+use crate::tokens::{scope, Authorized};
 use app::query::{QueryError, ShipmentQuery};
 use app::shipments::{ManualConfirmation, MAX_RETRY_BATCH};
 use axum::body::Body;
@@ -24,10 +25,21 @@ pub struct ApiState {
     pub wake: Arc<Notify>,
 }
 
+impl axum::extract::FromRef<ApiState> for Store {
+    fn from_ref(state: &ApiState) -> Store {
+        state.store.clone()
+    }
+}
+
+/// Every route but the OpenAPI document needs a bearer token of the right scope (see
+/// `crate::tokens`); the handlers' `Authorized<…>` arguments say which.
 pub fn routes(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/shipments", get(list).post(ingest))
         .route("/api/v1/shipments/export.csv", get(export_csv))
+        // The dashboard's Export button: the same file, for the browser, which has no
+        // token. It is as open as the dashboard itself until people sign in.
+        .route(DASHBOARD_EXPORT_PATH, get(dashboard_export_csv))
         .route("/api/v1/shipments/retry", post(retry))
         .route("/api/v1/shipments/{shipment_id}/confirm", post(confirm))
         .route("/api/v1/shipments/{shipment_id}", get(detail))
@@ -90,7 +102,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `POST /api/v1/shipments`: one shipment or an array of up to 1,000, all or nothing.
+/// The dashboard's copy of the export route (see `routes`).
+pub const DASHBOARD_EXPORT_PATH: &str = app::shipments::DASHBOARD_EXPORT_PATH;
+
+/// `GET /api/v1/openapi.json`: the station API's description, with the registered accounts.
 async fn openapi(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let accounts: Vec<String> = state
         .store
@@ -106,7 +121,9 @@ async fn openapi(State(state): State<ApiState>) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// `POST /api/v1/shipments`: one shipment or an array of up to 1,000, all or nothing.
 async fn ingest(
+    _: Authorized<scope::Ingest>,
     State(state): State<ApiState>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -146,6 +163,7 @@ async fn ingest(
 
 /// `GET /api/v1/shipments?status=&from=&to=&sort=&limit=&cursor=`: the grid's query.
 async fn list(
+    _: Authorized<scope::Read>,
     State(state): State<ApiState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -157,6 +175,14 @@ async fn list(
 /// `GET /api/v1/shipments/export.csv`: every shipment the grid's query matches, in its
 /// order, as a CSV download streamed page by page.
 async fn export_csv(
+    _: Authorized<scope::Read>,
+    state: State<ApiState>,
+    query: RawQuery,
+) -> Result<Response, ApiError> {
+    dashboard_export_csv(state, query).await
+}
+
+async fn dashboard_export_csv(
     State(state): State<ApiState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -189,6 +215,7 @@ struct RetryRequest {
 /// `POST /api/v1/shipments/retry` `{"shipment_ids": [...]}`: Failed shipments start a
 /// new round at once; each result says whether it was retried, or why not.
 async fn retry(
+    _: Authorized<scope::Operate>,
     State(state): State<ApiState>,
     body: Result<Json<RetryRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -216,6 +243,7 @@ struct ConfirmRequest {
 /// `POST /api/v1/shipments/{shipment_id}/confirm` `{"confirmed_by": "...", "note": "..."}`:
 /// a Failed shipment was confirmed by hand on the marketplace.
 async fn confirm(
+    _: Authorized<scope::Operate>,
     State(state): State<ApiState>,
     Path(shipment_id): Path<String>,
     body: Result<Json<ConfirmRequest>, axum::extract::rejection::JsonRejection>,
@@ -241,6 +269,7 @@ async fn confirm(
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.
 async fn detail(
+    _: Authorized<scope::Read>,
     State(state): State<ApiState>,
     Path(shipment_id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -119,6 +119,8 @@ pub struct RefusalDoc {
     request_body(content = IngestBodyDoc, content_type = "application/json"),
     responses(
         (status = 200, description = "Stored; each shipment's outcome", body = IngestAnswerDoc),
+        (status = 401, description = "No token, or one that is not valid or revoked"),
+        (status = 403, description = "The token lacks the ingest scope"),
         (status = 413, description = "The body is over 8 MB"),
         (status = 422, description = "Refused; nothing was stored", body = RefusalDoc),
     ),
@@ -153,6 +155,10 @@ pub fn document(accounts: &[String]) -> String {
         .expect("the OpenAPI document always serialises");
     doc["components"]["schemas"]["Shipment"]["properties"]["account"]["enum"] =
         serde_json::json!(accounts);
+    // A bearer token with the `ingest` scope (`shipback token create NAME --scope ingest`).
+    doc["components"]["securitySchemes"]["station_token"] =
+        serde_json::json!({"type": "http", "scheme": "bearer"});
+    doc["security"] = serde_json::json!([{"station_token": []}]);
     serde_json::to_string_pretty(&doc).expect("the OpenAPI document always serialises")
 }
 

@@ -12,6 +12,7 @@ mod export;
 mod health;
 mod orders;
 mod shipments;
+mod tokens;
 
 pub use claims::{AttemptRecord, ClaimedShipment};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};

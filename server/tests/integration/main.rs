@@ -15,4 +15,5 @@ mod live;
 mod models;
 mod rate_limits;
 mod security;
+mod tokens;
 mod writeback;

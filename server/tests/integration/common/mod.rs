@@ -46,15 +46,40 @@ pub async fn harness() -> Harness {
     });
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
+    let http = authorized_client(&store).await;
     Harness {
         store,
         database_url,
         emulator,
         emulator_url,
         api_url,
-        http: reqwest::Client::new(),
+        http,
         _dir: dir,
     }
+}
+
+/// Every scope: the tests that are about tokens build their own requests.
+pub const ALL_SCOPES: &str = "ingest,read,operate";
+
+/// An HTTP client that sends a token with every scope.
+pub async fn authorized_client(store: &Store) -> reqwest::Client {
+    let token = shipback::tokens::create_token(
+        store,
+        "integration-tests",
+        ALL_SCOPES.parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {

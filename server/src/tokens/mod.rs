@@ -1,0 +1,348 @@
+//! Bearer tokens for the station API: the shipping station posts shipments with an
+//! `ingest` token, monitoring tools and scripts read with a `read` token, and scripted
+//! retries and manual confirmations need `operate`.
+//!
+//! A token is shown once, when it is created, and only its SHA-256 is stored. Each use
+//! is recorded (to the minute), and an admin can revoke it at any time.
+
+use crate::store::{Store, StoreError};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Post shipments (the shipping station).
+    Ingest,
+    /// Read shipments, their export and the connection status.
+    Read,
+    /// Retry failed shipments and record manual confirmations.
+    Operate,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Ingest, Scope::Read, Scope::Operate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+            Scope::Operate => "operate",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of scopes, written `ingest,read`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    pub fn of(scopes: &[Scope]) -> Scopes {
+        Scopes(scopes.iter().fold(0, |bits, s| bits | s.bit()))
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Scope::ALL
+            .into_iter()
+            .filter(|s| self.contains(*s))
+            .map(Scope::as_str)
+            .collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl FromStr for Scopes {
+    type Err = TokenError;
+
+    fn from_str(text: &str) -> Result<Scopes, TokenError> {
+        let mut scopes = Vec::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let scope = Scope::ALL
+                .into_iter()
+                .find(|s| s.as_str() == word)
+                .ok_or_else(|| TokenError::UnknownScope(word.to_string()))?;
+            scopes.push(scope);
+        }
+        if scopes.is_empty() {
+            return Err(TokenError::NoScope);
+        }
+        Ok(Scopes::of(&scopes))
+    }
+}
+
+/// A token as stored: everything but the token itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiToken {
+    pub name: String,
+    pub scopes: Scopes,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The SHA-256 of a token, which is all the database keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    pub fn of(token: &str) -> TokenHash {
+        TokenHash(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Tokens start with this, so that a leaked one is easy to recognise in a log or a
+/// repository scan.
+pub const TOKEN_PREFIX: &str = "sbk_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("unknown scope '{0}': use ingest, read or operate")]
+    UnknownScope(String),
+    #[error("a token needs at least one scope: ingest, read or operate")]
+    NoScope,
+    #[error("a token name is 1 to 64 letters, digits, '-', '_' or '.'; '{0}' is not")]
+    BadName(String),
+    #[error("a token named '{0}' exists already; revoke it first")]
+    NameTaken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates a token and returns it: the only time it can be seen.
+pub async fn create_token(
+    store: &Store,
+    name: &str,
+    scopes: Scopes,
+    now: DateTime<Utc>,
+) -> Result<String, TokenError> {
+    let valid_name = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_name {
+        return Err(TokenError::BadName(name.to_string()));
+    }
+    if scopes.is_empty() {
+        return Err(TokenError::NoScope);
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let token = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    );
+    if !store
+        .insert_token(name, scopes, &TokenHash::of(&token), now)
+        .await?
+    {
+        return Err(TokenError::NameTaken(name.to_string()));
+    }
+    Ok(token)
+}
+
+/// Uses are recorded to the minute: one write a minute per token, not one per request.
+const RECORD_USE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Why a request to the station API was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("this API needs a token: send 'Authorization: Bearer <token>'")]
+    Missing,
+    #[error("the token is not valid, or has been revoked")]
+    Invalid,
+    #[error("the token '{token}' may not {what}: it needs the '{}' scope", needed.as_str())]
+    NotAllowed {
+        token: String,
+        needed: Scope,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        match self {
+            AuthError::Missing => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"shipback\"")],
+                Json(json!({ "error": message })),
+            )
+                .into_response(),
+            AuthError::Invalid => (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"shipback\", error=\"invalid_token\"",
+                )],
+                Json(json!({ "error": message })),
+            )
+                .into_response(),
+            AuthError::NotAllowed { .. } => {
+                (StatusCode::FORBIDDEN, Json(json!({ "error": message }))).into_response()
+            }
+            AuthError::Store(e) => {
+                tracing::error!(error = %e, "cannot check an API token");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"error": "cannot check the token now; try again"})),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// Checks the request's bearer token for `needed`, and records its use.
+pub async fn authorize(
+    store: &Store,
+    authorization: Option<&str>,
+    needed: Scope,
+    what: &'static str,
+    now: DateTime<Utc>,
+) -> Result<ApiToken, AuthError> {
+    let token = authorization
+        .and_then(|value| {
+            let (kind, token) = value.trim().split_once(' ')?;
+            kind.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Missing)?;
+    let found = store
+        .token_by_hash(&TokenHash::of(token))
+        .await?
+        .ok_or(AuthError::Invalid)?;
+    if !found.scopes.contains(needed) {
+        return Err(AuthError::NotAllowed {
+            token: found.name,
+            needed,
+            what,
+        });
+    }
+    let stale = found
+        .last_used_at
+        .is_none_or(|t| now - t >= RECORD_USE_EVERY);
+    if stale {
+        store.touch_token(&found.name, now).await?;
+    }
+    Ok(found)
+}
+
+/// What an extractor of [`Authorized`] asks for.
+pub trait RequiredScope {
+    const SCOPE: Scope;
+    /// Said in a refusal: "the token 'x' may not <WHAT>".
+    const WHAT: &'static str;
+}
+
+/// The scopes, as types, so that a handler's signature says what it needs.
+pub mod scope {
+    use super::{RequiredScope, Scope};
+
+    pub struct Ingest;
+    pub struct Read;
+    pub struct Operate;
+
+    impl RequiredScope for Ingest {
+        const SCOPE: Scope = Scope::Ingest;
+        const WHAT: &'static str = "post shipments";
+    }
+    impl RequiredScope for Read {
+        const SCOPE: Scope = Scope::Read;
+        const WHAT: &'static str = "read shipments or the status";
+    }
+    impl RequiredScope for Operate {
+        const SCOPE: Scope = Scope::Operate;
+        const WHAT: &'static str = "retry or confirm shipments";
+    }
+}
+
+/// A request that carried a token with scope `S`; a handler that takes one refuses
+/// every other request with 401 or 403.
+pub struct Authorized<S> {
+    pub token: ApiToken,
+    _scope: PhantomData<S>,
+}
+
+impl<S, St> FromRequestParts<St> for Authorized<S>
+where
+    S: RequiredScope,
+    Store: FromRef<St>,
+    St: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthError> {
+        let store = Store::from_ref(state);
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let token = authorize(&store, header, S::SCOPE, S::WHAT, Utc::now()).await?;
+        Ok(Authorized {
+            token,
+            _scope: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_read_and_write_back() {
+        let scopes: Scopes = "read, ingest".parse().unwrap();
+        assert!(scopes.contains(Scope::Ingest) && scopes.contains(Scope::Read));
+        assert!(!scopes.contains(Scope::Operate));
+        assert_eq!(scopes.to_string(), "ingest,read");
+        assert_eq!(scopes.to_string().parse::<Scopes>().unwrap(), scopes);
+    }
+
+    #[test]
+    fn bad_scopes_are_named() {
+        assert!(
+            matches!("ingest,admin".parse::<Scopes>(), Err(TokenError::UnknownScope(w)) if w == "admin")
+        );
+        assert!(matches!(" , ".parse::<Scopes>(), Err(TokenError::NoScope)));
+    }
+
+    #[test]
+    fn the_hash_is_sha256() {
+        // echo -n abc | sha256sum
+        assert_eq!(
+            TokenHash::of("abc").as_bytes()[..4],
+            [0xba, 0x78, 0x16, 0xbf]
+        );
+    }
+}
