@@ -173,15 +173,7 @@ fn client_with_read_token(db: &Path) -> reqwest::Client {
         .unwrap()
         .trim()
         .to_string();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    shipback::tokens::client_with_token(&token)
 }
 
 async fn start_server(db: &Path, http: &reqwest::Client) -> Server {

@@ -317,7 +317,7 @@ pub async fn trickle(
     first_number: u64,
     every: Duration,
 ) {
-    let http = reqwest::Client::new();
+    let http = crate::tokens::client_with_token(&token);
     let mut n = first_number;
     loop {
         tokio::time::sleep(every).await;
@@ -335,7 +335,6 @@ pub async fn trickle(
         });
         match http
             .post(format!("{api_url}/api/v1/shipments"))
-            .bearer_auth(&token)
             .json(&body)
             .send()
             .await

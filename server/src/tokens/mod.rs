@@ -169,6 +169,20 @@ pub async fn create_token(
     Ok(token)
 }
 
+/// An HTTP client that sends `token` with every request (the demo's station, the
+/// benchmarks and the tests call the API with one).
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("Bearer {token}")
+        .parse()
+        .expect("a token is base64url text, valid in a header");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client with default settings builds")
+}
+
 /// Uses are recorded to the minute: one write a minute per token, not one per request.
 const RECORD_USE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 

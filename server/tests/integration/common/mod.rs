@@ -71,15 +71,7 @@ pub async fn authorized_client(store: &Store) -> reqwest::Client {
     )
     .await
     .unwrap();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    shipback::tokens::client_with_token(&token)
 }
 
 pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {
