@@ -6,6 +6,7 @@ const bin = process.env.SHIPBACK_BIN ?? "../target/debug/shipback";
 const db = "../target/e2e/shipback.db";
 export const API = "http://127.0.0.1:3100";
 export const EMULATOR = "http://127.0.0.1:3101";
+export const PASSWORD = "e2e password, long enough";
 
 export default defineConfig({
   testDir: "./tests",
@@ -40,6 +41,10 @@ export default defineConfig({
       // The tests' token for the station API (helpers.ts reads it).
       `${bin} token create e2e --scope ingest,read,operate --database-url sqlite://${db} ` +
       `> ../target/e2e/token && ` +
+      // One person per role; helpers.ts signs in with the same password.
+      `for role in viewer operator admin; do ` +
+      `echo '${PASSWORD}' | ${bin} user add e2e-$role --role $role --database-url sqlite://${db} || exit 1; ` +
+      `done && ` +
       `${bin} demo --no-trickle --database-url sqlite://${db} ` +
       `--bind 127.0.0.1:3100 --emulator-bind 127.0.0.1:3101 --site-root ../target/site ` +
       `--retry-base-delay 300ms --retry-max-delay 1s --idle-poll 50ms`,

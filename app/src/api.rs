@@ -8,6 +8,7 @@ use leptos::prelude::*;
 /// as `GET /api/v1/shipments`, so the dashboard and the API cannot disagree.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFnError> {
+    crate::backend::require(crate::people::Role::Viewer)?;
     use crate::backend::Backend;
     let query = crate::query::ShipmentQuery::from_pairs(
         parse_query_pairs(&query)
@@ -25,6 +26,7 @@ pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFn
 /// Everything about one shipment, with its attempt history.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>, ServerFnError> {
+    crate::backend::require(crate::people::Role::Viewer)?;
     use crate::backend::Backend;
     Backend::from_context()?
         .0
@@ -36,6 +38,7 @@ pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>,
 /// The accounts and carriers the filter bar offers.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerFnError> {
+    crate::backend::require(crate::people::Role::Viewer)?;
     use crate::backend::Backend;
     Backend::from_context()?
         .0
@@ -49,6 +52,7 @@ pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerF
 pub async fn retry_shipments(
     shipment_ids: Vec<String>,
 ) -> Result<Vec<crate::shipments::ActionResult>, ServerFnError> {
+    crate::backend::require(crate::people::Role::Operator)?;
     use crate::backend::Backend;
     if shipment_ids.is_empty() || shipment_ids.len() > crate::shipments::MAX_RETRY_BATCH {
         return Err(ServerFnError::new(format!(
@@ -71,6 +75,7 @@ pub async fn confirm_shipment(
     confirmed_by: String,
     note: String,
 ) -> Result<crate::shipments::ActionResult, ServerFnError> {
+    crate::backend::require(crate::people::Role::Operator)?;
     use crate::backend::Backend;
     let confirmation =
         crate::shipments::ManualConfirmation::new(&confirmed_by, &note, chrono::Utc::now())
@@ -85,12 +90,32 @@ pub async fn confirm_shipment(
 /// The connection-status panel: every enabled account's API health.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {
+    crate::backend::require(crate::people::Role::Viewer)?;
     use crate::backend::Backend;
     Backend::from_context()?
         .0
         .status_board()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// The person signed in, for the top bar and for hiding what their role cannot do.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn who_am_i() -> Result<crate::people::SignedIn, ServerFnError> {
+    crate::backend::require(crate::people::Role::Viewer)
+}
+
+/// The server functions a viewer may call: they read and change nothing. Every other
+/// one must refuse a viewer (the server's route test holds each to that).
+pub fn read_only_server_fns() -> [&'static str; 5] {
+    use leptos::server_fn::ServerFn;
+    [
+        ListShipments::PATH,
+        GetShipment::PATH,
+        FilterOptions::PATH,
+        GetStatusBoard::PATH,
+        WhoAmI::PATH,
+    ]
 }
 
 /// Splits and percent-decodes `a=1&b=2`.

@@ -4,6 +4,7 @@
 //! through Leptos context, so that the dependency points one way (server -> app).
 
 use crate::health::StatusBoard;
+use crate::people::{Role, SignedIn};
 use crate::query::ShipmentQuery;
 use crate::shipments::{
     ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
@@ -63,5 +64,37 @@ impl Backend {
         leptos::prelude::use_context::<Backend>().ok_or_else(|| {
             leptos::prelude::ServerFnError::new("server misconfigured: no backend in context")
         })
+    }
+}
+
+/// The person behind this request, if their role allows `needed`. Without one the
+/// answer is 401, with too low a role 403, each with a sentence that says why. The
+/// server's middleware refuses anonymous requests before they get here; this check is
+/// what keeps each server function safe on its own.
+pub fn require(needed: Role) -> Result<SignedIn, leptos::prelude::ServerFnError> {
+    use leptos::prelude::{use_context, ServerFnError};
+    let who = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned());
+    let refuse = |status: http::StatusCode, why: String| {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+        Err(ServerFnError::new(why))
+    };
+    match who {
+        None => refuse(
+            http::StatusCode::UNAUTHORIZED,
+            "Sign in first: your session has ended.".to_string(),
+        ),
+        Some(who) if !who.role.allows(needed) => refuse(
+            http::StatusCode::FORBIDDEN,
+            format!(
+                "{} is signed in as a {}; this needs an {} or above.",
+                who.name,
+                who.role.as_str(),
+                needed.as_str()
+            ),
+        ),
+        Some(who) => Ok(who),
     }
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod live_rows;
 pub mod marketplace;
 pub mod pages;
+pub mod people;
 pub mod query;
 pub mod shipments;
 pub mod wire;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=pages::shipments::ShipmentsPage/>
+                <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                 <Route
                     path=(StaticSegment("shipments"), ParamSegment("id"))
                     view=pages::shipment::ShipmentPage

@@ -5,6 +5,19 @@ import * as path from "path";
 export const API = "http://127.0.0.1:3100";
 export const EMULATOR = "http://127.0.0.1:3101";
 
+export const PASSWORD = "e2e password, long enough";
+export type Role = "viewer" | "operator" | "admin";
+
+/** Signs the page's browser context in as the e2e person of `role` (see the config). */
+export async function signIn(page: Page, role: Role, base = API) {
+  const response = await page.request.post(`${base}/login`, {
+    form: { name: `e2e-${role}`, password: PASSWORD, next: "/" },
+    maxRedirects: 0,
+  });
+  expect(response.status(), "signed in").toBe(303);
+  expect(response.headers()["location"]).toBe("/");
+}
+
 /** Waits until the wasm has hydrated the page, so that clicks are handled. */
 export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated='true']")).toHaveCount(1, { timeout: 30_000 });

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "fs";
-import { API, auth, hydrated, postShipment, setFaults, waitForStatus } from "./helpers";
+import { API, auth, hydrated, postShipment, setFaults, signIn, waitForStatus } from "./helpers";
 
 test.beforeAll(async ({ request }) => {
   // The demo starts with a backlog of seeded shipments, written back at Amazon's rate
@@ -16,9 +16,10 @@ test.beforeAll(async ({ request }) => {
     .toBe(0);
 });
 
-test.beforeEach(async ({ request }) => {
+test.beforeEach(async ({ page, request }) => {
   // Deterministic marketplace: no random failures unless a test asks for them.
   await setFaults(request, {});
+  await signIn(page, "operator");
 });
 
 test("a posted shipment is announced, not pushed in; shown on request, it turns Success without a reload", async ({ page, request }) => {
@@ -352,7 +353,7 @@ test("a shipment has its own shareable page", async ({ page, request }) => {
   await expect(fresh.locator(".error-line")).toHaveText("There is no shipment 'NO-SUCH-SHIPMENT'.");
 });
 
-test("the keyboard moves through rows, Enter opens the detail and Escape closes it", async ({ page }) => {
+test("the keyboard moves through rows, Enter opens the detail and Escape closes it", async ({ page, request }) => {
   await page.goto("/");
   await hydrated(page);
   const rows = page.locator("tbody tr.row");
@@ -360,6 +361,11 @@ test("the keyboard moves through rows, Enter opens the detail and Escape closes 
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowDown");
   await expect(rows.nth(1)).toBeFocused();
+  // A live update rebuilds the grid; the focused row keeps the focus.
+  const reread = page.waitForResponse((r) => r.url().includes("/rpc/list_shipments"));
+  await postShipment(request);
+  await reread;
+  await expect(page.locator(`tr.row[data-shipment-id="${second}"]`)).toBeFocused();
   await page.keyboard.press("ArrowUp");
   await expect(rows.nth(0)).toBeFocused();
   await page.keyboard.press("ArrowDown");

@@ -1,7 +1,7 @@
 import { expect, test, APIRequestContext, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { hydrated } from "./helpers";
+import { hydrated, PASSWORD, signIn } from "./helpers";
 
 // The connection status needs a worker it can stop: this file runs its own product, a
 // dashboard without a worker (`demo --no-worker`) and a `shipback worker` process
@@ -43,6 +43,7 @@ test.beforeAll(async ({ request }) => {
     encoding: "utf8",
   }).trim();
   auth = { Authorization: `Bearer ${token}` };
+  execFileSync(bin, ["user", "add", "e2e-viewer", "--role", "viewer", ...common.slice(0, 2)], { input: `${PASSWORD}\n` });
   dashboard = start([
     "demo", "--no-worker", "--no-trickle", ...common,
     "--bind", "127.0.0.1:3110", "--emulator-bind", "127.0.0.1:3111", "--site-root", "../target/site",
@@ -61,6 +62,10 @@ test.beforeAll(async ({ request }) => {
     // a second make a batch of 50 per account last 25 s.
     "--per-account", "4",
   ]);
+});
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page, "viewer", APP);
 });
 
 test.afterAll(async () => {

@@ -106,11 +106,36 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// People who sign in to the dashboard.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Bearer tokens for the station API: created here (shown once, stored hashed),
     /// listed and revoked.
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Adds a person, or resets their password and role. The password is asked for at
+    /// the terminal (twice, not shown), or read from the first line of stdin when stdin
+    /// is not a terminal; never from a flag, which would end up in the shell's history.
+    Add {
+        name: String,
+        /// viewer (sees, exports), operator (also retries and confirms), admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Lists everyone who can sign in, with their role.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -149,6 +174,12 @@ struct DatabaseArgs {
 
 #[derive(Args, Debug)]
 struct WebArgs {
+    /// A dashboard session ends after this long without a request (e.g. 30m, 8h).
+    #[arg(long, env = "SHIPBACK_SESSION_IDLE", default_value = "8h", value_parser = parse_duration)]
+    session_idle: Duration,
+    /// Mark the session cookie Secure: set this when the dashboard is reached over HTTPS.
+    #[arg(long, env = "SHIPBACK_SECURE_COOKIE")]
+    secure_cookie: bool,
     /// Address the dashboard and the station API listen on.
     #[arg(long, env = "SHIPBACK_BIND", default_value = "127.0.0.1:3000")]
     bind: SocketAddr,
@@ -399,6 +430,10 @@ pub enum CliError {
     Token(#[from] crate::tokens::TokenError),
     #[error("there is no live token named '{0}'")]
     NoSuchToken(String),
+    #[error(transparent)]
+    People(#[from] crate::people::PeopleError),
+    #[error("cannot read the password: {0}")]
+    Password(String),
 }
 
 /// Reads `500ms`, `2s`, `5m`, `1h`, or a bare number of seconds.
@@ -519,9 +554,22 @@ async fn serve_web(
         },
         status.clone(),
         shipments.clone(),
+        &crate::people::http::SessionConfig {
+            idle: web.session_idle,
+            secure_cookie: web.secure_cookie,
+        },
     );
     let listener = listen(web.bind).await?;
     tracing::info!("dashboard and API on http://{}", web.bind);
+    // Expired sessions are deleted hourly; they are refused at once regardless.
+    tokio::spawn(
+        tower_sessions::ExpiredDeletion::continuously_delete_expired(
+            store.session_store(),
+            Duration::from_secs(3600),
+        ),
+    );
+    // The peer's address, for slowing down repeated wrong passwords per address.
+    let router = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
@@ -531,6 +579,52 @@ async fn serve_web(
         })
         .await
         .map_err(CliError::Serve)
+}
+
+async fn run_user_command(action: UserCommand) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    match action {
+        UserCommand::Add { name, role, db } => {
+            let role = app::people::Role::parse(&role).ok_or_else(|| {
+                CliError::Config(format!(
+                    "unknown role '{role}': use viewer, operator or admin"
+                ))
+            })?;
+            let password = if std::io::stdin().is_terminal() {
+                let first = rpassword::prompt_password(format!("Password for {name}: "))
+                    .map_err(|e| CliError::Password(e.to_string()))?;
+                let again = rpassword::prompt_password("The same again: ")
+                    .map_err(|e| CliError::Password(e.to_string()))?;
+                if first != again {
+                    return Err(CliError::Password("the two passwords differ".into()));
+                }
+                first
+            } else {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| CliError::Password(e.to_string()))?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            };
+            let store = Store::open(&db.database_url).await?;
+            let added = crate::people::add_user(&store, &name, &password, role).await?;
+            let what = if added { "added" } else { "updated" };
+            println!("{name} ({}) {what}", role.as_str());
+        }
+        UserCommand::List { db } => {
+            let store = Store::open(&db.database_url).await?;
+            println!("{:<32} {:<10} created", "name", "role");
+            for user in store.users().await? {
+                println!(
+                    "{:<32} {:<10} {}",
+                    user.name,
+                    user.role.as_str(),
+                    user.created_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
@@ -585,6 +679,7 @@ impl Cli {
                 Ok(())
             }
             Command::Token { action } => run_token_command(action).await,
+            Command::User { action } => run_user_command(action).await,
             Command::Generate {
                 db,
                 shipments,
@@ -668,6 +763,7 @@ impl Cli {
                 let emulator_url = format!("http://{emulator_addr}");
                 let seeded = crate::demo::seed(&store, &marketplace, &emulator_url).await?;
                 let tokens = crate::demo::tokens(&store).await?;
+                let people = crate::demo::people(&store).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(demo_worker_defaults())?;
                 let sync = worker.sync_config(crate::demo::sync_defaults());
@@ -705,6 +801,9 @@ impl Cli {
                 );
                 println!("  Marketplace emulator: {emulator_url} (faults: {emulator_url}/_emulator/faults)");
                 println!("  Database:            {}", db.database_url);
+                for (name, role, password) in &people {
+                    println!("  Sign in as {name:<15} ({role:<8}) password: {password}");
+                }
                 println!("  Station token (ingest):            {}", tokens.station);
                 println!("  Monitoring token (read):           {}", tokens.monitor);
                 println!("  Operator script token (operate):   {}", tokens.operator);

@@ -310,6 +310,26 @@ pub async fn tokens(store: &Store) -> Result<DemoTokens, crate::tokens::TokenErr
     })
 }
 
+/// The demo's people, one per role, with passwords made afresh on every start so that
+/// they can be printed: (name, role, password).
+pub async fn people(
+    store: &Store,
+) -> Result<Vec<(String, &'static str, String)>, crate::people::PeopleError> {
+    use app::people::Role;
+    let mut people = Vec::new();
+    for role in Role::ALL {
+        let name = format!("demo-{}", role.as_str());
+        let password: String = rand::thread_rng()
+            .sample_iter(rand::distributions::Alphanumeric)
+            .take(16)
+            .map(char::from)
+            .collect();
+        crate::people::add_user(store, &name, &password, role).await?;
+        people.push((name, role.as_str(), password));
+    }
+    Ok(people)
+}
+
 pub async fn trickle(
     emulator: Emulator,
     api_url: String,

@@ -24,6 +24,7 @@ pub mod generate;
 pub mod health;
 pub mod live;
 pub mod marketplaces;
+pub mod people;
 pub mod security;
 pub mod shipments;
 pub mod store;

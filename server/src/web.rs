@@ -35,12 +35,15 @@ pub fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         .build()
 }
 
+/// Every route: the station API (bearer tokens), and the dashboard behind sign-in.
 pub fn router(
     site: &SiteConfig,
     api: ApiState,
     status: StatusFeed,
     shipments: ShipmentsFeed,
+    sessions: &crate::people::http::SessionConfig,
 ) -> Router {
+    let store = api.store.clone();
     let options = leptos_options(site);
     let backend = Backend(Arc::new(DashboardBackend {
         store: api.store.clone(),
@@ -63,10 +66,12 @@ pub fn router(
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    crate::security::harden(
+    crate::security::harden(crate::people::http::protect(
         shipments_api::routes(api)
             .merge(status.routes())
             .merge(shipments.routes())
             .merge(dashboard),
-    )
+        &store,
+        sessions,
+    ))
 }

@@ -60,6 +60,14 @@ pub fn ShipmentActions(subject: ActionSubject, refresh: RwSignal<u64>) -> impl I
     if subject.status != WritebackStatus::Failed {
         return ().into_any();
     }
+    if !crate::components::people::may(crate::people::Role::Operator) {
+        return view! {
+            <p class="muted" data-testid="operators-only">
+                "An operator can retry this shipment, or confirm it by hand."
+            </p>
+        }
+        .into_any();
+    }
 
     let shipment_id = subject.shipment_id.clone();
     let retry = Action::new(move |id: &String| retry_shipments(vec![id.clone()]));

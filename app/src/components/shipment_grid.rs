@@ -80,7 +80,10 @@ pub fn ShipmentGrid(
                     .map(|read| match read.page {
                         Ok(fresh) => {
                             let shown = show(on_screen, held_back, read.query, read.refresh, fresh);
-                            view! { <GridTable view=view page=shown picked=picked/> }.into_any()
+                            // Ticking shipments is for a bulk retry, which viewers cannot do.
+                            let may_pick = crate::components::people::may(crate::people::Role::Operator);
+                            view! { <GridTable view=view page=shown picked=picked may_pick=may_pick/> }
+                                .into_any()
                         }
                         Err(e) => {
                             view! {
@@ -129,6 +132,18 @@ fn show(
 pub fn keyboard_navigation(view: Memo<ShipmentQuery>) {
     use wasm_bindgen::JsCast;
     let navigate = use_navigate();
+    // The row that had focus last, so that a live update that rebuilds the grid gives
+    // it back (see `restore_row_focus`).
+    let focused_row = StoredValue::new(None::<String>);
+    provide_context(FocusedRow(focused_row));
+    let focus_handle = window_event_listener(leptos::ev::focusin, move |ev| {
+        let row = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|e| e.class_list().contains("row"));
+        focused_row.set_value(row.and_then(|r| r.get_attribute("data-shipment-id")));
+    });
+    on_cleanup(move || focus_handle.remove());
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
@@ -171,6 +186,44 @@ pub fn keyboard_navigation(view: Memo<ShipmentQuery>) {
     on_cleanup(move || handle.remove());
 }
 
+#[derive(Clone, Copy)]
+struct FocusedRow(StoredValue<Option<String>>);
+
+/// After the grid was rebuilt, gives keyboard focus back to the row that had it, if
+/// the rebuild took it away (focus left on the page's body) and the row is still shown.
+fn restore_row_focus() {
+    use wasm_bindgen::JsCast;
+    let Some(FocusedRow(focused_row)) = use_context::<FocusedRow>() else {
+        return;
+    };
+    Effect::new(move |_| {
+        let Some(id) = focused_row.get_value() else {
+            return;
+        };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let lost = document
+            .active_element()
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if !lost {
+            return;
+        }
+        let selector = format!(
+            "table.grid tbody tr.row[data-shipment-id=\"{}\"]",
+            id.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        if let Some(row) = document
+            .query_selector(&selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = row.focus();
+        }
+    });
+}
+
 /// The message of a server-function error, without the library's prefix.
 pub fn server_error_text(e: &ServerFnError) -> String {
     match e {
@@ -184,11 +237,13 @@ fn GridTable(
     view: Memo<ShipmentQuery>,
     page: Page<ShipmentRow>,
     picked: RwSignal<Vec<String>>,
+    may_pick: bool,
 ) -> impl IntoView {
+    restore_row_focus();
     let failed_here: Vec<String> = page
         .items
         .iter()
-        .filter(|r| r.status == WritebackStatus::Failed)
+        .filter(|r| may_pick && r.status == WritebackStatus::Failed)
         .map(|r| r.shipment_id.clone())
         .collect();
     let navigate = use_navigate();
@@ -251,7 +306,7 @@ fn GridTable(
             let row_href = select_href.clone();
             let navigate_key = navigate.clone();
             let key_href = select_href.clone();
-            let pick = (row.status == WritebackStatus::Failed).then(|| {
+            let pick = (may_pick && row.status == WritebackStatus::Failed).then(|| {
                 let id = id.clone();
                 let checked = {
                     let id = id.clone();

@@ -1,2 +1,3 @@
+pub mod login;
 pub mod shipment;
 pub mod shipments;

@@ -23,6 +23,7 @@ const SHIPMENT_EVENTS_URL: &str = "/api/v1/events/shipments";
 
 #[component]
 pub fn ShipmentsPage() -> impl IntoView {
+    crate::components::people::provide_who();
     let location = use_location();
     let parsed = Memo::new(move |_| {
         let search = location.search.get();
@@ -164,6 +165,7 @@ pub fn ShipmentsPage() -> impl IntoView {
                     >
                         "↻ Update"
                     </button>
+                    <crate::components::people::UserMenu/>
                 </div>
             </header>
             <main class="content">

@@ -11,6 +11,7 @@ mod cursor;
 mod export;
 mod health;
 mod orders;
+mod people;
 mod shipments;
 mod tokens;
 

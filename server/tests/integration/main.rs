@@ -13,6 +13,7 @@ mod export;
 mod health;
 mod live;
 mod models;
+mod people;
 mod rate_limits;
 mod security;
 mod tokens;

@@ -1,0 +1,64 @@
+//! Who is signed in, and what their role lets them do. Shared with the browser so that
+//! the dashboard can hide what a role cannot do; the server checks it on every call.
+
+use serde::{Deserialize, Serialize};
+
+/// Ordered: each role may do everything the ones before it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees everything and exports.
+    Viewer,
+    /// Also retries and confirms shipments by hand.
+    Operator,
+    /// Also manages accounts, users and tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text.trim())
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+/// The person behind a request, as the server put it in the request's extensions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub name: String,
+    pub role: Role,
+}
+
+/// Where the sign-in form posts, and where signing out goes.
+pub const SIGN_IN_PATH: &str = "/login";
+pub const SIGN_OUT_PATH: &str = "/logout";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_allows_those_below_it_only() {
+        assert!(Role::Admin.allows(Role::Operator) && Role::Admin.allows(Role::Viewer));
+        assert!(Role::Operator.allows(Role::Viewer) && !Role::Operator.allows(Role::Admin));
+        assert!(!Role::Viewer.allows(Role::Operator));
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,68 @@
+import { expect, test } from "@playwright/test";
+import { API, auth, hydrated, PASSWORD, signIn } from "./helpers";
+
+async function aFailedShipment(request: import("@playwright/test").APIRequestContext): Promise<string> {
+  const page = await (await request.get(`${API}/api/v1/shipments?status=failed&limit=1`, { headers: auth() })).json();
+  expect(page.items.length, "the demo has Failed shipments").toBe(1);
+  return page.items[0].shipment_id;
+}
+
+test("a signed-out visitor signs in on the form and lands on the view they asked for", async ({ page }) => {
+  await page.goto("/?status=failed");
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await hydrated(page);
+  await page.screenshot({ path: "screenshots/sign-in-desktop.png" });
+
+  const form = page.getByTestId("sign-in-form");
+  await form.locator("input[name='name']").fill("e2e-operator");
+  await form.locator("input[name='password']").fill("not the password!");
+  await form.getByTestId("sign-in").click();
+  await expect(page.getByTestId("sign-in-error")).toHaveText("Wrong name or password.");
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.screenshot({ path: "screenshots/sign-in-tablet-portrait-error.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
+
+  await form.locator("input[name='name']").fill("e2e-operator");
+  await form.locator("input[name='password']").fill(PASSWORD);
+  await form.getByTestId("sign-in").click();
+  await expect(page).toHaveURL(/\/\?status=failed$/);
+  await expect(page.getByTestId("who")).toContainText("e2e-operator");
+  await expect(page.getByTestId("who")).toContainText("operator");
+  await expect(page.locator("tbody tr[data-shipment-id]").first()).toBeVisible();
+
+  // Sign out ends the session: the dashboard asks to sign in again.
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test("a viewer sees and exports but is offered no retry, confirmation or bulk selection", async ({ page, request }) => {
+  const failed = await aFailedShipment(request);
+  await signIn(page, "viewer");
+  await page.goto(`/?status=failed&selected=${failed}`);
+  await hydrated(page);
+  await expect(page.getByTestId("who")).toContainText("viewer");
+  const panel = page.getByTestId("detail-panel");
+  await expect(panel.getByTestId("operators-only")).toBeVisible();
+  await expect(panel.getByTestId("retry-now")).toHaveCount(0);
+  await expect(panel.getByTestId("confirm-manually")).toHaveCount(0);
+  await expect(page.locator("input.pick")).toHaveCount(0);
+  await expect(page.getByTestId("export")).toBeVisible();
+  await page.screenshot({ path: "screenshots/viewer-detail-desktop.png" });
+  // Hiding is not the protection: server/tests/integration/people.rs holds every server
+  // function to refusing a viewer.
+});
+
+test("an operator and an admin are offered the actions", async ({ page, request }) => {
+  const failed = await aFailedShipment(request);
+  for (const role of ["operator", "admin"] as const) {
+    await page.context().clearCookies();
+    await signIn(page, role);
+    await page.goto(`/?status=failed&selected=${failed}`);
+    await hydrated(page);
+    await expect(page.getByTestId("who")).toContainText(role);
+    await expect(page.getByTestId("detail-panel").getByTestId("retry-now")).toBeVisible();
+    await expect(page.locator("input.pick").first()).toBeVisible();
+  }
+});

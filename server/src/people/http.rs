@@ -1,0 +1,274 @@
+//! Signing in and out, the session cookie, and the guard in front of every route:
+//! pages send a signed-out visitor to the sign-in form, everything else answers 401.
+
+use super::{Credentials, People, SignInThrottle};
+use crate::store::Store;
+use app::people::{SignedIn, SIGN_IN_PATH, SIGN_OUT_PATH};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use axum_login::{AuthManagerLayerBuilder, AuthSession};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// How the session cookie behaves.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// A session ends after this long without a request.
+    pub idle: Duration,
+    /// Mark the cookie Secure: set when the dashboard is served over HTTPS (directly or
+    /// behind a proxy that terminates TLS).
+    pub secure_cookie: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle: Duration::from_secs(8 * 3600),
+            secure_cookie: false,
+        }
+    }
+}
+
+pub const SESSION_COOKIE: &str = "shipback_session";
+
+/// Puts `router` behind sign-in, and adds the sign-in and sign-out routes.
+pub fn protect(router: Router, store: &Store, config: &SessionConfig) -> Router {
+    let sessions = SessionManagerLayer::new(store.session_store())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        // Lax: a shared link opens signed in; a form posted from another site does not
+        // carry the cookie (and is refused by `security::harden` anyway).
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookie)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(config.idle).unwrap_or(time::Duration::hours(8)),
+        ));
+    let auth = AuthManagerLayerBuilder::new(
+        People {
+            store: store.clone(),
+        },
+        sessions,
+    )
+    .build();
+    let throttle = Arc::new(SignInThrottle::default());
+    router
+        .merge(
+            Router::new()
+                .route(SIGN_IN_PATH, post(sign_in))
+                .route(SIGN_OUT_PATH, post(sign_out))
+                .with_state(throttle),
+        )
+        .layer(axum::middleware::from_fn_with_state(config.idle, guard))
+        .layer(auth)
+}
+
+/// What needs no session: the sign-in form, the compiled site, and the station API
+/// (which checks its own bearer tokens). The API's event streams are the dashboard's.
+fn is_public(path: &str) -> bool {
+    path == SIGN_IN_PATH
+        || path.starts_with("/pkg/")
+        || path == "/favicon.ico"
+        || (path.starts_with("/api/v1/")
+            && !path.starts_with("/api/v1/events/")
+            && path != "/api/v1/status/events")
+}
+
+/// A page a browser navigates to, as opposed to a call made by the page's code.
+fn is_page(method: &Method, path: &str) -> bool {
+    *method == Method::GET
+        && !["/rpc/", "/api/", "/export/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+/// The inactivity timeout counts from the last request, but the session is written
+/// back at most this often: a write on every request would be a database commit per
+/// call, and every commit wakes the open pages' live refresh.
+fn keep_alive_every(idle: Duration) -> i64 {
+    (idle / 4).min(Duration::from_secs(60)).as_secs().max(1) as i64
+}
+
+const SEEN_KEY: &str = "shipback.seen";
+
+async fn keep_alive(session: &tower_sessions::Session, idle: Duration) {
+    let now = chrono::Utc::now().timestamp();
+    let seen: Option<i64> = session.get(SEEN_KEY).await.ok().flatten();
+    if seen.is_none_or(|seen| now - seen >= keep_alive_every(idle)) {
+        // Modifying the session saves it, with its expiry moved on.
+        if let Err(e) = session.insert(SEEN_KEY, now).await {
+            tracing::warn!(error = %e, "cannot extend a session");
+        }
+    }
+}
+
+async fn guard(
+    State(idle): State<Duration>,
+    auth: AuthSession<People>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if is_public(path) {
+        return next.run(request).await;
+    }
+    match auth.user {
+        Some(user) => {
+            keep_alive(&auth.session, idle).await;
+            request.extensions_mut().insert(SignedIn {
+                name: user.name,
+                role: user.role,
+            });
+            next.run(request).await
+        }
+        None if is_page(request.method(), path) => {
+            let wanted = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next = app::query::percent_encode(wanted);
+            Redirect::to(&format!("{SIGN_IN_PATH}?next={next}")).into_response()
+        }
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "Sign in first: your session has ended."})),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only a path on this site: never `//elsewhere` nor `https://…`.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+fn back_to_form(error: &str, next: &str, extra: &str) -> Response {
+    let next = app::query::percent_encode(safe_next(next));
+    Redirect::to(&format!("{SIGN_IN_PATH}?error={error}{extra}&next={next}")).into_response()
+}
+
+async fn sign_in(
+    State(throttle): State<Arc<SignInThrottle>>,
+    mut auth: AuthSession<People>,
+    request: Request,
+) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let Ok(Form(form)) = Form::<SignInForm>::from_request(request, &()).await else {
+        return back_to_form("form", "/", "");
+    };
+    let name = form.name.trim().to_string();
+    if name.is_empty() || form.password.is_empty() {
+        return back_to_form("form", &form.next, "");
+    }
+    let keys = [format!("user:{name}"), format!("ip:{address}")];
+    if let Some(wait) = throttle.wait(&keys, Instant::now()) {
+        return back_to_form(
+            "slow",
+            &form.next,
+            &format!("&wait={}", wait.as_secs().max(1)),
+        );
+    }
+    let user = match auth
+        .authenticate(Credentials {
+            name: name.clone(),
+            password: form.password,
+        })
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            throttle.failed(&keys, Instant::now());
+            tracing::warn!(name = %name, address = %address, "wrong name or password");
+            return back_to_form("wrong", &form.next, "");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot check a sign-in");
+            return back_to_form("down", &form.next, "");
+        }
+    };
+    // A new session id at every sign-in, also over a session that was signed in
+    // already (axum-login cycles it only for a fresh one): an id planted or seen before
+    // sign-in is worth nothing after.
+    if let Err(e) = auth.session.cycle_id().await {
+        tracing::error!(error = %e, "cannot renew the session id");
+        return back_to_form("down", &form.next, "");
+    }
+    if let Err(e) = auth.login(&user).await {
+        tracing::error!(error = %e, "cannot start a session");
+        return back_to_form("down", &form.next, "");
+    }
+    throttle.succeeded(&keys[0]);
+    tracing::info!(name = %user.name, role = user.role.as_str(), address = %address, "signed in");
+    Redirect::to(safe_next(&form.next)).into_response()
+}
+
+async fn sign_out(mut auth: AuthSession<People>) -> Response {
+    if let Err(e) = auth.logout().await {
+        tracing::error!(error = %e, "cannot end a session");
+    }
+    Redirect::to(SIGN_IN_PATH).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/?status=failed"), "/?status=failed");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn what_needs_a_session() {
+        for public in [
+            "/login",
+            "/pkg/shipback.wasm",
+            "/api/v1/shipments",
+            "/api/v1/status",
+        ] {
+            assert!(is_public(public), "{public}");
+        }
+        for guarded in [
+            "/",
+            "/shipments/S-1",
+            "/rpc/list_shipments",
+            "/export/shipments.csv",
+            "/api/v1/events/shipments",
+            "/api/v1/status/events",
+            "/logout",
+        ] {
+            assert!(!is_public(guarded), "{guarded}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! People who sign in, and the pool their sessions are kept in.
+
+use super::{from_millis, to_millis, Store, StoreError};
+use crate::people::User;
+use app::people::Role;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl Store {
+    /// Adds a person, or gives an existing one a new password and role. True if added.
+    pub async fn upsert_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let existed = sqlx::query("SELECT 1 FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        sqlx::query(
+            "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash,
+                                              role = excluded.role",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(!existed)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| user_from_row(&row))
+            .transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| user_from_row(&row))
+            .transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
+    /// Where tower-sessions keeps the sessions (the `tower_sessions` table).
+    pub fn session_store(&self) -> tower_sessions_sqlx_store::SqliteStore {
+        tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone())
+    }
+}
+
+fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role '{role}'")))?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+    })
+}

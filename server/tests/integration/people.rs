@@ -1,0 +1,345 @@
+//! Signing in to the dashboard: every page, server function and dashboard route refuses
+//! a signed-out visitor, every action refuses a viewer, and the session cookie is
+//! rotated at sign-in, expires when idle, ends at sign-out and is refused cross-site.
+
+use crate::common;
+
+use app::people::Role;
+use reqwest::redirect::Policy;
+use reqwest::{Method, StatusCode};
+use shipback::health::feed::StatusFeed;
+use shipback::people::http::{SessionConfig, SESSION_COOKIE};
+use shipback::shipments::http::ApiState;
+use shipback::shipments::live::ShipmentsFeed;
+use shipback::store::Store;
+use shipback::web::{self, SiteConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PASSWORD: &str = "a long enough password";
+
+struct Dashboard {
+    base: String,
+    store: Store,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn dashboard(sessions: SessionConfig) -> Dashboard {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/people.db", dir.path().display()))
+        .await
+        .unwrap();
+    common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
+    for role in Role::ALL {
+        shipback::people::add_user(&store, role.as_str(), PASSWORD, role)
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bind = listener.local_addr().unwrap();
+    let router = web::router(
+        &SiteConfig {
+            site_root: dir.path().display().to_string(),
+            bind,
+        },
+        ApiState {
+            store: store.clone(),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        },
+        StatusFeed::spawn(
+            store.clone(),
+            Duration::from_secs(600),
+            Duration::from_millis(250),
+        ),
+        ShipmentsFeed::spawn(
+            &store,
+            Duration::from_millis(200),
+            Duration::from_millis(500),
+        )
+        .await
+        .unwrap(),
+        &sessions,
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    Dashboard {
+        base: format!("http://{bind}"),
+        store,
+        http: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap(),
+        _dir: dir,
+    }
+}
+
+/// The session cookie a response sets, as `name=value`, and its attributes.
+fn set_cookie(response: &reqwest::Response) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(SESSION_COOKIE))
+        .map(|c| {
+            let (pair, attributes) = c.split_once(';').unwrap_or((&c, ""));
+            (pair.to_string(), attributes.to_string())
+        })
+}
+
+impl Dashboard {
+    async fn sign_in_with(
+        &self,
+        name: &str,
+        password: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}/login", self.base)).form(&[
+            ("name", name),
+            ("password", password),
+            ("next", "/?status=failed"),
+        ]);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Signs in and returns the session cookie.
+    async fn sign_in(&self, role: Role) -> String {
+        let response = self.sign_in_with(role.as_str(), PASSWORD, None).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()["location"], "/?status=failed");
+        set_cookie(&response).expect("a session cookie").0
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: &str,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn who(&self, cookie: &str) -> StatusCode {
+        self.request(Method::POST, &who_am_i_path(), Some(cookie), "")
+            .await
+            .status()
+    }
+}
+
+fn who_am_i_path() -> String {
+    use leptos::server_fn::ServerFn;
+    app::api::WhoAmI::PATH.to_string()
+}
+
+/// Arguments that each server function accepts, so that a refusal can only come from
+/// the role check. A new server function fails the test until it is listed here.
+fn arguments(path: &str) -> &'static str {
+    use app::api::*;
+    use leptos::server_fn::ServerFn;
+    match path {
+        p if p == ListShipments::PATH => "query=",
+        p if p == GetShipment::PATH => "shipment_id=S-1",
+        p if p == FilterOptions::PATH || p == GetStatusBoard::PATH || p == WhoAmI::PATH => "",
+        p if p == RetryShipments::PATH => "shipment_ids[0]=S-1",
+        p if p == ConfirmShipment::PATH => "shipment_id=S-1&confirmed_by=Dana&note=",
+        other => panic!("the route test needs arguments for the new server function {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions_refuse_viewers() {
+    let d = dashboard(SessionConfig::default()).await;
+    let viewer = d.sign_in(Role::Viewer).await;
+    let operator = d.sign_in(Role::Operator).await;
+
+    // Pages: a signed-out visitor is sent to the sign-in form, and back afterwards.
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().replace("{id}", "S-1").replace(":id", "S-1"))
+        .filter(|p| p != "/login")
+        .collect();
+    assert!(pages.len() >= 2, "{pages:?}");
+    for page in &pages {
+        let response = d.request(Method::GET, page, None, "").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("/login?next="), "{page} -> {location}");
+        assert_eq!(
+            d.request(Method::GET, page, Some(&viewer), "")
+                .await
+                .status(),
+            200,
+            "{page}"
+        );
+    }
+    assert_eq!(
+        d.request(Method::GET, "/login", None, "").await.status(),
+        200
+    );
+
+    // The dashboard's other routes answer 401.
+    for (method, path) in [
+        (Method::GET, "/export/shipments.csv"),
+        (Method::GET, "/api/v1/events/shipments"),
+        (Method::GET, "/api/v1/status/events"),
+        (Method::POST, "/logout"),
+    ] {
+        let status = d.request(method.clone(), path, None, "").await.status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+
+    // Every registered server function: 401 signed out; 403 for a viewer unless it
+    // only reads; an operator gets past the check.
+    let read_only = app::api::read_only_server_fns();
+    let functions: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(functions.len() >= 7, "{functions:?}");
+    for (path, method) in functions {
+        let body = arguments(path);
+        let anonymous = d.request(method.clone(), path, None, body).await.status();
+        assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{path} signed out");
+        let as_viewer = d.request(method.clone(), path, Some(&viewer), body).await;
+        let status = as_viewer.status();
+        if read_only.contains(&path) {
+            assert_eq!(status, StatusCode::OK, "{path} as a viewer");
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path} as a viewer");
+            let text = as_viewer.text().await.unwrap();
+            assert!(text.contains("needs an operator"), "{path}: {text}");
+            let as_operator = d
+                .request(method.clone(), path, Some(&operator), body)
+                .await
+                .status();
+            assert_eq!(as_operator, StatusCode::OK, "{path} as an operator");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_session_is_rotated_at_sign_in_and_ends_at_sign_out() {
+    let d = dashboard(SessionConfig::default()).await;
+    // A session id planted before sign-in is not the one that signs in.
+    let planted = format!("{SESSION_COOKIE}=planted-by-someone-else");
+    let response = d.sign_in_with("operator", PASSWORD, Some(&planted)).await;
+    let (cookie, attributes) = set_cookie(&response).unwrap();
+    assert_ne!(cookie, planted);
+    assert!(attributes.contains("HttpOnly"), "{attributes}");
+    assert!(attributes.contains("SameSite=Lax"), "{attributes}");
+    assert!(
+        !attributes.contains("Secure"),
+        "not over plain HTTP: {attributes}"
+    );
+    assert_eq!(d.who(&planted).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(d.who(&cookie).await, StatusCode::OK);
+
+    // Signing in again, with the session, gives a new id; the old one is worthless.
+    let again = set_cookie(&d.sign_in_with("operator", PASSWORD, Some(&cookie)).await)
+        .unwrap()
+        .0;
+    assert_ne!(again, cookie);
+    assert_eq!(d.who(&cookie).await, StatusCode::UNAUTHORIZED);
+
+    // Sign out ends it on the server, not only in the browser.
+    let out = d.request(Method::POST, "/logout", Some(&again), "").await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(d.who(&again).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_the_cookie_is_secure_when_asked() {
+    let d = dashboard(SessionConfig {
+        idle: Duration::from_secs(4),
+        secure_cookie: true,
+    })
+    .await;
+    let response = d.sign_in_with("viewer", PASSWORD, None).await;
+    let (cookie, attributes) = set_cookie(&response).unwrap();
+    assert!(attributes.contains("Secure"), "{attributes}");
+    assert_eq!(d.who(&cookie).await, StatusCode::OK);
+    // Activity keeps it alive (the store keeps expiry to the second, hence the margin)…
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(d.who(&cookie).await, StatusCode::OK);
+    }
+    // …idleness ends it.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(d.who(&cookie).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_then_slowed_and_passwords_are_stored_as_argon2id() {
+    let d = dashboard(SessionConfig::default()).await;
+    for _ in 0..5 {
+        let response = d.sign_in_with("operator", "not the password!", None).await;
+        assert!(set_cookie(&response).is_none());
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("/login?error=wrong"), "{location}");
+    }
+    // The sixth try waits, even with the right password.
+    let response = d.sign_in_with("operator", PASSWORD, None).await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/login?error=slow&wait="),
+        "{location}"
+    );
+    assert!(set_cookie(&response).is_none());
+    // An unknown name is refused the same way as a wrong password.
+    let response = d.sign_in_with("nobody", PASSWORD, None).await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/login?error="), "{location}");
+
+    let stored = d.store.user_by_name("operator").await.unwrap().unwrap();
+    assert!(stored
+        .password_hash
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(
+        !format!("{stored:?}").contains("argon2"),
+        "Debug leaves the hash out"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_request_from_another_site_is_refused() {
+    let d = dashboard(SessionConfig::default()).await;
+    let operator = d.sign_in(Role::Operator).await;
+    use leptos::server_fn::ServerFn;
+    let response = d
+        .http
+        .post(format!("{}{}", d.base, app::api::RetryShipments::PATH))
+        .header("cookie", &operator)
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("shipment_ids[0]=S-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Nor can another site sign someone in (login forgery).
+    let response = d
+        .http
+        .post(format!("{}/login", d.base))
+        .header("origin", "http://evil.example")
+        .form(&[("name", "operator"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
