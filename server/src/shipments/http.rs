@@ -38,7 +38,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/api/v1/shipments", get(list).post(ingest))
         .route("/api/v1/shipments/export.csv", get(export_csv))
         // The dashboard's Export button: the same file, for the browser, which has no
-        // token. It is as open as the dashboard itself until people sign in.
+        // token but a session (`people::http` puts this path behind sign-in).
         .route(DASHBOARD_EXPORT_PATH, get(dashboard_export_csv))
         .route("/api/v1/shipments/retry", post(retry))
         .route("/api/v1/shipments/{shipment_id}/confirm", post(confirm))

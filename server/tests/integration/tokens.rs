@@ -195,8 +195,9 @@ async fn the_database_keeps_only_a_hash_of_each_token() {
     assert!(contains(TokenHash::of(&secret).as_bytes()), "its hash is");
 }
 
+/// The browser has a session, not a token: `people.rs` shows this path needs sign-in.
 #[tokio::test]
-async fn the_dashboards_export_needs_no_token_until_people_sign_in() {
+async fn the_dashboards_export_path_takes_no_token() {
     let h = harness().await;
     let response = reqwest::Client::new()
         .get(format!(
