@@ -52,7 +52,7 @@ pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerF
 pub async fn retry_shipments(
     shipment_ids: Vec<String>,
 ) -> Result<Vec<crate::shipments::ActionResult>, ServerFnError> {
-    crate::backend::require(crate::people::Role::Operator)?;
+    let who = crate::backend::require(crate::people::Role::Operator)?;
     use crate::backend::Backend;
     if shipment_ids.is_empty() || shipment_ids.len() > crate::shipments::MAX_RETRY_BATCH {
         return Err(ServerFnError::new(format!(
@@ -62,7 +62,7 @@ pub async fn retry_shipments(
     }
     Backend::from_context()?
         .0
-        .retry_shipments(&shipment_ids)
+        .retry_shipments(&who, &shipment_ids)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
@@ -75,14 +75,14 @@ pub async fn confirm_shipment(
     confirmed_by: String,
     note: String,
 ) -> Result<crate::shipments::ActionResult, ServerFnError> {
-    crate::backend::require(crate::people::Role::Operator)?;
+    let who = crate::backend::require(crate::people::Role::Operator)?;
     use crate::backend::Backend;
     let confirmation =
         crate::shipments::ManualConfirmation::new(&confirmed_by, &note, chrono::Utc::now())
             .map_err(ServerFnError::new)?;
     Backend::from_context()?
         .0
-        .confirm_shipment(&shipment_id, &confirmation)
+        .confirm_shipment(&who, &shipment_id, &confirmation)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
@@ -103,6 +103,25 @@ pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnEr
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn who_am_i() -> Result<crate::people::SignedIn, ServerFnError> {
     crate::backend::require(crate::people::Role::Viewer)
+}
+
+/// The audit log's newest entries, for admins.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn audit_log() -> Result<Vec<crate::audit::AuditEntry>, ServerFnError> {
+    use crate::backend::Backend;
+    crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .audit_log()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// The server functions only an admin may call (the route test holds each to refusing
+/// an operator).
+pub fn admin_server_fns() -> [&'static str; 1] {
+    use leptos::server_fn::ServerFn;
+    [AuditLog::PATH]
 }
 
 /// The server functions a viewer may call: they read and change nothing. Every other

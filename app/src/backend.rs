@@ -37,21 +37,26 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
     /// The accounts and carriers the filter bar offers.
     async fn filter_options(&self) -> Result<FilterOptions, BackendError>;
 
-    /// Queues these Failed shipments for a new round now.
+    /// Queues these Failed shipments for a new round now; `who` goes in the audit log.
     async fn retry_shipments(
         &self,
+        who: &SignedIn,
         shipment_ids: &[String],
     ) -> Result<Vec<ActionResult>, BackendError>;
 
     /// Records that a Failed shipment was confirmed by hand on the marketplace.
     async fn confirm_shipment(
         &self,
+        who: &SignedIn,
         shipment_id: &str,
         confirmation: &ManualConfirmation,
     ) -> Result<ActionResult, BackendError>;
 
     /// Every enabled account's API health, as of now.
     async fn status_board(&self) -> Result<StatusBoard, BackendError>;
+
+    /// The newest entries of the audit log, newest first.
+    async fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>, BackendError>;
 }
 
 /// The handle server functions find in context.

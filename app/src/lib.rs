@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod audit;
 pub mod components;
 pub mod health;
 pub mod live_rows;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=pages::shipments::ShipmentsPage/>
                 <Route path=StaticSegment("login") view=pages::login::LoginPage/>
+                <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                 <Route
                     path=(StaticSegment("shipments"), ParamSegment("id"))
                     view=pages::shipment::ShipmentPage

@@ -41,6 +41,9 @@ impl Role {
 pub struct SignedIn {
     pub name: String,
     pub role: Role,
+    /// Where the request came from, for the audit log.
+    #[serde(default)]
+    pub address: String,
 }
 
 /// Where the sign-in form posts, and where signing out goes.

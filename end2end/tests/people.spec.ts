@@ -66,3 +66,32 @@ test("an operator and an admin are offered the actions", async ({ page, request 
     await expect(page.locator("input.pick").first()).toBeVisible();
   }
 });
+
+test("an admin reads the audit log: who did what, when and from where", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId("audit-link").click();
+  await expect(page).toHaveURL(/\/audit$/);
+  const rows = page.getByTestId("audit-row");
+  await expect(rows.first()).toBeVisible();
+  // The newest entry is this sign-in.
+  await expect(rows.first()).toContainText("e2e-admin");
+  await expect(rows.first()).toContainText("sign_in");
+  await expect(rows.first()).toContainText("127.0.0.1");
+  await page.screenshot({ path: "screenshots/audit-desktop.png" });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("audit-export").click()]);
+  expect(download.suggestedFilename()).toMatch(/^audit-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = require("fs").readFileSync((await download.path())!, "utf8");
+  expect(text.split("\r\n")[0]).toBe("ID,At (UTC),Actor,Role,Action,Target,Detail,Address");
+  expect(text).toContain(",e2e-admin,admin,sign_in,");
+  // An operator has no audit link, and the page refuses them.
+  await page.context().clearCookies();
+  await signIn(page, "operator");
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByTestId("who")).toContainText("operator");
+  await expect(page.getByTestId("audit-link")).toHaveCount(0);
+  await page.goto("/audit");
+  await expect(page.locator(".error-line")).toContainText("this needs an admin");
+});

@@ -3,6 +3,7 @@
 use crate::store::{Store, StoreError};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
+use app::people::SignedIn;
 use app::query::ShipmentQuery;
 use app::shipments::{
     ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
@@ -59,6 +60,7 @@ impl ShipmentsBackend for DashboardBackend {
 
     async fn retry_shipments(
         &self,
+        who: &SignedIn,
         shipment_ids: &[String],
     ) -> Result<Vec<ActionResult>, BackendError> {
         let results = self
@@ -67,16 +69,36 @@ impl ShipmentsBackend for DashboardBackend {
             .await
             .map_err(to_backend_error)?;
         self.wake.notify_one();
+        for retried in results.iter().filter(|r| r.done) {
+            crate::audit::record_person(&self.store, who, "retry", &retried.shipment_id, "").await;
+        }
         Ok(results)
     }
 
     async fn confirm_shipment(
         &self,
+        who: &SignedIn,
         shipment_id: &str,
         confirmation: &ManualConfirmation,
     ) -> Result<ActionResult, BackendError> {
-        self.store
+        let result = self
+            .store
             .confirm_manually(shipment_id, confirmation)
+            .await
+            .map_err(to_backend_error)?;
+        if result.done {
+            let detail = format!(
+                "confirmed by {}: {}",
+                confirmation.confirmed_by, confirmation.note
+            );
+            crate::audit::record_person(&self.store, who, "confirm", shipment_id, &detail).await;
+        }
+        Ok(result)
+    }
+
+    async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {
+        self.store
+            .audit_entries(Some(app::audit::AUDIT_PAGE_ROWS))
             .await
             .map_err(to_backend_error)
     }

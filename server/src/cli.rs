@@ -609,6 +609,17 @@ async fn run_user_command(action: UserCommand) -> Result<(), CliError> {
             let store = Store::open(&db.database_url).await?;
             let added = crate::people::add_user(&store, &name, &password, role).await?;
             let what = if added { "added" } else { "updated" };
+            let detail = format!("{what} as {}", role.as_str());
+            crate::audit::record(
+                &store,
+                crate::audit::COMMAND_LINE,
+                "",
+                "user_add",
+                &name,
+                &detail,
+                "local",
+            )
+            .await;
             println!("{name} ({}) {what}", role.as_str());
         }
         UserCommand::List { db } => {
@@ -664,6 +675,16 @@ async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
             if !store.revoke_token(&name, chrono::Utc::now()).await? {
                 return Err(CliError::NoSuchToken(name));
             }
+            crate::audit::record(
+                &store,
+                crate::audit::COMMAND_LINE,
+                "",
+                "token_revoke",
+                &name,
+                "",
+                "local",
+            )
+            .await;
             println!("token '{name}' revoked");
         }
     }

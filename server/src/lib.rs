@@ -15,6 +15,7 @@
 //!   [`generate`]: synthetic data for benchmarks.
 
 pub mod accounts;
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod demo;

@@ -33,7 +33,15 @@ pub fn UserMenu() -> impl IntoView {
                 who.and_then(|w| w.0.get())
                     .and_then(Result::ok)
                     .map(|signed_in| {
+                        let audit = signed_in.role.allows(Role::Admin).then(|| {
+                            view! {
+                                <a class="button" href="/audit" data-testid="audit-link">
+                                    "Audit log"
+                                </a>
+                            }
+                        });
                         view! {
+                            {audit}
                             <span class="who" data-testid="who">
                                 {signed_in.name}
                                 <span class="muted">{format!(" · {}", signed_in.role.as_str())}</span>

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod login;
 pub mod shipment;
 pub mod shipments;

@@ -109,7 +109,8 @@ pub fn to_csv(rows: &[ShipmentRow], header: bool) -> Result<Vec<u8>, csv::Error>
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
-fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
+/// RFC 4180: CRLF line ends, quotes doubled.
+pub(crate) fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(buffer)

@@ -61,6 +61,7 @@ pub fn protect(router: Router, store: &Store, config: &SessionConfig) -> Router 
     .build();
     let throttle = Arc::new(SignInThrottle::default());
     router
+        .merge(crate::audit::routes(store.clone()))
         .merge(
             Router::new()
                 .route(SIGN_IN_PATH, post(sign_in))
@@ -123,9 +124,11 @@ async fn guard(
     match auth.user {
         Some(user) => {
             keep_alive(&auth.session, idle).await;
+            let address = peer_address(request.extensions());
             request.extensions_mut().insert(SignedIn {
                 name: user.name,
                 role: user.role,
+                address,
             });
             next.run(request).await
         }
@@ -170,16 +173,20 @@ fn back_to_form(error: &str, next: &str, extra: &str) -> Response {
     Redirect::to(&format!("{SIGN_IN_PATH}?error={error}{extra}&next={next}")).into_response()
 }
 
+/// The client's address, as the listener saw it ("unknown" where it is not recorded).
+pub fn peer_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 async fn sign_in(
     State(throttle): State<Arc<SignInThrottle>>,
     mut auth: AuthSession<People>,
     request: Request,
 ) -> Response {
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string());
+    let address = peer_address(request.extensions());
     let Ok(Form(form)) = Form::<SignInForm>::from_request(request, &()).await else {
         return back_to_form("form", "/", "");
     };
@@ -206,6 +213,17 @@ async fn sign_in(
         Ok(None) => {
             throttle.failed(&keys, Instant::now());
             tracing::warn!(name = %name, address = %address, "wrong name or password");
+            let store = &auth.backend.store;
+            crate::audit::record(
+                store,
+                &name,
+                "",
+                "sign_in_refused",
+                &name,
+                "wrong name or password",
+                &address,
+            )
+            .await;
             return back_to_form("wrong", &form.next, "");
         }
         Err(e) => {
@@ -226,12 +244,38 @@ async fn sign_in(
     }
     throttle.succeeded(&keys[0]);
     tracing::info!(name = %user.name, role = user.role.as_str(), address = %address, "signed in");
+    let store = &auth.backend.store;
+    crate::audit::record(
+        store,
+        &user.name,
+        user.role.as_str(),
+        "sign_in",
+        &user.name,
+        "",
+        &address,
+    )
+    .await;
     Redirect::to(safe_next(&form.next)).into_response()
 }
 
-async fn sign_out(mut auth: AuthSession<People>) -> Response {
-    if let Err(e) = auth.logout().await {
-        tracing::error!(error = %e, "cannot end a session");
+async fn sign_out(mut auth: AuthSession<People>, request: Request) -> Response {
+    let address = peer_address(request.extensions());
+    match auth.logout().await {
+        Ok(Some(user)) => {
+            let store = &auth.backend.store;
+            crate::audit::record(
+                store,
+                &user.name,
+                user.role.as_str(),
+                "sign_out",
+                &user.name,
+                "",
+                &address,
+            )
+            .await;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "cannot end a session"),
     }
     Redirect::to(SIGN_IN_PATH).into_response()
 }

@@ -215,7 +215,8 @@ struct RetryRequest {
 /// `POST /api/v1/shipments/retry` `{"shipment_ids": [...]}`: Failed shipments start a
 /// new round at once; each result says whether it was retried, or why not.
 async fn retry(
-    _: Authorized<scope::Operate>,
+    caller: Authorized<scope::Operate>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     State(state): State<ApiState>,
     body: Result<Json<RetryRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -230,6 +231,17 @@ async fn retry(
         .retry_now(&request.shipment_ids, chrono::Utc::now())
         .await?;
     state.wake.notify_one();
+    for retried in results.iter().filter(|r| r.done) {
+        audit_token(
+            &state.store,
+            &caller,
+            &peer,
+            "retry",
+            &retried.shipment_id,
+            "",
+        )
+        .await;
+    }
     Ok(Json(json!({ "results": results })).into_response())
 }
 
@@ -243,7 +255,8 @@ struct ConfirmRequest {
 /// `POST /api/v1/shipments/{shipment_id}/confirm` `{"confirmed_by": "...", "note": "..."}`:
 /// a Failed shipment was confirmed by hand on the marketplace.
 async fn confirm(
-    _: Authorized<scope::Operate>,
+    caller: Authorized<scope::Operate>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     State(state): State<ApiState>,
     Path(shipment_id): Path<String>,
     body: Result<Json<ConfirmRequest>, axum::extract::rejection::JsonRejection>,
@@ -257,6 +270,19 @@ async fn confirm(
         .confirm_manually(&shipment_id, &confirmation)
         .await?;
     if result.done {
+        let detail = format!(
+            "confirmed by {}: {}",
+            confirmation.confirmed_by, confirmation.note
+        );
+        audit_token(
+            &state.store,
+            &caller,
+            &peer,
+            "confirm",
+            &shipment_id,
+            &detail,
+        )
+        .await;
         return Ok(Json(result).into_response());
     }
     let message = result.message.clone().unwrap_or_default();
@@ -265,6 +291,24 @@ async fn confirm(
     } else {
         Ok((StatusCode::CONFLICT, Json(json!({ "error": message }))).into_response())
     }
+}
+
+/// An action taken through the API goes in the audit log under its token's name.
+async fn audit_token<S>(
+    store: &Store,
+    caller: &Authorized<S>,
+    peer: &Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    action: &str,
+    target: &str,
+    detail: &str,
+) {
+    let address = peer
+        .as_ref()
+        .map(|p| p.0 .0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let actor = format!("token:{}", caller.token.name);
+    let scopes = caller.token.scopes.to_string();
+    crate::audit::record(store, &actor, &scopes, action, target, detail, &address).await;
 }
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod actions;
+mod audit;
 mod claims;
 mod counts;
 mod cursor;

@@ -7,6 +7,7 @@ mod common;
 
 mod actions;
 mod amazon;
+mod audit;
 mod crash;
 mod ebay;
 mod export;

@@ -158,7 +158,13 @@ fn arguments(path: &str) -> &'static str {
     match path {
         p if p == ListShipments::PATH => "query=",
         p if p == GetShipment::PATH => "shipment_id=S-1",
-        p if p == FilterOptions::PATH || p == GetStatusBoard::PATH || p == WhoAmI::PATH => "",
+        p if p == FilterOptions::PATH
+            || p == GetStatusBoard::PATH
+            || p == WhoAmI::PATH
+            || p == AuditLog::PATH =>
+        {
+            ""
+        }
         p if p == RetryShipments::PATH => "shipment_ids[0]=S-1",
         p if p == ConfirmShipment::PATH => "shipment_id=S-1&confirmed_by=Dana&note=",
         other => panic!("the route test needs arguments for the new server function {other}"),
@@ -170,6 +176,7 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
     let d = dashboard(SessionConfig::default()).await;
     let viewer = d.sign_in(Role::Viewer).await;
     let operator = d.sign_in(Role::Operator).await;
+    let admin = d.sign_in(Role::Admin).await;
 
     // Pages: a signed-out visitor is sent to the sign-in form, and back afterwards.
     let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
@@ -183,13 +190,18 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
         let location = response.headers()["location"].to_str().unwrap().to_string();
         assert!(location.starts_with("/login?next="), "{page} -> {location}");
-        assert_eq!(
-            d.request(Method::GET, page, Some(&viewer), "")
-                .await
-                .status(),
-            200,
-            "{page}"
-        );
+        // The audit page is an admin's: it answers a viewer with its refusal, 403.
+        let for_viewer = if page == "/audit" { 403 } else { 200 };
+        let as_viewer = d
+            .request(Method::GET, page, Some(&viewer), "")
+            .await
+            .status();
+        assert_eq!(as_viewer, for_viewer, "{page} as a viewer");
+        let as_admin = d
+            .request(Method::GET, page, Some(&admin), "")
+            .await
+            .status();
+        assert_eq!(as_admin, 200, "{page} as an admin");
     }
     assert_eq!(
         d.request(Method::GET, "/login", None, "").await.status(),
@@ -199,6 +211,7 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
     // The dashboard's other routes answer 401.
     for (method, path) in [
         (Method::GET, "/export/shipments.csv"),
+        (Method::GET, app::audit::AUDIT_EXPORT_PATH),
         (Method::GET, "/api/v1/events/shipments"),
         (Method::GET, "/api/v1/status/events"),
         (Method::POST, "/logout"),
@@ -207,9 +220,20 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
     }
 
+    // The audit log's export is for admins only.
+    let audit = app::audit::AUDIT_EXPORT_PATH;
+    for (cookie, expected) in [(&viewer, 403), (&operator, 403), (&admin, 200)] {
+        let status = d
+            .request(Method::GET, audit, Some(cookie), "")
+            .await
+            .status();
+        assert_eq!(status, expected, "{audit}");
+    }
+
     // Every registered server function: 401 signed out; 403 for a viewer unless it
-    // only reads; an operator gets past the check.
+    // only reads; an operator gets past the check unless it is an admin's.
     let read_only = app::api::read_only_server_fns();
+    let admins_only = app::api::admin_server_fns();
     let functions: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
     assert!(functions.len() >= 7, "{functions:?}");
     for (path, method) in functions {
@@ -223,12 +247,21 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
         } else {
             assert_eq!(status, StatusCode::FORBIDDEN, "{path} as a viewer");
             let text = as_viewer.text().await.unwrap();
-            assert!(text.contains("needs an operator"), "{path}: {text}");
+            assert!(text.contains("this needs an"), "{path}: {text}");
             let as_operator = d
                 .request(method.clone(), path, Some(&operator), body)
                 .await
                 .status();
-            assert_eq!(as_operator, StatusCode::OK, "{path} as an operator");
+            let as_admin = d
+                .request(method.clone(), path, Some(&admin), body)
+                .await
+                .status();
+            assert_eq!(as_admin, StatusCode::OK, "{path} as an admin");
+            if admins_only.contains(&path) {
+                assert_eq!(as_operator, StatusCode::FORBIDDEN, "{path} as an operator");
+            } else {
+                assert_eq!(as_operator, StatusCode::OK, "{path} as an operator");
+            }
         }
     }
 }
@@ -261,6 +294,31 @@ async fn the_session_is_rotated_at_sign_in_and_ends_at_sign_out() {
     let out = d.request(Method::POST, "/logout", Some(&again), "").await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(d.who(&again).await, StatusCode::UNAUTHORIZED);
+
+    // Each sign-in and the sign-out are in the audit log, with the address.
+    let log: Vec<(String, String, String)> = d
+        .store
+        .audit_entries(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor, e.action, e.address))
+        .collect();
+    let expected = |action: &str| {
+        (
+            "operator".to_string(),
+            action.to_string(),
+            "127.0.0.1".to_string(),
+        )
+    };
+    assert_eq!(
+        log,
+        [
+            expected("sign_out"),
+            expected("sign_in"),
+            expected("sign_in")
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,92 @@
+//! The audit log, for admins: who did what, when and from where.
+
+use crate::api::audit_log;
+use crate::audit::{AUDIT_EXPORT_PATH, AUDIT_PAGE_ROWS};
+use crate::components::format::date_time;
+use crate::components::people::{provide_who, UserMenu};
+use crate::components::shipment_grid::server_error_text;
+use leptos::prelude::*;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    provide_who();
+    let entries = Resource::new_serde_wb(|| (), |_| audit_log());
+    view! {
+        <div class="screen">
+            <header class="topbar">
+                <h1>
+                    <a class="brand" href="/">"Shipback"</a>
+                    <span class="subtitle">"Audit log"</span>
+                </h1>
+                <div class="topbar-actions">
+                    <a class="button" href="/" data-testid="back">"← All shipments"</a>
+                    <a class="button" href=AUDIT_EXPORT_PATH download data-testid="audit-export">
+                        "⤓ Export CSV"
+                    </a>
+                    <UserMenu/>
+                </div>
+            </header>
+            <main class="content audit">
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || {
+                        entries
+                            .get()
+                            .map(|result| match result {
+                                Ok(entries) => {
+                                    view! { <AuditTable entries=entries/> }.into_any()
+                                }
+                                Err(e) => {
+                                    view! {
+                                        <p class="error-line" role="alert">{server_error_text(&e)}</p>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Transition>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn AuditTable(entries: Vec<crate::audit::AuditEntry>) -> impl IntoView {
+    let count = entries.len();
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            view! {
+                <tr data-testid="audit-row">
+                    <td>{date_time(e.at)}</td>
+                    <td>{e.actor}</td>
+                    <td class="muted">{e.role}</td>
+                    <td>{e.action}</td>
+                    <td class="mono">{e.target}</td>
+                    <td>{e.detail}</td>
+                    <td class="muted">{e.address}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="grid-summary">
+            {format!("The newest {count} entries (at most {AUDIT_PAGE_ROWS}); the export has them all.")}
+        </p>
+        <div class="table-scroll">
+            <table class="grid audit-table" data-testid="audit-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"Who"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"On"</th>
+                        <th scope="col">"Detail"</th>
+                        <th scope="col">"From"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
