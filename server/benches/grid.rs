@@ -128,6 +128,21 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The key that seals the generated accounts' credentials: `DB.key`, made once.
+fn key_file(db: &Path) -> std::path::PathBuf {
+    let path = db.with_extension("key");
+    if !path.exists() {
+        let status = Command::new(BIN)
+            .args(["keys", "generate", "--out"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run shipback keys generate");
+        assert!(status.success(), "shipback keys generate failed");
+    }
+    path
+}
+
 fn generate(db: &Path, shipments: u64) {
     println!("Generating {shipments} shipments into {} …", db.display());
     let status = Command::new(BIN)
@@ -140,6 +155,8 @@ fn generate(db: &Path, shipments: u64) {
         ])
         .arg("--database-url")
         .arg(format!("sqlite://{}", db.display()))
+        .arg("--secret-key-file")
+        .arg(key_file(db))
         .env("SHIPBACK_LOG", "warn")
         .status()
         .expect("run shipback generate");
@@ -187,6 +204,8 @@ async fn start_server(db: &Path, http: &reqwest::Client) -> Server {
         ])
         .arg("--database-url")
         .arg(format!("sqlite://{}", db.display()))
+        .arg("--secret-key-file")
+        .arg(key_file(db))
         .env("SHIPBACK_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

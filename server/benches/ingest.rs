@@ -65,7 +65,12 @@ async fn add_accounts(store: &Store) {
 async fn run(total: usize, posters: usize) -> (Duration, usize) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&url)
+        .await
+        .unwrap()
+        .with_keyring(shipback::secrets::Keyring::new(
+            shipback::secrets::SecretKey::generate(),
+        ));
     add_accounts(&store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}/api/v1/shipments", listener.local_addr().unwrap());
@@ -120,7 +125,10 @@ async fn breakdown(total: usize) -> (Duration, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()))
         .await
-        .unwrap();
+        .unwrap()
+        .with_keyring(shipback::secrets::Keyring::new(
+            shipback::secrets::SecretKey::generate(),
+        ));
     add_accounts(&store).await;
     let bodies: Vec<Vec<u8>> = (0..total / BATCH)
         .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())

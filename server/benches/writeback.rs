@@ -33,7 +33,12 @@ fn order_id(n: usize) -> String {
 async fn run(total: usize, accounts: usize) -> (Duration, u64) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&url)
+        .await
+        .unwrap()
+        .with_keyring(shipback::secrets::Keyring::new(
+            shipback::secrets::SecretKey::generate(),
+        ));
     let emulator = Emulator::default();
     emulator.enforce_limits(false);
     let addr = emulator
@@ -56,7 +61,7 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
                 credentials: Credentials {
                     client_id: "c".into(),
                     client_secret: "s".into(),
-                    refresh_token: format!("Atzr|bench-{a}"),
+                    refresh_token: format!("Atzr|bench-{a}").into(),
                 },
                 writeback_api: String::new(),
             })

@@ -1,5 +1,6 @@
 //! Marketplace accounts: the seller accounts shipments are written back to.
 
+use crate::secrets::Secret;
 use app::marketplace::ApiKind;
 use serde::{Deserialize, Serialize};
 
@@ -45,24 +46,16 @@ impl MarketplaceKind {
     }
 }
 
-/// The secrets a marketplace client signs in with.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The secrets a marketplace client signs in with. The secret parts are [`Secret`]s:
+/// sealed in the database, redacted in `Debug`, never serialised.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
     pub client_id: String,
-    pub client_secret: String,
-    pub refresh_token: String,
+    pub client_secret: Secret,
+    pub refresh_token: Secret,
 }
 
-impl std::fmt::Debug for Credentials {
-    // Secrets must not end up in logs through a `{:?}`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub id: i64,
     /// The name the shipping station uses for this account.
@@ -81,12 +74,11 @@ pub struct Account {
     pub credentials: Credentials,
     /// Which API writes back where the marketplace offers two ("" = its default). eBay:
     /// `trading` (CompleteSale) or `fulfillment` (createShippingFulfillment).
-    #[serde(default)]
     pub writeback_api: String,
 }
 
 /// An account to register (the id is given by the store).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewAccount {
     pub key: String,
     pub marketplace: MarketplaceKind,
@@ -98,6 +90,5 @@ pub struct NewAccount {
     pub api_base_url: String,
     pub auth_base_url: String,
     pub credentials: Credentials,
-    #[serde(default)]
     pub writeback_api: String,
 }

@@ -106,6 +106,11 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// The key that seals marketplace credentials: make one, or move to a new one.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// People who sign in to the dashboard.
     User {
         #[command(subcommand)]
@@ -116,6 +121,24 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Writes a new random key to a new file that only its owner can read.
+    Generate {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Reseals every account's credentials with the key in NEW_KEY_FILE. The current key
+    /// comes from the usual place (--secret-key-file, SHIPBACK_SECRET_KEY, or beside the
+    /// database). Afterwards, give the servers the new key.
+    Rotate {
+        #[arg(long)]
+        new_key_file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -170,6 +193,51 @@ struct DatabaseArgs {
     /// Database URL: sqlite://PATH (the file and its folder are created if missing).
     #[arg(long, env = "SHIPBACK_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// File holding the key that seals marketplace credentials (base64 of 32 bytes).
+    /// Without it: SHIPBACK_SECRET_KEY, else `secret.key` beside the database file.
+    #[arg(long, env = "SHIPBACK_SECRET_KEY_FILE")]
+    secret_key_file: Option<std::path::PathBuf>,
+}
+
+/// Whether a command needs the credentials' key.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyNeed {
+    /// It reads or writes marketplace credentials: no key, no start.
+    Required,
+    /// The demo: a key is made beside the database if there is none.
+    MakeIfMissing,
+    /// It touches no credentials; a key found is used to seal any left in the clear.
+    Optional,
+}
+
+impl DatabaseArgs {
+    /// Opens (and migrates) the database, with the credentials' keyring when there is
+    /// a key; credentials still in the clear are sealed at once.
+    async fn open(&self, need: KeyNeed) -> Result<Store, CliError> {
+        use crate::secrets::{key_beside_database, load_key, Keyring, SecretError, SecretKey};
+        let store = Store::open(&self.database_url).await?;
+        let key = match load_key(self.secret_key_file.as_deref(), &self.database_url) {
+            Ok(key) => key,
+            Err(SecretError::NoKey) if need == KeyNeed::MakeIfMissing => {
+                let path = key_beside_database(&self.database_url).ok_or(SecretError::NoKey)?;
+                let key = SecretKey::generate();
+                key.write_new_file(&path)?;
+                eprintln!("made a new key for the credentials: {}", path.display());
+                key
+            }
+            Err(SecretError::NoKey) if need == KeyNeed::Optional => return Ok(store),
+            Err(e) => return Err(e.into()),
+        };
+        let store = store.with_keyring(Keyring::new(key));
+        let sealed = store.reseal_credentials().await?;
+        if sealed > 0 {
+            tracing::info!(
+                accounts = sealed,
+                "sealed credentials that were in the clear"
+            );
+        }
+        Ok(store)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -432,6 +500,8 @@ pub enum CliError {
     NoSuchToken(String),
     #[error(transparent)]
     People(#[from] crate::people::PeopleError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("cannot read the password: {0}")]
     Password(String),
 }
@@ -581,6 +651,38 @@ async fn serve_web(
         .map_err(CliError::Serve)
 }
 
+async fn run_keys_command(action: KeysCommand) -> Result<(), CliError> {
+    use crate::secrets::{load_key, Keyring, SecretKey};
+    match action {
+        KeysCommand::Generate { out } => {
+            let key = SecretKey::generate();
+            key.write_new_file(&out)?;
+            println!("key {} written to {}", key.id(), out.display());
+        }
+        KeysCommand::Rotate { new_key_file, db } => {
+            let old = load_key(db.secret_key_file.as_deref(), &db.database_url)?;
+            let new = SecretKey::read_file(&new_key_file)?;
+            let store = Store::open(&db.database_url)
+                .await?
+                .with_keyring(Keyring::new(new.clone()).with_previous(old.clone()));
+            let resealed = store.reseal_credentials().await?;
+            let detail = format!("from key {} to key {}", old.id(), new.id());
+            crate::audit::record(
+                &store,
+                crate::audit::COMMAND_LINE,
+                "",
+                "keys_rotate",
+                "credentials",
+                &detail,
+                "local",
+            )
+            .await;
+            println!("{resealed} accounts resealed {detail}; give the servers the new key now");
+        }
+    }
+    Ok(())
+}
+
 async fn run_user_command(action: UserCommand) -> Result<(), CliError> {
     use std::io::IsTerminal;
     match action {
@@ -606,7 +708,7 @@ async fn run_user_command(action: UserCommand) -> Result<(), CliError> {
                     .map_err(|e| CliError::Password(e.to_string()))?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             };
-            let store = Store::open(&db.database_url).await?;
+            let store = db.open(KeyNeed::Optional).await?;
             let added = crate::people::add_user(&store, &name, &password, role).await?;
             let what = if added { "added" } else { "updated" };
             let detail = format!("{what} as {}", role.as_str());
@@ -623,7 +725,7 @@ async fn run_user_command(action: UserCommand) -> Result<(), CliError> {
             println!("{name} ({}) {what}", role.as_str());
         }
         UserCommand::List { db } => {
-            let store = Store::open(&db.database_url).await?;
+            let store = db.open(KeyNeed::Optional).await?;
             println!("{:<32} {:<10} created", "name", "role");
             for user in store.users().await? {
                 println!(
@@ -642,7 +744,7 @@ async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
     match action {
         TokenCommand::Create { name, scope, db } => {
             let scopes = scope.parse()?;
-            let store = Store::open(&db.database_url).await?;
+            let store = db.open(KeyNeed::Optional).await?;
             let token =
                 crate::tokens::create_token(&store, &name, scopes, chrono::Utc::now()).await?;
             // The token alone on stdout, so that scripts can capture it.
@@ -650,7 +752,7 @@ async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
             eprintln!("token '{name}' ({scopes}) created; it will not be shown again");
         }
         TokenCommand::List { db } => {
-            let store = Store::open(&db.database_url).await?;
+            let store = db.open(KeyNeed::Optional).await?;
             let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
                 t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_else(|| "-".to_string())
@@ -671,7 +773,7 @@ async fn run_token_command(action: TokenCommand) -> Result<(), CliError> {
             }
         }
         TokenCommand::Revoke { name, db } => {
-            let store = Store::open(&db.database_url).await?;
+            let store = db.open(KeyNeed::Optional).await?;
             if !store.revoke_token(&name, chrono::Utc::now()).await? {
                 return Err(CliError::NoSuchToken(name));
             }
@@ -695,12 +797,13 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         match self.command {
             Command::Migrate { db } => {
-                Store::open(&db.database_url).await?;
+                db.open(KeyNeed::Optional).await?;
                 println!("database at {} is up to date", db.database_url);
                 Ok(())
             }
             Command::Token { action } => run_token_command(action).await,
             Command::User { action } => run_user_command(action).await,
+            Command::Keys { action } => run_keys_command(action).await,
             Command::Generate {
                 db,
                 shipments,
@@ -708,7 +811,7 @@ impl Cli {
                 seed,
                 emulator,
             } => {
-                let store = Store::open(&db.database_url).await?;
+                let store = db.open(KeyNeed::Required).await?;
                 let started = std::time::Instant::now();
                 let emulator_url = format!("http://{}", emulator.emulator_bind);
                 let total =
@@ -727,7 +830,7 @@ impl Cli {
                 health,
                 no_worker,
             } => {
-                let store = Store::open(&db.database_url).await?;
+                let store = db.open(KeyNeed::Required).await?;
                 let wake = Arc::new(Notify::new());
                 let config = worker.config(WorkerConfig::default())?;
                 let client = worker.client_config();
@@ -748,7 +851,7 @@ impl Cli {
                 Ok(())
             }
             Command::Worker { db, worker, health } => {
-                let store = Store::open(&db.database_url).await?;
+                let store = db.open(KeyNeed::Required).await?;
                 let config = worker.config(WorkerConfig::default())?;
                 let sync = worker.sync_config(SyncConfig::default());
                 let handle = spawn_worker(
@@ -778,7 +881,7 @@ impl Cli {
                 no_trickle,
                 no_worker,
             } => {
-                let store = Store::open(&db.database_url).await?;
+                let store = db.open(KeyNeed::MakeIfMissing).await?;
                 let marketplace = Emulator::default();
                 let emulator_addr = serve_emulator(&marketplace, emulator.emulator_bind).await?;
                 let emulator_url = format!("http://{emulator_addr}");

@@ -116,8 +116,8 @@ pub fn accounts(emulator_url: &str) -> Vec<NewAccount> {
             auth_base_url: emulator_url.into(),
             credentials: Credentials {
                 client_id: format!("demo-client-{}", a.key),
-                client_secret: format!("demo-secret-{}", a.key),
-                refresh_token: refresh_token(a),
+                client_secret: format!("demo-secret-{}", a.key).into(),
+                refresh_token: refresh_token(a).into(),
             },
             writeback_api: a.writeback_api.into(),
         })

@@ -26,6 +26,7 @@ pub mod health;
 pub mod live;
 pub mod marketplaces;
 pub mod people;
+pub mod secrets;
 pub mod security;
 pub mod shipments;
 pub mod store;

@@ -1,5 +1,6 @@
 use super::{now_millis, Store, StoreError};
 use crate::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
+use crate::secrets::{Keyring, Secret, SecretError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -7,8 +8,9 @@ const ACCOUNT_COLUMNS: &str =
     "id, key, marketplace, display_name, company, enabled, marketplace_id, \
      region, api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api";
 
-fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
+fn account_from_row(store: &Store, row: &SqliteRow) -> Result<Account, StoreError> {
     let marketplace: String = row.try_get("marketplace")?;
+    let key: String = row.try_get("key")?;
     Ok(Account {
         id: row.try_get("id")?,
         key: row.try_get("key")?,
@@ -23,14 +25,88 @@ fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
         auth_base_url: row.try_get("auth_base_url")?,
         credentials: Credentials {
             client_id: row.try_get("client_id")?,
-            client_secret: row.try_get("client_secret")?,
-            refresh_token: row.try_get("refresh_token")?,
+            client_secret: store.open_secret(
+                &row.try_get::<String, _>("client_secret")?,
+                &key,
+                "client_secret",
+            )?,
+            refresh_token: store.open_secret(
+                &row.try_get::<String, _>("refresh_token")?,
+                &key,
+                "refresh_token",
+            )?,
         },
         writeback_api: row.try_get("writeback_api")?,
     })
 }
 
 impl Store {
+    fn keyring(&self) -> Result<&Keyring, StoreError> {
+        self.keyring
+            .as_deref()
+            .ok_or(StoreError::Secret(SecretError::NoKey))
+    }
+
+    fn seal_secret(
+        &self,
+        secret: &Secret,
+        account: &str,
+        field: &str,
+    ) -> Result<String, StoreError> {
+        Ok(self.keyring()?.seal(secret, &format!("{account}/{field}")))
+    }
+
+    fn open_secret(&self, stored: &str, account: &str, field: &str) -> Result<Secret, StoreError> {
+        Ok(self
+            .keyring()?
+            .open(stored, &format!("{account}/{field}"))?)
+    }
+
+    /// Seals every credential that is still in the clear (written before credentials
+    /// were sealed) or sealed with an older key of the keyring. Returns how many
+    /// accounts were resealed.
+    pub async fn reseal_credentials(&self) -> Result<usize, StoreError> {
+        let keyring = self.keyring()?;
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query("SELECT id, key, client_secret, refresh_token FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut resealed = 0;
+        for row in rows {
+            let key: String = row.try_get("key")?;
+            let mut fields = Vec::new();
+            for field in ["client_secret", "refresh_token"] {
+                let stored: String = row.try_get(field)?;
+                if !keyring.needs_reseal(&stored) {
+                    fields.push(stored);
+                    continue;
+                }
+                let context = format!("{key}/{field}");
+                let secret = if Keyring::is_sealed(&stored) {
+                    keyring.open(&stored, &context)?
+                } else {
+                    Secret::new(stored)
+                };
+                fields.push(keyring.seal(&secret, &context));
+            }
+            let changed = sqlx::query(
+                "UPDATE accounts SET client_secret = ?, refresh_token = ?
+                 WHERE id = ? AND (client_secret != ? OR refresh_token != ?)",
+            )
+            .bind(&fields[0])
+            .bind(&fields[1])
+            .bind(row.try_get::<i64, _>("id")?)
+            .bind(&fields[0])
+            .bind(&fields[1])
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            resealed += changed as usize;
+        }
+        tx.commit().await?;
+        Ok(resealed)
+    }
+
     /// Registers an account, or updates the one with the same key.
     pub async fn upsert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
         let row = sqlx::query(&format!(
@@ -56,13 +132,13 @@ impl Store {
         .bind(&account.api_base_url)
         .bind(&account.auth_base_url)
         .bind(&account.credentials.client_id)
-        .bind(&account.credentials.client_secret)
-        .bind(&account.credentials.refresh_token)
+        .bind(self.seal_secret(&account.credentials.client_secret, &account.key, "client_secret")?)
+        .bind(self.seal_secret(&account.credentials.refresh_token, &account.key, "refresh_token")?)
         .bind(&account.writeback_api)
         .bind(now_millis())
         .fetch_one(&self.pool)
         .await?;
-        account_from_row(&row)
+        account_from_row(self, &row)
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
@@ -71,7 +147,7 @@ impl Store {
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(account_from_row).collect()
+        rows.iter().map(|row| account_from_row(self, row)).collect()
     }
 
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
@@ -81,6 +157,8 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(account_from_row).transpose()
+        row.as_ref()
+            .map(|row| account_from_row(self, row))
+            .transpose()
     }
 }

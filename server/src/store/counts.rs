@@ -165,7 +165,11 @@ mod tests {
     async fn the_counters_agree_with_count_star_for_every_filter_combination() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("counts.db").display());
-        let store = Store::open(&url).await.unwrap();
+        let key = crate::secrets::SecretKey::generate();
+        let store = Store::open(&url)
+            .await
+            .unwrap()
+            .with_keyring(crate::secrets::Keyring::new(key));
         crate::generate::generate(&store, 3_000, 200, "http://127.0.0.1:9", 7)
             .await
             .unwrap();

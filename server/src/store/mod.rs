@@ -56,12 +56,17 @@ pub enum StoreError {
     UnknownAccounts(Vec<String>),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Seals and opens the marketplace credentials; without it they cannot be read
+    /// nor written (see `crate::secrets`).
+    keyring: Option<std::sync::Arc<crate::secrets::Keyring>>,
 }
 
 impl Store {
@@ -70,6 +75,12 @@ impl Store {
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The same database, with the keyring that seals and opens credentials.
+    pub fn with_keyring(mut self, keyring: crate::secrets::Keyring) -> Store {
+        self.keyring = Some(std::sync::Arc::new(keyring));
+        self
     }
 
     /// Opens the database without migrating it.
@@ -118,7 +129,10 @@ impl Store {
                 url: url.to_string(),
                 source,
             })?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            keyring: None,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

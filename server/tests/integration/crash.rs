@@ -32,7 +32,11 @@ impl Drop for WorkerProcess {
     }
 }
 
-fn start_worker(database_url: &str, name: &str) -> WorkerProcess {
+fn start_worker(
+    database_url: &str,
+    key: &shipback::secrets::SecretKey,
+    name: &str,
+) -> WorkerProcess {
     let log =
         std::env::temp_dir().join(format!("shipback-crash-{}-{name}.log", std::process::id()));
     let child = Command::new(env!("CARGO_BIN_EXE_shipback"))
@@ -61,7 +65,9 @@ fn start_worker(database_url: &str, name: &str) -> WorkerProcess {
         ])
         // This test is about crashes, not pacing: the emulator's limits are off too.
         .arg("--no-rate-limits")
-        .env("SHIPBACK_LOG", "info")
+        // Debug, so that the logs can be searched for a credential that should not be there.
+        .env("SHIPBACK_LOG", "debug")
+        .env("SHIPBACK_SECRET_KEY", key.to_base64())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("worker log file"))
         .spawn()
@@ -84,7 +90,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
     // Slow answers keep calls in flight when the kill lands.
     h.set_faults(json!({"latency_ms": 40})).await;
 
-    let mut first = start_worker(&h.database_url, "doomed");
+    let mut first = start_worker(&h.database_url, &h.secret_key, "doomed");
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.confirmations().await.len() < 20 {
         assert!(
@@ -101,7 +107,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
         "the kill came too late to test anything"
     );
 
-    let mut second = start_worker(&h.database_url, "survivor");
+    let mut second = start_worker(&h.database_url, &h.secret_key, "survivor");
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.open_count().await > 0 {
         assert!(
@@ -112,6 +118,17 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_ships_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     second.kill();
+
+    // Neither the marketplace credentials nor the key reached a log line.
+    let logs = format!("{}{}", first.log(), second.log());
+    assert!(logs.contains("DEBUG"), "the logs are at debug level");
+    for secret in [
+        format!("Atzr|test-{}", common::ACCOUNT),
+        "client_secret=secret".to_string(),
+        h.secret_key.to_base64(),
+    ] {
+        assert!(!logs.contains(&secret), "a log line holds a secret");
+    }
 
     let counts: HashMap<_, _> = h.store.status_counts().await.unwrap().into_iter().collect();
     assert_eq!(

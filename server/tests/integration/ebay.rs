@@ -28,7 +28,7 @@ async fn add_ebay_account(h: &Harness, key: &str, writeback_api: &str) -> Accoun
             credentials: Credentials {
                 client_id: "Gadget-Shipback-PRD-0123456789".into(),
                 client_secret: "PRD-secret".into(),
-                refresh_token: format!("v^1.1#i^1#r^1#{SELLER}"),
+                refresh_token: format!("v^1.1#i^1#r^1#{SELLER}").into(),
             },
             writeback_api: writeback_api.into(),
         })
@@ -349,7 +349,7 @@ async fn an_expired_token_is_refreshed_once_within_one_attempt() {
 async fn a_revoked_grant_asks_to_check_the_authorisation() {
     let h = harness().await;
     let mut account = add_ebay_account(&h, "gadget", "").await;
-    account.credentials.refresh_token = format!("v^1.1#i^1#r^1#revoked-{SELLER}");
+    account.credentials.refresh_token = format!("v^1.1#i^1#r^1#revoked-{SELLER}").into();
     let failure = adapter(&unpaced())
         .orders_by_id(&account, &[order_id(1)])
         .await

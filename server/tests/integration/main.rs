@@ -9,6 +9,7 @@ mod actions;
 mod amazon;
 mod audit;
 mod crash;
+mod credentials;
 mod ebay;
 mod export;
 mod health;

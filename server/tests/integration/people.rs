@@ -29,7 +29,10 @@ async fn dashboard(sessions: SessionConfig) -> Dashboard {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite://{}/people.db", dir.path().display()))
         .await
-        .unwrap();
+        .unwrap()
+        .with_keyring(shipback::secrets::Keyring::new(
+            shipback::secrets::SecretKey::generate(),
+        ));
     common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
     for role in Role::ALL {
         shipback::people::add_user(&store, role.as_str(), PASSWORD, role)

@@ -382,7 +382,10 @@ async fn two_workers_racing_over_200_shipments_confirm_each_exactly_once() {
     h.set_faults(json!({"latency_ms": 5})).await;
 
     // Separate stores: separate connection pools, as two processes would have.
-    let second = shipback::store::Store::open(&h.database_url).await.unwrap();
+    let second = shipback::store::Store::open(&h.database_url)
+        .await
+        .unwrap()
+        .with_keyring(shipback::secrets::Keyring::new(h.secret_key.clone()));
     let a = h.worker("worker-a");
     let b = shipback::worker::Worker::new(
         second,

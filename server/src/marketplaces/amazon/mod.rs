@@ -178,9 +178,9 @@ impl AmazonClient {
             .post(&url)
             .form(&[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", account.credentials.refresh_token.as_str()),
+                ("refresh_token", account.credentials.refresh_token.expose()),
                 ("client_id", account.credentials.client_id.as_str()),
-                ("client_secret", account.credentials.client_secret.as_str()),
+                ("client_secret", account.credentials.client_secret.expose()),
             ])
             .send()
             .await

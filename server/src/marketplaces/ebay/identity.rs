@@ -38,11 +38,11 @@ pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<Fresh
         .post(&url)
         .basic_auth(
             &account.credentials.client_id,
-            Some(&account.credentials.client_secret),
+            Some(account.credentials.client_secret.expose()),
         )
         .form(&[
             ("grant_type", "refresh_token"),
-            ("refresh_token", account.credentials.refresh_token.as_str()),
+            ("refresh_token", account.credentials.refresh_token.expose()),
             ("scope", SCOPES),
         ])
         .send()

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{ConfirmationRecord, Emulator, NewOrder, NewOrderItem};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::secrets::{Keyring, SecretKey};
 use shipback::shipments::http::{routes, ApiState};
 use shipback::store::Store;
 use shipback::sync::{MarketplaceSync, SyncConfig};
@@ -19,6 +20,7 @@ pub struct Harness {
     pub emulator_url: String,
     pub api_url: String,
     pub http: reqwest::Client,
+    pub secret_key: SecretKey,
     _dir: tempfile::TempDir,
 }
 
@@ -27,7 +29,13 @@ pub const ACCOUNT: &str = "acme-us";
 pub async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/shipback.db", dir.path().display());
-    let store = Store::open(&database_url).await.unwrap();
+    // The credentials are sealed as in production; a worker process started by a test
+    // is given the same key.
+    let secret_key = SecretKey::generate();
+    let store = Store::open(&database_url)
+        .await
+        .unwrap()
+        .with_keyring(Keyring::new(secret_key.clone()));
     let emulator = Emulator::default();
     // Most tests are about outcomes, not pacing: the rate-limit tests turn limits on.
     emulator.enforce_limits(false);
@@ -54,6 +62,7 @@ pub async fn harness() -> Harness {
         emulator_url,
         api_url,
         http,
+        secret_key,
         _dir: dir,
     }
 }
@@ -89,7 +98,7 @@ pub async fn add_account(store: &Store, key: &str, emulator_url: &str) {
             credentials: Credentials {
                 client_id: "amzn1.application-oa2-client.test".into(),
                 client_secret: "secret".into(),
-                refresh_token: format!("Atzr|test-{key}"),
+                refresh_token: format!("Atzr|test-{key}").into(),
             },
             writeback_api: String::new(),
         })
