@@ -117,11 +117,55 @@ pub async fn audit_log() -> Result<Vec<crate::audit::AuditEntry>, ServerFnError>
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// Every marketplace account, without credentials, for the admin screen.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn admin_accounts() -> Result<Vec<crate::accounts::AccountSummary>, ServerFnError> {
+    use crate::backend::Backend;
+    crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .admin_accounts()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Registers or edits an account. The answer lists what to correct; empty means saved.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn save_account(
+    input: crate::accounts::AccountInput,
+) -> Result<Vec<crate::accounts::AccountFieldError>, ServerFnError> {
+    use crate::backend::Backend;
+    let who = crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .save_account(&who, &input)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Enables or disables an account: a disabled one is not written back to nor shown in
+/// the connection status. False if there is no such account.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn set_account_enabled(key: String, enabled: bool) -> Result<bool, ServerFnError> {
+    use crate::backend::Backend;
+    let who = crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .set_account_enabled(&who, &key, enabled)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
 /// The server functions only an admin may call (the route test holds each to refusing
 /// an operator).
-pub fn admin_server_fns() -> [&'static str; 1] {
+pub fn admin_server_fns() -> [&'static str; 4] {
     use leptos::server_fn::ServerFn;
-    [AuditLog::PATH]
+    [
+        AuditLog::PATH,
+        AdminAccounts::PATH,
+        SaveAccount::PATH,
+        SetAccountEnabled::PATH,
+    ]
 }
 
 /// The server functions a viewer may call: they read and change nothing. Every other

@@ -55,6 +55,24 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
     /// Every enabled account's API health, as of now.
     async fn status_board(&self) -> Result<StatusBoard, BackendError>;
 
+    /// Every account, without its credentials, for the admin screen.
+    async fn admin_accounts(&self) -> Result<Vec<crate::accounts::AccountSummary>, BackendError>;
+
+    /// Registers or edits an account; the problems found, or none when it was saved.
+    async fn save_account(
+        &self,
+        who: &SignedIn,
+        input: &crate::accounts::AccountInput,
+    ) -> Result<Vec<crate::accounts::AccountFieldError>, BackendError>;
+
+    /// Enables or disables an account; false if there is no such account.
+    async fn set_account_enabled(
+        &self,
+        who: &SignedIn,
+        key: &str,
+        enabled: bool,
+    ) -> Result<bool, BackendError>;
+
     /// The newest entries of the audit log, newest first.
     async fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>, BackendError>;
 }

@@ -4,6 +4,7 @@
 // The view types of a whole page nest deeply when components are not type-erased.
 #![recursion_limit = "512"]
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod components;
@@ -64,6 +65,10 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::shipments::ShipmentsPage/>
                 <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                 <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("accounts"))
+                    view=pages::accounts::AccountsPage
+                />
                 <Route
                     path=(StaticSegment("shipments"), ParamSegment("id"))
                     view=pages::shipment::ShipmentPage

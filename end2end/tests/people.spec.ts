@@ -95,3 +95,51 @@ test("an admin reads the audit log: who did what, when and from where", async ({
   await page.goto("/audit");
   await expect(page.locator(".error-line")).toContainText("this needs an admin");
 });
+
+test("an admin registers an account, fixes a mistake, edits and disables it", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId("accounts-link").click();
+  await expect(page).toHaveURL(/\/admin\/accounts$/);
+  await hydrated(page);
+  await expect(page.getByTestId("account-row").first()).toBeVisible();
+
+  const form = page.getByTestId("account-form");
+  const key = `e2e-${Date.now() % 1_000_000}`;
+  const fill = async (name: string, value: string) => form.locator(`input[name='${name}']`).fill(value);
+  await fill("key", key);
+  await fill("display_name", "E2E Store");
+  await fill("company", "E2E Inc.");
+  await fill("marketplace_id", "ATVPDKIKX0DER");
+  await fill("region", "us");
+  await fill("api_base_url", "http://127.0.0.1:3101");
+  await fill("auth_base_url", "http://127.0.0.1:3101");
+  await fill("client_id", "amzn1.application-oa2-client.e2e");
+  await fill("client_secret", "e2e-secret");
+  await fill("refresh_token", "Atzr|e2e-refresh");
+  await form.getByTestId("save-account").click();
+  await expect(page.getByTestId("account-error")).toHaveText("Correct the fields in red.");
+  await expect(form.locator("label:has(input[name='region']) .error-line")).toContainText("na, eu or fe");
+  await page.screenshot({ path: "screenshots/accounts-desktop-error.png" });
+
+  await fill("region", "na");
+  await form.getByTestId("save-account").click();
+  await expect(page.getByTestId("account-saved")).toHaveText(`Saved ${key}.`);
+  const row = page.locator(`tr[data-account='${key}']`);
+  await expect(row).toContainText("E2E Store");
+  await expect(row).toContainText("Enabled");
+  // The secrets are not shown again: the edit form keeps them blank.
+  await row.getByTestId("edit-account").click();
+  await expect(form.locator("input[name='client_secret']")).toHaveValue("");
+  await fill("display_name", "E2E Store, renamed");
+  await form.getByTestId("save-account").click();
+  await expect(row).toContainText("E2E Store, renamed");
+  await row.getByTestId("toggle-account").click();
+  await expect(row).toContainText("Disabled");
+  await expect(form.locator("input[name='enabled']")).not.toBeChecked();
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.screenshot({ path: "screenshots/accounts-tablet-portrait.png", fullPage: true });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, "no sideways scrolling").toBeLessThanOrEqual(768);
+});

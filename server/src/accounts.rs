@@ -92,3 +92,55 @@ pub struct NewAccount {
     pub credentials: Credentials,
     pub writeback_api: String,
 }
+
+/// What the admin screen may see of an account: everything but the credentials.
+pub fn summary(a: &Account) -> app::accounts::AccountSummary {
+    app::accounts::AccountSummary {
+        key: a.key.clone(),
+        marketplace: a.marketplace.as_str().to_string(),
+        display_name: a.display_name.clone(),
+        company: a.company.clone(),
+        enabled: a.enabled,
+        marketplace_id: a.marketplace_id.clone(),
+        region: a.region.clone(),
+        api_base_url: a.api_base_url.clone(),
+        auth_base_url: a.auth_base_url.clone(),
+        client_id: a.credentials.client_id.clone(),
+        writeback_api: a.writeback_api.clone(),
+    }
+}
+
+/// The account to store from a checked admin form: a blank secret keeps the one the
+/// account has.
+pub fn from_input(input: &app::accounts::AccountInput, existing: Option<&Account>) -> NewAccount {
+    let keep_or = |typed: &str, stored: Option<&Secret>| {
+        if typed.is_empty() {
+            stored.cloned().unwrap_or_else(|| Secret::new(""))
+        } else {
+            Secret::new(typed)
+        }
+    };
+    NewAccount {
+        key: input.key.clone(),
+        marketplace: MarketplaceKind::parse(&input.marketplace).unwrap_or(MarketplaceKind::Amazon),
+        display_name: input.display_name.trim().to_string(),
+        company: input.company.trim().to_string(),
+        enabled: input.enabled,
+        marketplace_id: input.marketplace_id.trim().to_string(),
+        region: input.region.trim().to_string(),
+        api_base_url: input.api_base_url.trim_end_matches('/').to_string(),
+        auth_base_url: input.auth_base_url.trim_end_matches('/').to_string(),
+        credentials: Credentials {
+            client_id: input.client_id.trim().to_string(),
+            client_secret: keep_or(
+                &input.client_secret,
+                existing.map(|a| &a.credentials.client_secret),
+            ),
+            refresh_token: keep_or(
+                &input.refresh_token,
+                existing.map(|a| &a.credentials.refresh_token),
+            ),
+        },
+        writeback_api: input.writeback_api.clone(),
+    }
+}

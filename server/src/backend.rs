@@ -1,6 +1,7 @@
 //! The dashboard's backend: the store, behind the interface `app` declares.
 
 use crate::store::{Store, StoreError};
+use app::accounts::{AccountFieldError, AccountInput, AccountSummary};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
 use app::people::SignedIn;
@@ -94,6 +95,69 @@ impl ShipmentsBackend for DashboardBackend {
             crate::audit::record_person(&self.store, who, "confirm", shipment_id, &detail).await;
         }
         Ok(result)
+    }
+
+    async fn admin_accounts(&self) -> Result<Vec<AccountSummary>, BackendError> {
+        let accounts = self.store.accounts().await.map_err(to_backend_error)?;
+        Ok(accounts.iter().map(crate::accounts::summary).collect())
+    }
+
+    async fn save_account(
+        &self,
+        who: &SignedIn,
+        input: &AccountInput,
+    ) -> Result<Vec<AccountFieldError>, BackendError> {
+        let existing = self
+            .store
+            .account_by_key(&input.key)
+            .await
+            .map_err(to_backend_error)?;
+        let problems = input.problems(existing.is_some());
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
+        let account = crate::accounts::from_input(input, existing.as_ref());
+        self.store
+            .upsert_account(&account)
+            .await
+            .map_err(to_backend_error)?;
+        let mut detail = format!(
+            "{} ({}, {})",
+            if existing.is_some() {
+                "edited"
+            } else {
+                "registered"
+            },
+            input.marketplace,
+            if input.enabled { "enabled" } else { "disabled" }
+        );
+        if !input.client_secret.is_empty() || !input.refresh_token.is_empty() {
+            detail.push_str("; credentials replaced");
+        }
+        crate::audit::record_person(&self.store, who, "account_save", &input.key, &detail).await;
+        Ok(Vec::new())
+    }
+
+    async fn set_account_enabled(
+        &self,
+        who: &SignedIn,
+        key: &str,
+        enabled: bool,
+    ) -> Result<bool, BackendError> {
+        let changed = self
+            .store
+            .set_account_enabled(key, enabled)
+            .await
+            .map_err(to_backend_error)?;
+        if changed {
+            let action = if enabled {
+                "account_enable"
+            } else {
+                "account_disable"
+            };
+            crate::audit::record_person(&self.store, who, action, key, "").await;
+        }
+        Ok(changed)
     }
 
     async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {

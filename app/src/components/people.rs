@@ -35,6 +35,9 @@ pub fn UserMenu() -> impl IntoView {
                     .map(|signed_in| {
                         let audit = signed_in.role.allows(Role::Admin).then(|| {
                             view! {
+                                <a class="button" href="/admin/accounts" data-testid="accounts-link">
+                                    "Accounts"
+                                </a>
                                 <a class="button" href="/audit" data-testid="audit-link">
                                     "Audit log"
                                 </a>

@@ -141,6 +141,31 @@ impl Store {
         account_from_row(self, &row)
     }
 
+    pub async fn account_by_key(&self, key: &str) -> Result<Option<Account>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = ?"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| account_from_row(self, &row))
+        .transpose()
+    }
+
+    /// False if there is no such account.
+    pub async fn set_account_enabled(&self, key: &str, enabled: bool) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query("UPDATE accounts SET enabled = ? WHERE key = ?")
+            .bind(enabled)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY display_name, id"

@@ -169,6 +169,10 @@ fn arguments(path: &str) -> &'static str {
             ""
         }
         p if p == RetryShipments::PATH => "shipment_ids[0]=S-1",
+        p if p == AdminAccounts::PATH => "",
+        // Nothing valid to save: the answer lists the problems, with 200.
+        p if p == SaveAccount::PATH => "input[key]=Not%20Valid",
+        p if p == SetAccountEnabled::PATH => "key=no-such-account&enabled=false",
         p if p == ConfirmShipment::PATH => "shipment_id=S-1&confirmed_by=Dana&note=",
         other => panic!("the route test needs arguments for the new server function {other}"),
     }
@@ -193,8 +197,12 @@ async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
         let location = response.headers()["location"].to_str().unwrap().to_string();
         assert!(location.starts_with("/login?next="), "{page} -> {location}");
-        // The audit page is an admin's: it answers a viewer with its refusal, 403.
-        let for_viewer = if page == "/audit" { 403 } else { 200 };
+        // The admin pages answer a viewer with their refusal, 403.
+        let for_viewer = if ["/audit", "/admin/accounts"].contains(&page.as_str()) {
+            403
+        } else {
+            200
+        };
         let as_viewer = d
             .request(Method::GET, page, Some(&viewer), "")
             .await
@@ -403,4 +411,141 @@ async fn a_signed_in_request_from_another_site_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_never_come_back() {
+    use leptos::server_fn::ServerFn;
+    let d = dashboard(SessionConfig::default()).await;
+    let admin = d.sign_in(Role::Admin).await;
+    let form = |secret: &str, refresh: &str, name: &str| {
+        let fields = [
+            ("key", "acme-ca"),
+            ("marketplace", "amazon"),
+            ("display_name", name),
+            ("company", "Acme Inc."),
+            ("enabled", "true"),
+            ("marketplace_id", "A2EUQ1WTGCTBG2"),
+            ("region", "na"),
+            ("api_base_url", "https://sellingpartnerapi-na.amazon.com"),
+            ("auth_base_url", "https://api.amazon.com"),
+            ("client_id", "amzn1.application-oa2-client.ca"),
+            ("client_secret", secret),
+            ("refresh_token", refresh),
+        ];
+        fields
+            .iter()
+            .map(|(k, v)| format!("input[{k}]={}", app::query::percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let save = app::api::SaveAccount::PATH;
+
+    // A mistake is named, nothing is stored.
+    let refused = d
+        .request(
+            Method::POST,
+            save,
+            Some(&admin),
+            &form("", "", "Acme Canada"),
+        )
+        .await;
+    assert_eq!(refused.status(), 200);
+    let problems = refused.text().await.unwrap();
+    assert!(
+        problems.contains("client_secret") && problems.contains("refresh_token"),
+        "{problems}"
+    );
+    assert!(d.store.account_by_key("acme-ca").await.unwrap().is_none());
+
+    let saved = d
+        .request(
+            Method::POST,
+            save,
+            Some(&admin),
+            &form("ca-secret-1", "Atzr|ca-refresh-1", "Acme Canada"),
+        )
+        .await;
+    assert_eq!(saved.text().await.unwrap(), "[]");
+    // Edited with blank secrets: the name changes, the credentials stay.
+    d.request(
+        Method::POST,
+        save,
+        Some(&admin),
+        &form("", "", "Acme Canada Ltd."),
+    )
+    .await;
+    let stored = d.store.account_by_key("acme-ca").await.unwrap().unwrap();
+    assert_eq!(stored.display_name, "Acme Canada Ltd.");
+    assert_eq!(
+        stored.credentials.refresh_token.expose(),
+        "Atzr|ca-refresh-1"
+    );
+
+    // The admin list never carries a secret.
+    let list = d
+        .request(
+            Method::POST,
+            app::api::AdminAccounts::PATH,
+            Some(&admin),
+            "",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Acme Canada Ltd."), "{list}");
+    assert!(
+        !list.contains("ca-secret-1") && !list.contains("Atzr|ca-refresh-1"),
+        "{list}"
+    );
+
+    // Disabled: no longer written back to, nor in the connection status.
+    let toggled = d
+        .request(
+            Method::POST,
+            app::api::SetAccountEnabled::PATH,
+            Some(&admin),
+            "key=acme-ca&enabled=false",
+        )
+        .await;
+    assert_eq!(toggled.text().await.unwrap(), "true");
+    assert!(
+        !d.store
+            .account_by_key("acme-ca")
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+    let board = d
+        .request(
+            Method::POST,
+            app::api::GetStatusBoard::PATH,
+            Some(&admin),
+            "",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board.contains(&format!("\"account\":\"{}\"", common::ACCOUNT)),
+        "{board}"
+    );
+    assert!(!board.contains("\"account\":\"acme-ca\""), "{board}");
+
+    // Each change is in the audit log, without the secrets.
+    let log = d.store.audit_entries(None).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        &actions[..3],
+        ["account_disable", "account_save", "account_save"]
+    );
+    assert!(
+        log[2].detail.contains("credentials replaced"),
+        "{:?}",
+        log[2]
+    );
+    assert!(log.iter().all(|e| !e.detail.contains("ca-secret-1")));
 }
