@@ -156,15 +156,86 @@ pub async fn set_account_enabled(key: String, enabled: bool) -> Result<bool, Ser
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// Everyone who can sign in, for the admin screen.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn admin_people() -> Result<Vec<crate::people::PersonSummary>, ServerFnError> {
+    use crate::backend::Backend;
+    crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .admin_people()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Adds a person, or gives one a new password and role.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn save_person(
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::Backend;
+    let who = crate::backend::require(crate::people::Role::Admin)?;
+    let role = crate::people::Role::parse(&role)
+        .ok_or_else(|| ServerFnError::new("The role is viewer, operator or admin."))?;
+    Backend::from_context()?
+        .0
+        .save_person(&who, &name, role, &password)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Every station API token, for the admin screen.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn admin_tokens() -> Result<Vec<crate::people::TokenSummary>, ServerFnError> {
+    use crate::backend::Backend;
+    crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .admin_tokens()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Makes a token (`scopes`: `ingest,read`) and answers it, once.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn create_token(name: String, scopes: String) -> Result<String, ServerFnError> {
+    use crate::backend::Backend;
+    let who = crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .create_token(&who, &name, &scopes)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Revokes a token at once.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn revoke_token(name: String) -> Result<bool, ServerFnError> {
+    use crate::backend::Backend;
+    let who = crate::backend::require(crate::people::Role::Admin)?;
+    Backend::from_context()?
+        .0
+        .revoke_token(&who, &name)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
 /// The server functions only an admin may call (the route test holds each to refusing
 /// an operator).
-pub fn admin_server_fns() -> [&'static str; 4] {
+pub fn admin_server_fns() -> [&'static str; 9] {
     use leptos::server_fn::ServerFn;
     [
         AuditLog::PATH,
         AdminAccounts::PATH,
         SaveAccount::PATH,
         SetAccountEnabled::PATH,
+        AdminPeople::PATH,
+        SavePerson::PATH,
+        AdminTokens::PATH,
+        CreateToken::PATH,
+        RevokeToken::PATH,
     ]
 }
 

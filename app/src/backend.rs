@@ -73,6 +73,33 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         enabled: bool,
     ) -> Result<bool, BackendError>;
 
+    /// Everyone who can sign in.
+    async fn admin_people(&self) -> Result<Vec<crate::people::PersonSummary>, BackendError>;
+
+    /// Adds a person or resets their password and role. `Err(InvalidRequest)` says what
+    /// is wrong with the name or password.
+    async fn save_person(
+        &self,
+        who: &SignedIn,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<(), BackendError>;
+
+    /// Every station API token, revoked ones too.
+    async fn admin_tokens(&self) -> Result<Vec<crate::people::TokenSummary>, BackendError>;
+
+    /// Makes a token and returns it: the only time it is seen.
+    async fn create_token(
+        &self,
+        who: &SignedIn,
+        name: &str,
+        scopes: &str,
+    ) -> Result<String, BackendError>;
+
+    /// Revokes a live token; false if there is none by that name.
+    async fn revoke_token(&self, who: &SignedIn, name: &str) -> Result<bool, BackendError>;
+
     /// The newest entries of the audit log, newest first.
     async fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>, BackendError>;
 }

@@ -66,6 +66,10 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                 <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                 <Route
+                    path=(StaticSegment("admin"), StaticSegment("access"))
+                    view=pages::access::AccessPage
+                />
+                <Route
                     path=(StaticSegment("admin"), StaticSegment("accounts"))
                     view=pages::accounts::AccountsPage
                 />

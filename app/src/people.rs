@@ -65,3 +65,22 @@ mod tests {
         assert_eq!(Role::parse("root"), None);
     }
 }
+
+/// A person on the admin screen (no password, not even its hash).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonSummary {
+    pub name: String,
+    pub role: Role,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A station API token on the admin screen: never the token itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    pub name: String,
+    /// `ingest,read`
+    pub scopes: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}

@@ -4,7 +4,7 @@ use crate::store::{Store, StoreError};
 use app::accounts::{AccountFieldError, AccountInput, AccountSummary};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
-use app::people::SignedIn;
+use app::people::{PersonSummary, Role, SignedIn, TokenSummary};
 use app::query::ShipmentQuery;
 use app::shipments::{
     ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
@@ -158,6 +158,90 @@ impl ShipmentsBackend for DashboardBackend {
             crate::audit::record_person(&self.store, who, action, key, "").await;
         }
         Ok(changed)
+    }
+
+    async fn admin_people(&self) -> Result<Vec<PersonSummary>, BackendError> {
+        let people = self.store.users().await.map_err(to_backend_error)?;
+        Ok(people
+            .into_iter()
+            .map(|u| PersonSummary {
+                name: u.name,
+                role: u.role,
+                created_at: u.created_at,
+            })
+            .collect())
+    }
+
+    async fn save_person(
+        &self,
+        who: &SignedIn,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<(), BackendError> {
+        use crate::people::PeopleError;
+        let added = match crate::people::add_user(&self.store, name, password, role).await {
+            Ok(added) => added,
+            Err(e @ (PeopleError::BadName(_) | PeopleError::BadPassword)) => {
+                return Err(BackendError::InvalidRequest(e.to_string()))
+            }
+            Err(PeopleError::Store(e)) => return Err(to_backend_error(e)),
+            Err(e) => return Err(BackendError::Internal(e.to_string())),
+        };
+        let detail = format!(
+            "{} as {}",
+            if added { "added" } else { "reset" },
+            role.as_str()
+        );
+        crate::audit::record_person(&self.store, who, "user_add", name, &detail).await;
+        Ok(())
+    }
+
+    async fn admin_tokens(&self) -> Result<Vec<TokenSummary>, BackendError> {
+        let tokens = self.store.tokens().await.map_err(to_backend_error)?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| TokenSummary {
+                name: t.name,
+                scopes: t.scopes.to_string(),
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+                revoked_at: t.revoked_at,
+            })
+            .collect())
+    }
+
+    async fn create_token(
+        &self,
+        who: &SignedIn,
+        name: &str,
+        scopes: &str,
+    ) -> Result<String, BackendError> {
+        use crate::tokens::TokenError;
+        let invalid = |e: TokenError| BackendError::InvalidRequest(e.to_string());
+        let scopes: crate::tokens::Scopes = scopes.parse().map_err(invalid)?;
+        let token = match crate::tokens::create_token(&self.store, name, scopes, chrono::Utc::now())
+            .await
+        {
+            Ok(token) => token,
+            Err(TokenError::Store(e)) => return Err(to_backend_error(e)),
+            Err(e) => return Err(invalid(e)),
+        };
+        let detail = format!("scopes {scopes}");
+        crate::audit::record_person(&self.store, who, "token_create", name, &detail).await;
+        Ok(token)
+    }
+
+    async fn revoke_token(&self, who: &SignedIn, name: &str) -> Result<bool, BackendError> {
+        let revoked = self
+            .store
+            .revoke_token(name, chrono::Utc::now())
+            .await
+            .map_err(to_backend_error)?;
+        if revoked {
+            crate::audit::record_person(&self.store, who, "token_revoke", name, "").await;
+        }
+        Ok(revoked)
     }
 
     async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {

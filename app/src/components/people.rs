@@ -33,14 +33,23 @@ pub fn UserMenu() -> impl IntoView {
                 who.and_then(|w| w.0.get())
                     .and_then(Result::ok)
                     .map(|signed_in| {
+                        // One menu for the admin screens keeps the top bar short on a tablet.
                         let audit = signed_in.role.allows(Role::Admin).then(|| {
                             view! {
-                                <a class="button" href="/admin/accounts" data-testid="accounts-link">
-                                    "Accounts"
-                                </a>
-                                <a class="button" href="/audit" data-testid="audit-link">
-                                    "Audit log"
-                                </a>
+                                <details class="admin-menu" data-testid="admin-menu">
+                                    <summary class="button">"Admin ▾"</summary>
+                                    <nav class="admin-links">
+                                        <a class="button" href="/admin/accounts" data-testid="accounts-link">
+                                            "Accounts"
+                                        </a>
+                                        <a class="button" href="/admin/access" data-testid="access-link">
+                                            "People and tokens"
+                                        </a>
+                                        <a class="button" href="/audit" data-testid="audit-link">
+                                            "Audit log"
+                                        </a>
+                                    </nav>
+                                </details>
                             }
                         });
                         view! {
