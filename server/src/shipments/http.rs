@@ -34,16 +34,21 @@ impl axum::extract::FromRef<ApiState> for Store {
 /// Every route but the OpenAPI document needs a bearer token of the right scope (see
 /// `crate::tokens`); the handlers' `Authorized<…>` arguments say which.
 pub fn routes(state: ApiState) -> Router {
-    Router::new()
+    let guarded = Router::new()
         .route("/api/v1/shipments", get(list).post(ingest))
         .route("/api/v1/shipments/export.csv", get(export_csv))
-        // The dashboard's Export button: the same file, for the browser, which has no
-        // token but a session (`people::http` puts this path behind sign-in).
-        .route(DASHBOARD_EXPORT_PATH, get(dashboard_export_csv))
         .route("/api/v1/shipments/retry", post(retry))
         .route("/api/v1/shipments/{shipment_id}/confirm", post(confirm))
         .route("/api/v1/shipments/{shipment_id}", get(detail))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.store.clone(),
+            crate::tokens::require_token,
+        ));
+    guarded
         .route("/api/v1/openapi.json", get(openapi))
+        // The dashboard's Export button: the same file, for the browser, which has no
+        // token but a session (`people::http` puts this path behind sign-in).
+        .route(DASHBOARD_EXPORT_PATH, get(dashboard_export_csv))
         // A full batch of 1,000 shipments is well under this.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)

@@ -237,12 +237,10 @@ impl IntoResponse for AuthError {
     }
 }
 
-/// Checks the request's bearer token for `needed`, and records its use.
-pub async fn authorize(
+/// The live token the request carries, its use recorded. Scopes are not looked at.
+pub async fn authenticate(
     store: &Store,
     authorization: Option<&str>,
-    needed: Scope,
-    what: &'static str,
     now: DateTime<Utc>,
 ) -> Result<ApiToken, AuthError> {
     let token = authorization
@@ -256,13 +254,6 @@ pub async fn authorize(
         .token_by_hash(&TokenHash::of(token))
         .await?
         .ok_or(AuthError::Invalid)?;
-    if !found.scopes.contains(needed) {
-        return Err(AuthError::NotAllowed {
-            token: found.name,
-            needed,
-            what,
-        });
-    }
     let stale = found
         .last_used_at
         .is_none_or(|t| now - t >= RECORD_USE_EVERY);
@@ -270,6 +261,41 @@ pub async fn authorize(
         store.touch_token(&found.name, now).await?;
     }
     Ok(found)
+}
+
+/// `token` may do what `needed` allows, or the refusal that names the scope.
+fn check_scope(token: ApiToken, needed: Scope, what: &'static str) -> Result<ApiToken, AuthError> {
+    if token.scopes.contains(needed) {
+        Ok(token)
+    } else {
+        Err(AuthError::NotAllowed {
+            token: token.name,
+            needed,
+            what,
+        })
+    }
+}
+
+/// Every station API route but its OpenAPI document sits behind this layer: a request
+/// without a live token is refused before any handler runs, so a new route that forgets
+/// its `Authorized<…>` argument is still closed. The handler's `Authorized<…>` then
+/// checks the scope, on the token found here.
+pub async fn require_token(
+    axum::extract::State(store): axum::extract::State<Store>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match authenticate(&store, header, Utc::now()).await {
+        Ok(token) => {
+            request.extensions_mut().insert(token);
+            next.run(request).await
+        }
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 /// What an extractor of [`Authorized`] asks for.
@@ -317,12 +343,18 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthError> {
-        let store = Store::from_ref(state);
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = authorize(&store, header, S::SCOPE, S::WHAT, Utc::now()).await?;
+        let token = match parts.extensions.get::<ApiToken>() {
+            Some(token) => token.clone(),
+            None => {
+                let store = Store::from_ref(state);
+                let header = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok());
+                authenticate(&store, header, Utc::now()).await?
+            }
+        };
+        let token = check_scope(token, S::SCOPE, S::WHAT)?;
         Ok(Authorized {
             token,
             _scope: PhantomData,

@@ -211,3 +211,29 @@ async fn the_dashboards_export_path_takes_no_token() {
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().starts_with("Shipment ID,"));
 }
+
+/// The layer every station API route sits behind: a handler that forgot its own
+/// `Authorized<…>` is still closed to a request without a live token.
+#[tokio::test]
+async fn a_route_that_forgets_its_check_is_still_closed_by_the_token_layer() {
+    let h = harness().await;
+    let router = axum::Router::new()
+        .route("/api/v1/forgotten", axum::routing::get(|| async { "open" }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            h.store.clone(),
+            shipback::tokens::require_token,
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/forgotten", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let bearer = format!("Bearer {}", token(&h, "any-scope", "read").await);
+    let with_token = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+}
