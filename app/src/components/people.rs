@@ -69,3 +69,25 @@ pub fn UserMenu() -> impl IntoView {
         </Transition>
     }
 }
+
+/// The top bar of the admin screens: their title, the way back, anything the screen
+/// adds (`children`), and who is signed in.
+#[component]
+pub fn AdminTopbar(
+    title: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <h1>
+                <a class="brand" href="/">"Shipback"</a>
+                <span class="subtitle">{title}</span>
+            </h1>
+            <div class="topbar-actions">
+                <a class="button" href="/" data-testid="back">"← All shipments"</a>
+                {children.map(|c| c())}
+                <UserMenu/>
+            </div>
+        </header>
+    }
+}

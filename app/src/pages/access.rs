@@ -3,7 +3,7 @@
 
 use crate::api::{admin_people, admin_tokens, create_token, revoke_token, save_person};
 use crate::components::format::{date_time, date_time_or_dash};
-use crate::components::people::{provide_who, UserMenu};
+use crate::components::people::{provide_who, AdminTopbar};
 use crate::components::shipment_grid::server_error_text;
 use crate::people::Role;
 use leptos::prelude::*;
@@ -13,16 +13,7 @@ pub fn AccessPage() -> impl IntoView {
     provide_who();
     view! {
         <div class="screen">
-            <header class="topbar">
-                <h1>
-                    <a class="brand" href="/">"Shipback"</a>
-                    <span class="subtitle">"People and tokens"</span>
-                </h1>
-                <div class="topbar-actions">
-                    <a class="button" href="/" data-testid="back">"← All shipments"</a>
-                    <UserMenu/>
-                </div>
-            </header>
+            <AdminTopbar title="People and tokens"/>
             <main class="content admin">
                 <People/>
                 <Tokens/>

@@ -3,7 +3,7 @@
 
 use crate::accounts::{AccountFieldError, AccountInput, AccountSummary};
 use crate::api::{admin_accounts, save_account, set_account_enabled};
-use crate::components::people::{provide_who, UserMenu};
+use crate::components::people::{provide_who, AdminTopbar};
 use crate::components::shipment_grid::server_error_text;
 use leptos::prelude::*;
 
@@ -172,16 +172,7 @@ pub fn AccountsPage() -> impl IntoView {
 
     view! {
         <div class="screen">
-            <header class="topbar">
-                <h1>
-                    <a class="brand" href="/">"Shipback"</a>
-                    <span class="subtitle">"Marketplace accounts"</span>
-                </h1>
-                <div class="topbar-actions">
-                    <a class="button" href="/" data-testid="back">"← All shipments"</a>
-                    <UserMenu/>
-                </div>
-            </header>
+            <AdminTopbar title="Marketplace accounts"/>
             <main class="content admin">
                 <section class="panel">
                     <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>{table}</Transition>

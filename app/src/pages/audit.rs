@@ -3,7 +3,7 @@
 use crate::api::audit_log;
 use crate::audit::{AUDIT_EXPORT_PATH, AUDIT_PAGE_ROWS};
 use crate::components::format::date_time;
-use crate::components::people::{provide_who, UserMenu};
+use crate::components::people::{provide_who, AdminTopbar};
 use crate::components::shipment_grid::server_error_text;
 use leptos::prelude::*;
 
@@ -13,19 +13,11 @@ pub fn AuditPage() -> impl IntoView {
     let entries = Resource::new_serde_wb(|| (), |_| audit_log());
     view! {
         <div class="screen">
-            <header class="topbar">
-                <h1>
-                    <a class="brand" href="/">"Shipback"</a>
-                    <span class="subtitle">"Audit log"</span>
-                </h1>
-                <div class="topbar-actions">
-                    <a class="button" href="/" data-testid="back">"← All shipments"</a>
-                    <a class="button" href=AUDIT_EXPORT_PATH download data-testid="audit-export">
-                        "⤓ Export CSV"
-                    </a>
-                    <UserMenu/>
-                </div>
-            </header>
+            <AdminTopbar title="Audit log">
+                <a class="button" href=AUDIT_EXPORT_PATH download data-testid="audit-export">
+                    "⤓ Export CSV"
+                </a>
+            </AdminTopbar>
             <main class="content audit">
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || {

@@ -141,6 +141,12 @@ impl Dashboard {
         request.send().await.unwrap()
     }
 
+    /// A server function's answer, as text.
+    async fn call(&self, path: &str, cookie: &str, body: &str) -> String {
+        let response = self.request(Method::POST, path, Some(cookie), body).await;
+        response.text().await.unwrap()
+    }
+
     async fn who(&self, cookie: &str) -> StatusCode {
         self.request(Method::POST, &who_am_i_path(), Some(cookie), "")
             .await
@@ -467,14 +473,13 @@ async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_ne
     assert!(d.store.account_by_key("acme-ca").await.unwrap().is_none());
 
     let saved = d
-        .request(
-            Method::POST,
+        .call(
             save,
-            Some(&admin),
+            &admin,
             &form("ca-secret-1", "Atzr|ca-refresh-1", "Acme Canada"),
         )
         .await;
-    assert_eq!(saved.text().await.unwrap(), "[]");
+    assert_eq!(saved, "[]");
     // Edited with blank secrets: the name changes, the credentials stay.
     d.request(
         Method::POST,
@@ -491,17 +496,7 @@ async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_ne
     );
 
     // The admin list never carries a secret.
-    let list = d
-        .request(
-            Method::POST,
-            app::api::AdminAccounts::PATH,
-            Some(&admin),
-            "",
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = d.call(app::api::AdminAccounts::PATH, &admin, "").await;
     assert!(list.contains("Acme Canada Ltd."), "{list}");
     assert!(
         !list.contains("ca-secret-1") && !list.contains("Atzr|ca-refresh-1"),
@@ -510,14 +505,13 @@ async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_ne
 
     // Disabled: no longer written back to, nor in the connection status.
     let toggled = d
-        .request(
-            Method::POST,
+        .call(
             app::api::SetAccountEnabled::PATH,
-            Some(&admin),
+            &admin,
             "key=acme-ca&enabled=false",
         )
         .await;
-    assert_eq!(toggled.text().await.unwrap(), "true");
+    assert_eq!(toggled, "true");
     assert!(
         !d.store
             .account_by_key("acme-ca")
@@ -526,17 +520,7 @@ async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_ne
             .unwrap()
             .enabled
     );
-    let board = d
-        .request(
-            Method::POST,
-            app::api::GetStatusBoard::PATH,
-            Some(&admin),
-            "",
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let board = d.call(app::api::GetStatusBoard::PATH, &admin, "").await;
     assert!(
         board.contains(&format!("\"account\":\"{}\"", common::ACCOUNT)),
         "{board}"
