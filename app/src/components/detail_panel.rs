@@ -65,11 +65,14 @@ pub fn LoadedShipment(
     #[prop(into)]
     missing: Signal<String>,
 ) -> impl IntoView {
-    let state = Memo::new(move |_| match detail.get() {
-        None => LoadState::Loading,
-        Some(Ok(Some(_))) => LoadState::Shown,
-        Some(Ok(None)) => LoadState::Missing,
-        Some(Err(e)) => LoadState::Failed(server_error_text(&e)),
+    // Classified in place: the shipment itself is copied only by `shown`.
+    let state = Memo::new(move |_| {
+        detail.with(|loaded| match loaded {
+            None => LoadState::Loading,
+            Some(Ok(Some(_))) => LoadState::Shown,
+            Some(Ok(None)) => LoadState::Missing,
+            Some(Err(e)) => LoadState::Failed(server_error_text(e)),
+        })
     });
     let shown = Memo::new(move |_| detail.get().and_then(Result::ok).flatten());
     move || match state.get() {

@@ -12,6 +12,29 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use chrono::Utc;
 
+/// The client's address, as the listener saw it ("unknown" where it is not recorded:
+/// a server started without connect info, as in some tests).
+pub fn peer_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The same, as a handler argument.
+pub struct PeerAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddress(peer_address(&parts.extensions)))
+    }
+}
+
 /// The actor of the command line's entries.
 pub const COMMAND_LINE: &str = "command line";
 

@@ -4,7 +4,7 @@
 use super::{Credentials, People, SignInThrottle};
 use crate::store::Store;
 use app::people::{SignedIn, SIGN_IN_PATH, SIGN_OUT_PATH};
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +13,6 @@ use axum::{Form, Json, Router};
 use axum_login::{AuthManagerLayerBuilder, AuthSession};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_sessions::cookie::SameSite;
@@ -124,7 +123,7 @@ async fn guard(
     match auth.user {
         Some(user) => {
             keep_alive(&auth.session, idle).await;
-            let address = peer_address(request.extensions());
+            let address = crate::audit::peer_address(request.extensions());
             request.extensions_mut().insert(SignedIn {
                 name: user.name,
                 role: user.role,
@@ -173,20 +172,12 @@ fn back_to_form(error: &str, next: &str, extra: &str) -> Response {
     Redirect::to(&format!("{SIGN_IN_PATH}?error={error}{extra}&next={next}")).into_response()
 }
 
-/// The client's address, as the listener saw it ("unknown" where it is not recorded).
-pub fn peer_address(extensions: &axum::http::Extensions) -> String {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
 async fn sign_in(
     State(throttle): State<Arc<SignInThrottle>>,
     mut auth: AuthSession<People>,
     request: Request,
 ) -> Response {
-    let address = peer_address(request.extensions());
+    let address = crate::audit::peer_address(request.extensions());
     let Ok(Form(form)) = Form::<SignInForm>::from_request(request, &()).await else {
         return back_to_form("form", "/", "");
     };
@@ -259,7 +250,7 @@ async fn sign_in(
 }
 
 async fn sign_out(mut auth: AuthSession<People>, request: Request) -> Response {
-    let address = peer_address(request.extensions());
+    let address = crate::audit::peer_address(request.extensions());
     match auth.logout().await {
         Ok(Some(user)) => {
             let store = &auth.backend.store;

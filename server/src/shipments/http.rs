@@ -2,6 +2,7 @@
 
 use super::validate::{parse_batch, FieldError};
 use super::IngestOutcome;
+use crate::audit::PeerAddress;
 use crate::store::{Store, StoreError};
 use crate::tokens::{scope, Authorized};
 use app::query::{QueryError, ShipmentQuery};
@@ -221,7 +222,7 @@ struct RetryRequest {
 /// new round at once; each result says whether it was retried, or why not.
 async fn retry(
     caller: Authorized<scope::Operate>,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    PeerAddress(address): PeerAddress,
     State(state): State<ApiState>,
     body: Result<Json<RetryRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -240,7 +241,7 @@ async fn retry(
         audit_token(
             &state.store,
             &caller,
-            &peer,
+            &address,
             "retry",
             &retried.shipment_id,
             "",
@@ -261,7 +262,7 @@ struct ConfirmRequest {
 /// a Failed shipment was confirmed by hand on the marketplace.
 async fn confirm(
     caller: Authorized<scope::Operate>,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    PeerAddress(address): PeerAddress,
     State(state): State<ApiState>,
     Path(shipment_id): Path<String>,
     body: Result<Json<ConfirmRequest>, axum::extract::rejection::JsonRejection>,
@@ -282,7 +283,7 @@ async fn confirm(
         audit_token(
             &state.store,
             &caller,
-            &peer,
+            &address,
             "confirm",
             &shipment_id,
             &detail,
@@ -302,18 +303,14 @@ async fn confirm(
 async fn audit_token<S>(
     store: &Store,
     caller: &Authorized<S>,
-    peer: &Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    address: &str,
     action: &str,
     target: &str,
     detail: &str,
 ) {
-    let address = peer
-        .as_ref()
-        .map(|p| p.0 .0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string());
     let actor = format!("token:{}", caller.token.name);
     let scopes = caller.token.scopes.to_string();
-    crate::audit::record(store, &actor, &scopes, action, target, detail, &address).await;
+    crate::audit::record(store, &actor, &scopes, action, target, detail, address).await;
 }
 
 /// `GET /api/v1/shipments/{shipment_id}`: one shipment with its attempts.

@@ -7,38 +7,19 @@ use common::harness;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn post_json(h: &common::Harness, path: &str, body: Value) -> (u16, Value) {
-    let response = h
-        .http
-        .post(format!("{}{path}", h.api_url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn retry_now_starts_a_new_round_of_failed_shipments_only() {
     let h = harness().await;
     let worker = h.worker("actions");
-    for n in 1..=3 {
-        let (order, shipment) = h.order(n);
-        h.emulator.add_orders(vec![order]);
-        assert_eq!(h.post(&shipment).await.0, 200);
-    }
-    h.set_faults(json!({"api": "writeback", "forced_status": 400}))
-        .await;
-    h.drain(&worker, Duration::from_secs(10)).await;
+    h.failed_shipments(3).await;
     assert_eq!(h.detail("S-1").await["status"], "failed");
 
-    let (status, body) = post_json(
-        &h,
-        "/api/v1/shipments/retry",
-        json!({"shipment_ids": ["S-1", "S-2", "nope"]}),
-    )
-    .await;
+    let (status, body) = h
+        .post_to(
+            "/api/v1/shipments/retry",
+            json!({"shipment_ids": ["S-1", "S-2", "nope"]}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let results = body["results"].as_array().unwrap();
     assert_eq!(results[0], json!({"shipment_id": "S-1", "done": true}));
@@ -61,42 +42,36 @@ async fn retry_now_starts_a_new_round_of_failed_shipments_only() {
     assert_ne!(attempts[0]["revision"], attempts[1]["revision"]);
 
     // A shipment that is not Failed is not retried, and says why.
-    let (_, body) = post_json(
-        &h,
-        "/api/v1/shipments/retry",
-        json!({"shipment_ids": ["S-1"]}),
-    )
-    .await;
+    let (_, body) = h
+        .post_to("/api/v1/shipments/retry", json!({"shipment_ids": ["S-1"]}))
+        .await;
     assert_eq!(body["results"][0]["done"], false);
     assert_eq!(
         body["results"][0]["message"],
         "only a Failed shipment can be retried; 'S-1' is Success"
     );
     // Bad requests are refused with a reason.
-    let (status, body) =
-        post_json(&h, "/api/v1/shipments/retry", json!({"shipment_ids": []})).await;
+    let (status, body) = h
+        .post_to("/api/v1/shipments/retry", json!({"shipment_ids": []}))
+        .await;
     assert_eq!(status, 400, "{body}");
-    let (status, _) = post_json(&h, "/api/v1/shipments/retry", json!({"ids": ["S-1"]})).await;
+    let (status, _) = h
+        .post_to("/api/v1/shipments/retry", json!({"ids": ["S-1"]}))
+        .await;
     assert_eq!(status, 400);
 }
 
 #[tokio::test]
 async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
     let h = harness().await;
-    let worker = h.worker("actions");
-    let (order, shipment) = h.order(1);
-    h.emulator.add_orders(vec![order]);
-    assert_eq!(h.post(&shipment).await.0, 200);
-    h.set_faults(json!({"api": "writeback", "forced_status": 400}))
-        .await;
-    h.drain(&worker, Duration::from_secs(10)).await;
+    h.failed_shipments(1).await;
 
-    let (status, body) = post_json(
-        &h,
-        "/api/v1/shipments/S-1/confirm",
-        json!({"confirmed_by": "  ", "note": ""}),
-    )
-    .await;
+    let (status, body) = h
+        .post_to(
+            "/api/v1/shipments/S-1/confirm",
+            json!({"confirmed_by": "  ", "note": ""}),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(
         body["error"],
@@ -104,12 +79,12 @@ async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
     );
     assert_eq!(h.detail("S-1").await["status"], "failed", "nothing changed");
 
-    let (status, body) = post_json(
-        &h,
-        "/api/v1/shipments/S-1/confirm",
-        json!({"confirmed_by": "Dana (packing)", "note": "Confirmed in Seller Central"}),
-    )
-    .await;
+    let (status, body) = h
+        .post_to(
+            "/api/v1/shipments/S-1/confirm",
+            json!({"confirmed_by": "Dana (packing)", "note": "Confirmed in Seller Central"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let detail = h.detail("S-1").await;
     assert_eq!(detail["status"], "confirmed_manually");
@@ -126,18 +101,18 @@ async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
     assert_eq!(failed["total"], 0);
 
     // Twice is a conflict; an unknown shipment is not found.
-    let (status, body) = post_json(
-        &h,
-        "/api/v1/shipments/S-1/confirm",
-        json!({"confirmed_by": "Dana"}),
-    )
-    .await;
+    let (status, body) = h
+        .post_to(
+            "/api/v1/shipments/S-1/confirm",
+            json!({"confirmed_by": "Dana"}),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
-    let (status, _) = post_json(
-        &h,
-        "/api/v1/shipments/S-9/confirm",
-        json!({"confirmed_by": "Dana"}),
-    )
-    .await;
+    let (status, _) = h
+        .post_to(
+            "/api/v1/shipments/S-9/confirm",
+            json!({"confirmed_by": "Dana"}),
+        )
+        .await;
     assert_eq!(status, 404);
 }

@@ -5,39 +5,16 @@ use crate::common;
 
 use common::harness;
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test]
 async fn the_station_apis_actions_are_recorded_under_the_tokens_name() {
     let h = harness().await;
-    let worker = h.worker("audit");
-    for n in 1..=2 {
-        let (order, shipment) = h.order(n);
-        h.emulator.add_orders(vec![order]);
-        assert_eq!(h.post(&shipment).await.0, 200);
-    }
-    h.set_faults(json!({"api": "writeback", "forced_status": 400}))
-        .await;
-    h.drain(&worker, Duration::from_secs(10)).await;
-    let post = |path: String, body: serde_json::Value| {
-        let http = h.http.clone();
-        let url = format!("{}{path}", h.api_url);
-        async move { http.post(url).json(&body).send().await.unwrap().status() }
-    };
+    h.failed_shipments(2).await;
+    let retry = json!({"shipment_ids": ["S-1", "nope"]});
+    assert_eq!(h.post_to("/api/v1/shipments/retry", retry).await.0, 200);
+    let confirm = json!({"confirmed_by": "Dana", "note": "=1+1 in Seller Central"});
     assert_eq!(
-        post(
-            "/api/v1/shipments/retry".into(),
-            json!({"shipment_ids": ["S-1", "nope"]})
-        )
-        .await,
-        200
-    );
-    assert_eq!(
-        post(
-            "/api/v1/shipments/S-2/confirm".into(),
-            json!({"confirmed_by": "Dana", "note": "=1+1 in Seller Central"})
-        )
-        .await,
+        h.post_to("/api/v1/shipments/S-2/confirm", confirm).await.0,
         200
     );
 

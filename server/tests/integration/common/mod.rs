@@ -214,6 +214,33 @@ impl Harness {
         (order, shipment)
     }
 
+    /// Posts `body` to another API path: its status and JSON answer (Null if none).
+    pub async fn post_to(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Shipments S-1 … S-`count`, each refused for good by the marketplace (400), so
+    /// Failed. The refusal stays on.
+    pub async fn failed_shipments(&self, count: u32) {
+        let worker = self.worker("failing");
+        for n in 1..=count {
+            let (order, shipment) = self.order(n);
+            self.emulator.add_orders(vec![order]);
+            assert_eq!(self.post(&shipment).await.0, 200);
+        }
+        self.set_faults(serde_json::json!({"api": "writeback", "forced_status": 400}))
+            .await;
+        self.drain(&worker, Duration::from_secs(10)).await;
+    }
+
     pub async fn post(&self, body: &Value) -> (u16, Value) {
         let response = self
             .http
