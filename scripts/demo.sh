@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
 echo; echo "==> Building (release; the first build takes about 5 minutes on 2 cores)"
-cargo leptos build --release
+# --split: the lazy routes (sign-in, admin screens) become wasm chunks of their own.
+cargo leptos build --release --split
 
 echo; echo "==> Starting the demo"
 exec ./target/release/shipback demo --site-root target/site "$@"

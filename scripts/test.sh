@@ -15,7 +15,8 @@ cargo fmt --all --check
 cargo clippy -p shipback -p shipback-app --all-targets -- -D warnings
 
 echo; echo "==> Building the dashboard (wasm) and the server"
-cargo leptos build
+# --split: the lazy routes (sign-in, admin screens) become wasm chunks of their own.
+cargo leptos build --split
 
 echo; echo "==> Rust tests"
 cargo test -p shipback -p shipback-app

@@ -25,7 +25,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
 };
 
 /// The HTML document the server renders around the app.
@@ -48,30 +48,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    // Effects run only in the browser, after hydration: tests wait for this mark.
+/// Marks the page hydrated (`<body data-hydrated="true">`), which tests wait for. Each
+/// screen calls it: a lazy screen hydrates after its wasm chunk arrives, later than the
+/// rest of the page. Effects run only in the browser, once the screen is hydrated.
+pub(crate) fn mark_hydrated() {
     Effect::new(|_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/shipback.css"/>
         <Title text="Shipback: write-back status"/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=pages::shipments::ShipmentsPage/>
-                <Route path=StaticSegment("login") view=pages::login::LoginPage/>
-                <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
+                <Route path=StaticSegment("login") view={Lazy::<pages::login::LoginRoute>::new()}/>
+                <Route path=StaticSegment("audit") view={Lazy::<pages::audit::AuditRoute>::new()}/>
                 <Route
                     path=(StaticSegment("admin"), StaticSegment("access"))
-                    view=pages::access::AccessPage
+                    view={Lazy::<pages::access::AccessRoute>::new()}
                 />
                 <Route
                     path=(StaticSegment("admin"), StaticSegment("accounts"))
-                    view=pages::accounts::AccountsPage
+                    view={Lazy::<pages::accounts::AccountsRoute>::new()}
                 />
                 <Route
                     path=(StaticSegment("shipments"), ParamSegment("id"))

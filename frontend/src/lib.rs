@@ -1,8 +1,10 @@
 #![recursion_limit = "512"]
-//! The browser entry point: hydrates the server-rendered shipments screen.
+//! The browser entry point: hydrates the server-rendered page.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`, not `hydrate_body`: the sign-in and admin screens are lazy routes,
+    // whose hydration waits for their wasm chunk.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -8,6 +8,11 @@ use crate::components::shipment_grid::server_error_text;
 use crate::people::Role;
 use leptos::prelude::*;
 
+super::lazy_screen!(
+    /// People and tokens, fetched when an admin opens them.
+    AccessRoute => AccessPage
+);
+
 #[component]
 pub fn AccessPage() -> impl IntoView {
     provide_who();

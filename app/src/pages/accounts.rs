@@ -39,6 +39,11 @@ fn field(
     }
 }
 
+super::lazy_screen!(
+    /// Marketplace accounts, fetched when an admin opens them.
+    AccountsRoute => AccountsPage
+);
+
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     provide_who();

@@ -7,6 +7,11 @@ use crate::components::people::{provide_who, AdminTopbar};
 use crate::components::shipment_grid::server_error_text;
 use leptos::prelude::*;
 
+super::lazy_screen!(
+    /// The audit log, fetched when an admin opens it.
+    AuditRoute => AuditPage
+);
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
     provide_who();

@@ -16,6 +16,11 @@ fn message(error: &str, wait: &str) -> Option<String> {
     })
 }
 
+super::lazy_screen!(
+    /// The sign-in form, fetched only by those who are signed out.
+    LoginRoute => LoginPage
+);
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let location = use_location();
@@ -52,7 +57,7 @@ pub fn LoginPage() -> impl IntoView {
                     <span>"Password"</span>
                     <input type="password" name="password" autocomplete="current-password" required/>
                 </label>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <button class="button primary" type="submit" data-testid="sign-in">"Sign in"</button>
             </form>
         </main>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn ShipmentPage() -> impl IntoView {
+    crate::mark_hydrated();
     crate::components::people::provide_who();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));

@@ -23,6 +23,7 @@ const SHIPMENT_EVENTS_URL: &str = "/api/v1/events/shipments";
 
 #[component]
 pub fn ShipmentsPage() -> impl IntoView {
+    crate::mark_hydrated();
     crate::components::people::provide_who();
     let location = use_location();
     let parsed = Memo::new(move |_| {
