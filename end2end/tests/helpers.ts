@@ -1,6 +1,31 @@
-import { expect, Page, APIRequestContext } from "@playwright/test";
+import { expect, test as base, Page, APIRequestContext } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
+
+/**
+ * Playwright's `test`, failing any test in whose browser a page threw: an uncaught
+ * exception, or a Rust panic in the wasm (which leaves the page dead to clicks).
+ */
+export const test = base.extend<{ failOnBrowserErrors: void }>({
+  failOnBrowserErrors: [
+    async ({ context }, use) => {
+      const errors: string[] = [];
+      const watch = (page: Page) => {
+        page.on("pageerror", (e) => errors.push(`${page.url()}: uncaught ${e.message}`));
+        page.on("console", (m) => {
+          if (m.type() === "error" && m.text().includes("panicked at")) {
+            errors.push(`${page.url()}: ${m.text().split("\n").slice(0, 2).join(" ")}`);
+          }
+        });
+      };
+      context.pages().forEach(watch);
+      context.on("page", watch);
+      await use();
+      expect(errors, "errors in the browser").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const API = "http://127.0.0.1:3100";
 export const EMULATOR = "http://127.0.0.1:3101";

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { API, auth, hydrated, PASSWORD, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { API, auth, hydrated, PASSWORD, signIn, test } from "./helpers";
 
 async function aFailedShipment(request: import("@playwright/test").APIRequestContext): Promise<string> {
   const page = await (await request.get(`${API}/api/v1/shipments?status=failed&limit=1`, { headers: auth() })).json();

@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import * as fs from "fs";
-import { API, auth, hydrated, postShipment, setFaults, signIn, waitForStatus } from "./helpers";
+import { API, auth, hydrated, postShipment, setFaults, signIn, test, waitForStatus } from "./helpers";
 
 test.beforeAll(async ({ request }) => {
   // The demo starts with a backlog of seeded shipments, written back at Amazon's rate

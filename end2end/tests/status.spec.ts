@@ -1,7 +1,7 @@
-import { expect, test, APIRequestContext, Page } from "@playwright/test";
+import { expect, APIRequestContext, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { hydrated, PASSWORD, signIn } from "./helpers";
+import { hydrated, PASSWORD, signIn, test } from "./helpers";
 
 // The connection status needs a worker it can stop: this file runs its own product, a
 // dashboard without a worker (`demo --no-worker`) and a `shipback worker` process

@@ -354,10 +354,17 @@ fn start_clock(
         let still_running = running.clone();
         leptos::task::spawn_local(async move {
             let mut ticks = 0u64;
-            while still_running.load(Ordering::Relaxed) {
+            loop {
                 gloo_timers::future::TimeoutFuture::new(1_000).await;
-                let now_ms = browser_now_ms() + skew_ms.get_untracked();
-                clock.set(DateTime::from_timestamp_millis(now_ms));
+                // The page may have gone (a visit to another screen) during the wait:
+                // its signals are disposed then, and reading one would panic.
+                if !still_running.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some(skew) = skew_ms.try_get_untracked() else {
+                    break;
+                };
+                clock.set(DateTime::from_timestamp_millis(browser_now_ms() + skew));
                 ticks += 1;
                 let idle = last_good
                     .with_untracked(|b| b.as_ref().map(|b| b.idle_after_secs))
