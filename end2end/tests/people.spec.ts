@@ -69,7 +69,8 @@ test("an operator and an admin are offered the actions", async ({ page, request 
 
 test("an admin reads the audit log: who did what, when and from where", async ({ page }) => {
   // The admin screens are lazy routes (`cargo leptos build --split`): the shipments
-  // screen does not download their code; opening one fetches its own chunk.
+  // screen does not download their code; opening the Admin menu fetches theirs, and
+  // never the sign-in page's.
   const wasm: string[] = [];
   page.on("request", (r) => {
     if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname);
@@ -80,13 +81,17 @@ test("an admin reads the audit log: who did what, when and from where", async ({
   expect(wasm).toContain("/pkg/shipback.wasm");
   expect(wasm.filter((p) => p.includes("route_view"))).toEqual([]);
   await page.getByTestId("admin-menu").locator("summary").click();
+  const screens = () =>
+    wasm
+      .map((p) => p.match(/^\/pkg\/split___(\w+)_route_view_\d+\.wasm$/)?.[1])
+      .filter((screen) => screen)
+      .sort();
+  await expect.poll(screens).toEqual(["access", "accounts", "audit"]);
   await page.getByTestId("audit-link").click();
   await expect(page).toHaveURL(/\/audit$/);
   const rows = page.getByTestId("audit-row");
   await expect(rows.first()).toBeVisible();
-  expect(wasm.filter((p) => p.includes("route_view"))).toEqual([
-    expect.stringMatching(/^\/pkg\/split___audit_route_view_\d+\.wasm$/),
-  ]);
+  expect(screens()).toEqual(["access", "accounts", "audit"]);
   // The newest entry is this sign-in.
   await expect(rows.first()).toContainText("e2e-admin");
   await expect(rows.first()).toContainText("sign_in");

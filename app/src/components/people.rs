@@ -36,7 +36,11 @@ pub fn UserMenu() -> impl IntoView {
                         // One menu for the admin screens keeps the top bar short on a tablet.
                         let audit = signed_in.role.allows(Role::Admin).then(|| {
                             view! {
-                                <details class="admin-menu" data-testid="admin-menu">
+                                <details
+                                    class="admin-menu"
+                                    data-testid="admin-menu"
+                                    on:toggle=|_| crate::pages::preload_admin_screens()
+                                >
                                     <summary class="button">"Admin ▾"</summary>
                                     <nav class="admin-links">
                                         <a class="button" href="/admin/accounts" data-testid="accounts-link">

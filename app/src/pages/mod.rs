@@ -30,3 +30,13 @@ macro_rules! lazy_screen {
     };
 }
 pub(crate) use lazy_screen;
+
+/// Fetches the admin screens' chunks in the background (the Admin menu was opened), so
+/// that the screen chosen opens without waiting for its code.
+pub fn preload_admin_screens() {
+    use leptos::task::spawn_local;
+    use leptos_router::LazyRoute;
+    spawn_local(<access::AccessRoute as LazyRoute>::preload());
+    spawn_local(<accounts::AccountsRoute as LazyRoute>::preload());
+    spawn_local(<audit::AuditRoute as LazyRoute>::preload());
+}
