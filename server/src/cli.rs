@@ -610,6 +610,7 @@ async fn serve_web(
         site_root: web.site_root.clone(),
         bind: web.bind,
     };
+    web::check_site(&site).map_err(CliError::Config)?;
     let status = StatusFeed::spawn(
         store.clone(),
         health.thresholds.idle_after,

@@ -35,6 +35,27 @@ pub fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         .build()
 }
 
+/// What wasm-bindgen's JS imports when the wasm was built without `--split`: the lazy
+/// routes' calls are left pointing at a module no browser can load.
+const UNSPLIT_MARKER: &str = "__wasm_split_placeholder__";
+
+/// Refuses a site whose wasm was built without `cargo leptos build --split`: its JS would
+/// fail to load in every browser, and no page would hydrate. A site without JS (tests
+/// of the API alone) is let through.
+pub fn check_site(site: &SiteConfig) -> Result<(), String> {
+    let js = std::path::Path::new(&site.site_root)
+        .join("pkg")
+        .join("shipback.js");
+    match std::fs::read_to_string(&js) {
+        Ok(text) if text.contains(UNSPLIT_MARKER) => Err(format!(
+            "{} was built without --split, so no page would load: \
+             build with `cargo leptos build --split` (add --release for production)",
+            js.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Every route: the station API (bearer tokens), and the dashboard behind sign-in.
 pub fn router(
     site: &SiteConfig,
@@ -74,4 +95,39 @@ pub fn router(
         &store,
         sessions,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site_with_js(js: &str) -> (tempfile::TempDir, SiteConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/shipback.js"), js).unwrap();
+        let site = SiteConfig {
+            site_root: dir.path().to_string_lossy().into_owned(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+        };
+        (dir, site)
+    }
+
+    #[test]
+    fn a_site_built_without_split_is_refused_with_the_fix() {
+        let (_dir, site) =
+            site_with_js("import * as import1 from \"__wasm_split_placeholder__\"\n");
+        let error = check_site(&site).unwrap_err();
+        assert!(error.contains("cargo leptos build --split"), "{error}");
+    }
+
+    #[test]
+    fn a_split_site_or_none_at_all_is_accepted() {
+        let (_dir, site) = site_with_js("import { __wbg_init } from './snippets';\n");
+        assert_eq!(check_site(&site), Ok(()));
+        let none = SiteConfig {
+            site_root: "/nonexistent/site".into(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+        };
+        assert_eq!(check_site(&none), Ok(()));
+    }
 }
