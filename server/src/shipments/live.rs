@@ -1,6 +1,8 @@
-//! `GET /api/v1/events/shipments`: a `shipments` event each time the stored shipments
-//! may have changed (a commit by the worker, the station or a person), at most every
-//! `min_gap`, so that open grids refresh themselves within a second without polling.
+//! `GET /api/v1/events/shipments`: a `shipments` event each time what the shipments
+//! screen shows has changed (a commit by the worker, the sync, the station or a person
+//! that moved the shipments change counter), at most every `min_gap`, so that open grids
+//! refresh themselves within a second without polling. Other commits (the audit log,
+//! sessions, tokens, API health) send nothing.
 
 use crate::live::Feed;
 use crate::store::{Store, StoreError};

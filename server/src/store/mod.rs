@@ -147,28 +147,41 @@ impl Store {
     }
 }
 
-/// Tells whether anything was committed since it last looked: SQLite's
-/// `PRAGMA data_version`, on a connection of its own (commits through it would not count).
+/// Tells whether anything the shipments screen shows has changed since it last looked:
+/// the `shipments` change counter, which triggers move (migration 11). It reads the
+/// counter only after SQLite's `PRAGMA data_version` says another connection committed,
+/// so that an idle database costs one pragma per look.
 pub struct ChangeWatcher {
     connection: sqlx::SqliteConnection,
-    last: i64,
+    data_version: i64,
+    shipments: i64,
 }
 
 impl Store {
     pub async fn change_watcher(&self) -> Result<ChangeWatcher, StoreError> {
         let mut connection = self.pool.acquire().await?.detach();
-        let last = data_version(&mut connection).await?;
-        Ok(ChangeWatcher { connection, last })
+        let data_version = data_version(&mut connection).await?;
+        let shipments = shipments_counter(&mut connection).await?;
+        Ok(ChangeWatcher {
+            connection,
+            data_version,
+            shipments,
+        })
     }
 }
 
 impl ChangeWatcher {
-    /// `true` when another connection committed since the last call (or since the
-    /// watcher was made).
+    /// `true` when a commit since the last call (or since the watcher was made) changed
+    /// what the shipments screen shows.
     pub async fn changed(&mut self) -> Result<bool, StoreError> {
         let version = data_version(&mut self.connection).await?;
-        let changed = self.last != version;
-        self.last = version;
+        if version == self.data_version {
+            return Ok(false);
+        }
+        self.data_version = version;
+        let shipments = shipments_counter(&mut self.connection).await?;
+        let changed = shipments != self.shipments;
+        self.shipments = shipments;
         Ok(changed)
     }
 }
@@ -177,6 +190,14 @@ async fn data_version(connection: &mut sqlx::SqliteConnection) -> Result<i64, St
     Ok(sqlx::query_scalar("PRAGMA data_version")
         .fetch_one(connection)
         .await?)
+}
+
+async fn shipments_counter(connection: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT n FROM change_counters WHERE topic = 'shipments'")
+            .fetch_one(connection)
+            .await?,
+    )
 }
 
 /// Unix milliseconds, as stored.

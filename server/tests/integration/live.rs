@@ -44,6 +44,22 @@ async fn a_stored_change_is_pushed_within_a_second() {
     let quiet = tokio::time::timeout(Duration::from_millis(400), next_event(&mut events)).await;
     assert!(quiet.is_err(), "an event without a change");
 
+    // Commits that change nothing the screen shows: an audit entry, a new token.
+    shipback::audit::record(&h.store, "someone", "admin", "sign_in", "", "", "127.0.0.1").await;
+    shipback::tokens::create_token(
+        &h.store,
+        "unrelated",
+        "read".parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let unrelated = tokio::time::timeout(Duration::from_millis(600), next_event(&mut events)).await;
+    assert!(
+        unrelated.is_err(),
+        "an event for a commit that changed no shipment"
+    );
+
     let (order, shipment) = h.order(1);
     h.emulator.add_orders(vec![order]);
     let posted = Instant::now();
