@@ -14,6 +14,11 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The name cargo-leptos gives the wasm and its JS (`LEPTOS_OUTPUT_NAME`).
+const OUTPUT_NAME: &str = "shipback";
+/// The folder of the site root that holds them.
+const PKG_DIR: &str = "pkg";
+
 /// Where cargo-leptos puts the compiled site (wasm, JS, CSS, assets).
 #[derive(Clone, Debug)]
 pub struct SiteConfig {
@@ -27,9 +32,9 @@ pub fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         _ => leptos::config::Env::PROD,
     };
     LeptosOptions::builder()
-        .output_name("shipback")
+        .output_name(OUTPUT_NAME)
         .site_root(site.site_root.as_str())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(PKG_DIR)
         .site_addr(site.bind)
         .env(env)
         .build()
@@ -44,8 +49,8 @@ const UNSPLIT_MARKER: &str = "__wasm_split_placeholder__";
 /// of the API alone) is let through.
 pub fn check_site(site: &SiteConfig) -> Result<(), String> {
     let js = std::path::Path::new(&site.site_root)
-        .join("pkg")
-        .join("shipback.js");
+        .join(PKG_DIR)
+        .join(format!("{OUTPUT_NAME}.js"));
     match std::fs::read_to_string(&js) {
         Ok(text) if text.contains(UNSPLIT_MARKER) => Err(format!(
             "{} was built without --split, so no page would load: \
@@ -103,8 +108,9 @@ mod tests {
 
     fn site_with_js(js: &str) -> (tempfile::TempDir, SiteConfig) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("pkg")).unwrap();
-        std::fs::write(dir.path().join("pkg/shipback.js"), js).unwrap();
+        let pkg = dir.path().join(PKG_DIR);
+        std::fs::create_dir(&pkg).unwrap();
+        std::fs::write(pkg.join(format!("{OUTPUT_NAME}.js")), js).unwrap();
         let site = SiteConfig {
             site_root: dir.path().to_string_lossy().into_owned(),
             bind: "127.0.0.1:0".parse().unwrap(),
