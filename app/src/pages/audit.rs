@@ -67,7 +67,10 @@ fn AuditTable(entries: Vec<crate::audit::AuditEntry>) -> impl IntoView {
         .collect_view();
     view! {
         <p class="grid-summary">
-            {format!("The newest {count} entries (at most {AUDIT_PAGE_ROWS}); the export has them all.")}
+            {match count {
+                1 => "The only entry so far.".to_string(),
+                n => format!("The newest {n} entries (at most {AUDIT_PAGE_ROWS}); the export has them all."),
+            }}
         </p>
         <div class="table-scroll">
             <table class="grid audit-table" data-testid="audit-table">
