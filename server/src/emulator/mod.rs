@@ -163,7 +163,7 @@ impl Emulator {
             ),
         ]
         .into_iter()
-        .map(|(operation, plan)| (operation, governor::RateLimiter::keyed(plan.quota(1.0))))
+        .map(|(operation, plan)| (operation, governor::RateLimiter::keyed(plan.quota())))
         .collect();
         Emulator {
             book: Arc::new(Mutex::new(Book::default())),
