@@ -48,6 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// What the browser runs before it hydrates the page: it fetches the wasm chunks that
+/// draw parts the server already drew, so that hydration finds their code.
+pub async fn load_code_for_drawn_parts() {
+    components::detail_panel::load_detail_code_if_drawn().await;
+}
+
 /// Marks the page hydrated (`<body data-hydrated="true">`), which tests wait for. Each
 /// screen calls it: a lazy screen hydrates after its wasm chunk arrives, later than the
 /// rest of the page. Effects run only in the browser, once the screen is hydrated.

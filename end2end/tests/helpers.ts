@@ -6,9 +6,11 @@ import * as path from "path";
  * Playwright's `test`, failing any test in whose browser a page threw: an uncaught
  * exception, or a Rust panic in the wasm (which leaves the page dead to clicks).
  */
-export const test = base.extend<{ failOnBrowserErrors: void }>({
+export const test = base.extend<{ expectedBrowserErrors: RegExp[]; failOnBrowserErrors: void }>({
+  /** Errors a test provokes on purpose, set with `test.use`. */
+  expectedBrowserErrors: [[], { option: true }],
   failOnBrowserErrors: [
-    async ({ context }, use) => {
+    async ({ context, expectedBrowserErrors }, use) => {
       const errors: string[] = [];
       const watch = (page: Page) => {
         page.on("pageerror", (e) => errors.push(`${page.url()}: uncaught ${e.message}`));
@@ -21,7 +23,8 @@ export const test = base.extend<{ failOnBrowserErrors: void }>({
       context.pages().forEach(watch);
       context.on("page", watch);
       await use();
-      expect(errors, "errors in the browser").toEqual([]);
+      const unexpected = errors.filter((e) => !expectedBrowserErrors.some((pattern) => pattern.test(e)));
+      expect(unexpected, "errors in the browser").toEqual([]);
     },
     { auto: true },
   ],

@@ -353,6 +353,64 @@ test("a shipment has its own shareable page", async ({ page, request }) => {
   await expect(fresh.locator(".error-line")).toHaveText("There is no shipment 'NO-SUCH-SHIPMENT'.");
 });
 
+test("a shipment's details are a wasm chunk of their own, fetched once the grid has hydrated", async ({ page, request }) => {
+  const shipment = await postShipment(request);
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname);
+  });
+  const detailChunk = /^\/pkg\/split_shipment_details\.wasm$/;
+  await page.goto("/");
+  await hydrated(page);
+  expect(wasm[0]).toBe("/pkg/shipback.wasm");
+  // Fetched after hydration, before anyone opens a shipment.
+  await expect.poll(() => wasm.filter((p) => detailChunk.test(p)).length).toBe(1);
+  const before = wasm.length;
+  await page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`).click();
+  await expect(page.getByTestId("detail-panel").getByTestId("detail-order")).toHaveText(shipment.order_id);
+  expect(wasm.length, "opening a shipment fetches no more code").toBe(before);
+
+  // A shared link that shows a shipment: the server drew its details, and the browser
+  // fetches their code before it hydrates, so that it can take them over. (Without it,
+  // hydration fails with a panic, which fails every test.)
+  const shared = await page.context().newPage();
+  await shared.goto(`/?selected=${shipment.shipment_id}`);
+  await hydrated(shared);
+  const copy = shared.getByTestId("detail-panel").locator("button.copy");
+  await copy.click();
+  await expect(copy).toContainText("✓ Copied");
+});
+
+test.describe("with the details' chunk refused by the network", () => {
+  // wasm-split's loader (JavaScript that cargo-leptos generates) leaves the refused
+  // fetch's promise unhandled for a moment: the browser reports it, and nothing breaks.
+  test.use({ expectedBrowserErrors: [/uncaught Failed to fetch$/] });
+
+  test("the panel says so, the page goes on, and Try again fetches it once the network is back", async ({ page, request }) => {
+    const other = await postShipment(request);
+    const shipment = await postShipment(request);
+    let refused = 0;
+    await page.route("**/pkg/split_shipment_details.wasm", (route) => {
+      refused += 1;
+      return route.abort("connectionreset");
+    });
+    await page.goto("/");
+    await hydrated(page);
+    await page.locator(`tr[data-shipment-id="${shipment.shipment_id}"]`).click();
+    const panel = page.getByTestId("detail-panel");
+    await expect(panel.locator(".error-line")).toContainText("Could not load the code that shows a shipment");
+    expect(refused).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: "screenshots/detail-code-refused.png" });
+    // The page is still alive: another row opens, and says the same.
+    await page.locator(`tr[data-shipment-id="${other.shipment_id}"]`).click();
+    await expect(page).toHaveURL(new RegExp(`selected=${other.shipment_id}`));
+    await expect(panel.locator(".error-line")).toContainText("Could not load the code that shows a shipment");
+    await page.unroute("**/pkg/split_shipment_details.wasm");
+    await panel.getByTestId("fetch-details-again").click();
+    await expect(panel.getByTestId("detail-order")).toHaveText(other.order_id);
+  });
+});
+
 test("the keyboard moves through rows, Enter opens the detail and Escape closes it", async ({ page, request }) => {
   await page.goto("/");
   await hydrated(page);

@@ -75,9 +75,36 @@ pub fn LoadedShipment(
         })
     });
     let shown = Memo::new(move |_| detail.get().and_then(Result::ok).flatten());
+    // Bumped by "Try again" when the details' code could not be fetched.
+    let fetch_again = RwSignal::new(0u32);
     move || match state.get() {
         LoadState::Loading => ().into_any(),
-        LoadState::Shown => view! { <DetailBody detail=shown refresh=refresh/> }.into_any(),
+        LoadState::Shown => {
+            fetch_again.track();
+            let shown = ShownShipment {
+                detail: shown,
+                refresh,
+            };
+            Suspend::new(async move {
+                detail_code(shown).await.unwrap_or_else(|e| {
+                    view! {
+                        <p class="error-line" role="alert">
+                            {e.to_string()}
+                            " "
+                            <button
+                                class="button"
+                                data-testid="fetch-details-again"
+                                on:click=move |_| fetch_again.update(|n| *n += 1)
+                            >
+                                "Try again"
+                            </button>
+                        </p>
+                    }
+                    .into_any()
+                })
+            })
+            .into_any()
+        }
         LoadState::Missing => {
             view! { <p class="error-line" role="alert">{move || missing.get()}</p> }.into_any()
         }
@@ -85,6 +112,65 @@ pub fn LoadedShipment(
             <p class="error-line" role="alert">{format!("Could not load the shipment: {why}")}</p>
         }
         .into_any(),
+    }
+}
+
+/// A shipment as the details draw it.
+#[derive(Clone, Copy)]
+struct ShownShipment {
+    detail: Memo<Option<ShipmentDetail>>,
+    refresh: RwSignal<u64>,
+}
+
+/// The code that draws a shipment's details could not be fetched (the network, or a new
+/// release replaced the files): the page goes on, and a later attempt fetches it again.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Could not load the code that shows a shipment ({0}).")]
+pub struct DetailCodeError(String);
+
+impl From<leptos::wasm_split::SplitLoaderError> for DetailCodeError {
+    fn from(e: leptos::wasm_split::SplitLoaderError) -> DetailCodeError {
+        DetailCodeError(e.to_string())
+    }
+}
+
+/// Draws a shipment's facts, actions and history.
+///
+/// That code (the manual confirmation included) is a wasm chunk of its own, 37 KB
+/// gzipped: the grid hydrates without waiting for it, and fetches it once hydrated,
+/// before anyone opens a shipment. `fallible`: a failed fetch is an error shown in the
+/// panel, not a panic that would stop the whole page. Off wasm it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    shipment_details,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(fetch_detail_code)
+)]
+fn detail_code(shown: ShownShipment) -> Result<AnyView, DetailCodeError> {
+    let ShownShipment { detail, refresh } = shown;
+    Ok(view! { <DetailBody detail=detail refresh=refresh/> }.into_any())
+}
+
+/// Fetches the code that draws a shipment's details, unless it is here already. A
+/// failure is left for the panel to report when a shipment is opened.
+pub async fn load_detail_code() {
+    if let Err(e) = fetch_detail_code().await {
+        leptos::logging::warn!("{}", DetailCodeError::from(e));
+    }
+}
+
+/// The element only the details' code draws.
+const DETAILS_DRAWN: &str = "dl.facts";
+
+/// Before the page hydrates: when the server drew a shipment's details, their code has
+/// to be here first, or hydration could not take over what the server drew.
+pub async fn load_detail_code_if_drawn() {
+    let drawn = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.query_selector(DETAILS_DRAWN).ok().flatten())
+        .is_some();
+    if drawn {
+        load_detail_code().await;
     }
 }
 

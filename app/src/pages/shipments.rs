@@ -6,7 +6,7 @@
 
 use crate::api::{get_shipment, list_shipments, parse_query_pairs};
 use crate::components::bulk_actions::BulkActions;
-use crate::components::detail_panel::DetailPanel;
+use crate::components::detail_panel::{load_detail_code, DetailPanel};
 use crate::components::filter_bar::FilterBar;
 use crate::components::live::follow_events;
 use crate::components::shipment_grid::{keyboard_navigation, GridRead, ShipmentGrid};
@@ -95,6 +95,9 @@ pub fn ShipmentsPage() -> impl IntoView {
     );
 
     keyboard_navigation(view_query);
+    // Once the grid is hydrated, the details' code comes next: opening a shipment then
+    // waits for nothing but its data.
+    Effect::new(|_| leptos::task::spawn_local(load_detail_code()));
     // Failed shipments ticked for Retry selected; kept across pages until used.
     let picked = RwSignal::new(Vec::<String>::new());
     let export_href = move || {
