@@ -15,11 +15,17 @@ cargo fmt --all --check
 cargo clippy -p shipback -p shipback-app --all-targets -- -D warnings
 
 echo; echo "==> Building the dashboard (wasm) and the server"
-# --split: the lazy routes (sign-in, admin screens) become wasm chunks of their own.
+# --split: the lazy routes (sign-in, admin screens) and a shipment's details become wasm
+# chunks of their own.
 cargo leptos build --split
 
 echo; echo "==> Rust tests"
-cargo test -p shipback -p shipback-app
+# Bounded: a test that waits on a wrongly paced quota would otherwise hang until CI's
+# own limit, and say nothing. They take about 5 minutes on 2 cores, builds included.
+if ! timeout 25m cargo test -p shipback -p shipback-app; then
+  echo "Rust tests failed, or ran over 25 minutes (a test hangs): see above." >&2
+  exit 1
+fi
 
 echo; echo "==> Fuzzing the station API (schemathesis, from its OpenAPI document)"
 ./scripts/fuzz-api.sh

@@ -49,12 +49,21 @@ impl UsagePlan {
     }
 
     /// The bucket Shipback paces itself by: [`HEADROOM`] below the documented rate,
-    /// and [`RESERVE`] calls short of the documented burst.
+    /// and [`RESERVE`] calls short of the documented burst where jitter can matter.
     pub fn paced_quota(self) -> Quota {
-        Self::quota_of(
-            self.rate * HEADROOM,
-            self.burst.saturating_sub(RESERVE).max(1),
-        )
+        Self::quota_of(self.rate * HEADROOM, self.burst - self.reserve())
+    }
+
+    /// Calls of the burst Shipback leaves unused: [`RESERVE`] when a period of the plan
+    /// is within [`JITTER_REACH`], none for slower plans such as a daily quota (whose
+    /// burst is the day's whole allowance), and never the burst's last call.
+    pub fn reserve(self) -> u32 {
+        let period = Duration::from_secs_f64(1.0 / self.rate);
+        if period <= JITTER_REACH {
+            RESERVE.min(self.burst.saturating_sub(1))
+        } else {
+            0
+        }
     }
 
     fn quota_of(rate: f64, burst: u32) -> Quota {
@@ -107,6 +116,10 @@ pub const HEADROOM: f64 = 0.95;
 /// jitter at any point, where the headroom alone covers only a few milliseconds at
 /// first. (Seen in CI: one 429 among 300 calls on five accounts, without it.)
 pub const RESERVE: u32 = 1;
+
+/// The longest a request can be held up on its way and still count: beyond it the
+/// call has timed out. A plan whose period is longer needs no reserve.
+pub const JITTER_REACH: Duration = Duration::from_secs(10);
 
 /// An account's bucket and the rate it was made for.
 struct Bucket {
@@ -268,5 +281,29 @@ mod tests {
         let plan = UsagePlan::per_day(5_000);
         assert_eq!(plan.burst, 5_000);
         assert!((plan.rate * 86_400.0 - 5_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_reserve_is_kept_only_where_a_period_is_short() {
+        assert_eq!(AMAZON_CONFIRM_SHIPMENT.reserve(), 1);
+        assert_eq!(AMAZON_GET_ORDER_ITEMS.reserve(), 1, "a period of 2 s");
+        assert_eq!(AMAZON_GET_CATALOG_ITEM.reserve(), 1);
+        assert_eq!(AMAZON_GET_ORDERS.reserve(), 0, "a period of a minute");
+        assert_eq!(UsagePlan::per_day(3).reserve(), 0, "a day's allowance");
+        let one = UsagePlan {
+            rate: 5.0,
+            burst: 1,
+        };
+        assert_eq!(one.reserve(), 0, "a burst of one stays one");
+    }
+
+    #[tokio::test]
+    async fn a_small_daily_quota_is_usable_at_once() {
+        let limiter = AccountLimiter::new(UsagePlan::per_day(3));
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.ready(1).await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(150));
     }
 }

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::{add_account, fast_config, harness, Harness};
 use serde_json::{json, Value};
-use shipback::marketplaces::rate_limit::{AMAZON_CONFIRM_SHIPMENT, HEADROOM, RESERVE};
+use shipback::marketplaces::rate_limit::{AMAZON_CONFIRM_SHIPMENT, HEADROOM};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
 use shipback::worker::{Worker, WorkerConfig};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ fn allowed() -> Duration {
 /// at the rate less the headroom (9 at once and 51 at 1.9 per second: 26.8 s).
 fn paced() -> Duration {
     let plan = AMAZON_CONFIRM_SHIPMENT;
-    let burst = plan.burst - RESERVE;
+    let burst = plan.burst - plan.reserve();
     Duration::from_secs_f64(f64::from(PER_ACCOUNT - burst) / (plan.rate * HEADROOM))
 }
 
