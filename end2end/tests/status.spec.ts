@@ -25,7 +25,8 @@ function start(args: string[]): ChildProcess {
 
 /** Stops a process as Ctrl-C would; it must be gone within 15 s. */
 async function stop(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
+  // Gone already (a signal leaves exitCode null): waiting for "exit" would never end.
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
