@@ -23,13 +23,18 @@ function start(args: string[]): ChildProcess {
   return child;
 }
 
-/** Stops a process as Ctrl-C would; it must be gone within 15 s. */
+/**
+ * Stops a process as Ctrl-C would; it must be gone within 30 s. A worker first finishes
+ * its batch and keeps the connection status once more, and each of those may wait up to
+ * SQLite's 10 s busy timeout: in one CI run both did (SQLITE_BUSY), and 15 s was not
+ * enough.
+ */
 async function stop(child: ChildProcess | undefined) {
   // Gone already (a signal leaves exitCode null): waiting for "exit" would never end.
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   await exited;
   clearTimeout(timer);
   expect(child.signalCode, "exited on SIGTERM, not killed").not.toBe("SIGKILL");
