@@ -65,10 +65,19 @@ impl AccountInput {
         }
     }
 
+    /// Whether saving this would send `stored`'s credentials to another address: its
+    /// API or token base URL differs (a trailing `/` aside).
+    pub fn moves_credentials_from(&self, stored: &AccountSummary) -> bool {
+        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+        !same(&self.api_base_url, &stored.api_base_url)
+            || !same(&self.auth_base_url, &stored.auth_base_url)
+    }
+
     /// The same rules in the browser (a red line at once) and on the server (the
-    /// protection). `existing`: the account is registered already, so blank secrets
-    /// keep the stored ones.
-    pub fn problems(&self, existing: bool) -> Vec<AccountFieldError> {
+    /// protection). `stored`: the account as registered already, if it is; then blank
+    /// secrets keep the stored ones, unless an address changed: stored credentials are
+    /// never sent to a new address, so both must be typed again.
+    pub fn problems(&self, stored: Option<&AccountSummary>) -> Vec<AccountFieldError> {
         let mut problems = Vec::new();
         let mut problem = |field: &str, message: &str| {
             problems.push(AccountFieldError {
@@ -120,12 +129,20 @@ impl AccountInput {
         if self.client_id.trim().is_empty() {
             problem("client_id", "the app's client id");
         }
+        let moved = stored.is_some_and(|stored| self.moves_credentials_from(stored));
         for (field, secret) in [
             ("client_secret", &self.client_secret),
             ("refresh_token", &self.refresh_token),
         ] {
-            if secret.is_empty() && !existing {
+            if secret.is_empty() && stored.is_none() {
                 problem(field, "required for a new account");
+            }
+            if secret.is_empty() && moved {
+                problem(
+                    field,
+                    "the API or token address changed: type the credentials again \
+                     (the stored ones are never sent to a new address)",
+                );
             }
             if secret.len() > 4096 {
                 problem(field, "at most 4,096 characters");
@@ -170,10 +187,23 @@ mod tests {
 
     #[test]
     fn a_complete_account_passes_and_each_mistake_is_named() {
-        assert_eq!(amazon().problems(false), vec![]);
-        let fields = |input: AccountInput, existing| -> Vec<String> {
+        assert_eq!(amazon().problems(None), vec![]);
+        let stored = AccountSummary {
+            key: "acme-ca".into(),
+            marketplace: "amazon".into(),
+            display_name: "Acme Canada".into(),
+            company: "Acme Inc.".into(),
+            enabled: true,
+            marketplace_id: "A2EUQ1WTGCTBG2".into(),
+            region: "na".into(),
+            api_base_url: "https://sellingpartnerapi-na.amazon.com".into(),
+            auth_base_url: "https://api.amazon.com".into(),
+            client_id: "amzn1.application-oa2-client.x".into(),
+            writeback_api: String::new(),
+        };
+        let fields = |input: AccountInput, existing: bool| -> Vec<String> {
             input
-                .problems(existing)
+                .problems(existing.then_some(&stored))
                 .into_iter()
                 .map(|p| p.field)
                 .collect()
@@ -228,6 +258,40 @@ mod tests {
             fields(blank.clone(), false),
             ["client_secret", "refresh_token"]
         );
-        assert_eq!(fields(blank, true), Vec::<String>::new());
+        assert_eq!(fields(blank.clone(), true), Vec::<String>::new());
+        // An address changed: the stored secrets are not kept for it.
+        let elsewhere = AccountInput {
+            api_base_url: "https://collector.example".into(),
+            ..blank.clone()
+        };
+        assert_eq!(
+            fields(elsewhere.clone(), true),
+            ["client_secret", "refresh_token"]
+        );
+        let token_elsewhere = AccountInput {
+            auth_base_url: "https://collector.example/".into(),
+            ..blank.clone()
+        };
+        assert_eq!(
+            fields(token_elsewhere, true),
+            ["client_secret", "refresh_token"]
+        );
+        // Typed again with the new address: accepted. A trailing slash is no change.
+        assert_eq!(
+            fields(
+                AccountInput {
+                    client_secret: "s2".into(),
+                    refresh_token: "Atzr|r2".into(),
+                    ..elsewhere
+                },
+                true
+            ),
+            Vec::<String>::new()
+        );
+        let slash = AccountInput {
+            api_base_url: "https://sellingpartnerapi-na.amazon.com/".into(),
+            ..blank
+        };
+        assert_eq!(fields(slash, true), Vec::<String>::new());
     }
 }

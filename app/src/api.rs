@@ -8,43 +8,40 @@ use leptos::prelude::*;
 /// as `GET /api/v1/shipments`, so the dashboard and the API cannot disagree.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn list_shipments(query: String) -> Result<Page<ShipmentRow>, ServerFnError> {
-    crate::backend::require(crate::people::Role::Viewer)?;
-    use crate::backend::Backend;
+    use crate::backend::{backend_for_caller, server_fn_error, BackendError};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(ListShipments::PATH)?;
     let query = crate::query::ShipmentQuery::from_pairs(
         parse_query_pairs(&query)
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )
-    .map_err(|e| ServerFnError::new(e.to_string()))?;
-    Backend::from_context()?
-        .0
+    .map_err(|e| server_fn_error(BackendError::InvalidRequest(e.to_string())))?;
+    backend
         .list_shipments(&query)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// Everything about one shipment, with its attempt history.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_shipment(shipment_id: String) -> Result<Option<ShipmentDetail>, ServerFnError> {
-    crate::backend::require(crate::people::Role::Viewer)?;
-    use crate::backend::Backend;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(GetShipment::PATH)?;
+    backend
         .shipment_detail(&shipment_id)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// The accounts and carriers the filter bar offers.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerFnError> {
-    crate::backend::require(crate::people::Role::Viewer)?;
-    use crate::backend::Backend;
-    Backend::from_context()?
-        .0
-        .filter_options()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(FilterOptions::PATH)?;
+    backend.filter_options().await.map_err(server_fn_error)
 }
 
 /// Retry now: Failed shipments start a new round of attempts at once.
@@ -52,19 +49,13 @@ pub async fn filter_options() -> Result<crate::shipments::FilterOptions, ServerF
 pub async fn retry_shipments(
     shipment_ids: Vec<String>,
 ) -> Result<Vec<crate::shipments::ActionResult>, ServerFnError> {
-    let who = crate::backend::require(crate::people::Role::Operator)?;
-    use crate::backend::Backend;
-    if shipment_ids.is_empty() || shipment_ids.len() > crate::shipments::MAX_RETRY_BATCH {
-        return Err(ServerFnError::new(format!(
-            "retry between 1 and {} shipments at a time",
-            crate::shipments::MAX_RETRY_BATCH
-        )));
-    }
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(RetryShipments::PATH)?;
+    backend
         .retry_shipments(&who, &shipment_ids)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// The manual's "Confirm Shipment": a Failed shipment was confirmed by hand in Seller
@@ -75,58 +66,47 @@ pub async fn confirm_shipment(
     confirmed_by: String,
     note: String,
 ) -> Result<crate::shipments::ActionResult, ServerFnError> {
-    let who = crate::backend::require(crate::people::Role::Operator)?;
-    use crate::backend::Backend;
-    let confirmation =
-        crate::shipments::ManualConfirmation::new(&confirmed_by, &note, chrono::Utc::now())
-            .map_err(ServerFnError::new)?;
-    Backend::from_context()?
-        .0
-        .confirm_shipment(&who, &shipment_id, &confirmation)
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(ConfirmShipment::PATH)?;
+    backend
+        .confirm_shipment(&who, &shipment_id, &confirmed_by, &note)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// The connection-status panel: every enabled account's API health.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {
-    crate::backend::require(crate::people::Role::Viewer)?;
-    use crate::backend::Backend;
-    Backend::from_context()?
-        .0
-        .status_board()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(GetStatusBoard::PATH)?;
+    backend.status_board().await.map_err(server_fn_error)
 }
 
 /// The person signed in, for the top bar and for hiding what their role cannot do.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn who_am_i() -> Result<crate::people::SignedIn, ServerFnError> {
-    crate::backend::require(crate::people::Role::Viewer)
+    use leptos::server_fn::ServerFn;
+    crate::backend::signed_in(WhoAmI::PATH)
 }
 
 /// The audit log's newest entries, for admins.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn audit_log() -> Result<Vec<crate::audit::AuditEntry>, ServerFnError> {
-    use crate::backend::Backend;
-    crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
-        .audit_log()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(AuditLog::PATH)?;
+    backend.audit_log().await.map_err(server_fn_error)
 }
 
 /// Every marketplace account, without credentials, for the admin screen.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn admin_accounts() -> Result<Vec<crate::accounts::AccountSummary>, ServerFnError> {
-    use crate::backend::Backend;
-    crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
-        .admin_accounts()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(AdminAccounts::PATH)?;
+    backend.admin_accounts().await.map_err(server_fn_error)
 }
 
 /// Registers or edits an account. The answer lists what to correct; empty means saved.
@@ -134,38 +114,35 @@ pub async fn admin_accounts() -> Result<Vec<crate::accounts::AccountSummary>, Se
 pub async fn save_account(
     input: crate::accounts::AccountInput,
 ) -> Result<Vec<crate::accounts::AccountFieldError>, ServerFnError> {
-    use crate::backend::Backend;
-    let who = crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(SaveAccount::PATH)?;
+    backend
         .save_account(&who, &input)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// Enables or disables an account: a disabled one is not written back to nor shown in
 /// the connection status. False if there is no such account.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn set_account_enabled(key: String, enabled: bool) -> Result<bool, ServerFnError> {
-    use crate::backend::Backend;
-    let who = crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(SetAccountEnabled::PATH)?;
+    backend
         .set_account_enabled(&who, &key, enabled)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// Everyone who can sign in, for the admin screen.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn admin_people() -> Result<Vec<crate::people::PersonSummary>, ServerFnError> {
-    use crate::backend::Backend;
-    crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
-        .admin_people()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(AdminPeople::PATH)?;
+    backend.admin_people().await.map_err(server_fn_error)
 }
 
 /// Adds a person, or gives one a new password and role.
@@ -175,81 +152,88 @@ pub async fn save_person(
     role: String,
     password: String,
 ) -> Result<(), ServerFnError> {
-    use crate::backend::Backend;
-    let who = crate::backend::require(crate::people::Role::Admin)?;
-    let role = crate::people::Role::parse(&role)
-        .ok_or_else(|| ServerFnError::new("The role is viewer, operator or admin."))?;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error, BackendError};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(SavePerson::PATH)?;
+    let role = crate::people::Role::parse(&role).ok_or_else(|| {
+        server_fn_error(BackendError::InvalidRequest(
+            "The role is viewer, operator or admin.".to_string(),
+        ))
+    })?;
+    backend
         .save_person(&who, &name, role, &password)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// Every station API token, for the admin screen.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn admin_tokens() -> Result<Vec<crate::people::TokenSummary>, ServerFnError> {
-    use crate::backend::Backend;
-    crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
-        .admin_tokens()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(AdminTokens::PATH)?;
+    backend.admin_tokens().await.map_err(server_fn_error)
 }
 
 /// Makes a token (`scopes`: `ingest,read`) and answers it, once.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn create_token(name: String, scopes: String) -> Result<String, ServerFnError> {
-    use crate::backend::Backend;
-    let who = crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(CreateToken::PATH)?;
+    backend
         .create_token(&who, &name, &scopes)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
 /// Revokes a token at once.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn revoke_token(name: String) -> Result<bool, ServerFnError> {
-    use crate::backend::Backend;
-    let who = crate::backend::require(crate::people::Role::Admin)?;
-    Backend::from_context()?
-        .0
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(RevokeToken::PATH)?;
+    backend
         .revoke_token(&who, &name)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(server_fn_error)
 }
 
-/// The server functions only an admin may call (the route test holds each to refusing
-/// an operator).
-pub fn admin_server_fns() -> [&'static str; 9] {
+/// Who may call each server function: the least role. The server's route table takes
+/// these entries, and each server function checks its own against the caller. A server
+/// function missing here is refused to everyone.
+pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 16] {
+    use crate::people::Role::{Admin, Operator, Viewer};
     use leptos::server_fn::ServerFn;
     [
-        AuditLog::PATH,
-        AdminAccounts::PATH,
-        SaveAccount::PATH,
-        SetAccountEnabled::PATH,
-        AdminPeople::PATH,
-        SavePerson::PATH,
-        AdminTokens::PATH,
-        CreateToken::PATH,
-        RevokeToken::PATH,
+        // Read-only: they change nothing.
+        (ListShipments::PATH, Viewer),
+        (GetShipment::PATH, Viewer),
+        (FilterOptions::PATH, Viewer),
+        (GetStatusBoard::PATH, Viewer),
+        (WhoAmI::PATH, Viewer),
+        // The operator's actions on shipments.
+        (RetryShipments::PATH, Operator),
+        (ConfirmShipment::PATH, Operator),
+        // Accounts, people, tokens and the audit log.
+        (AuditLog::PATH, Admin),
+        (AdminAccounts::PATH, Admin),
+        (SaveAccount::PATH, Admin),
+        (SetAccountEnabled::PATH, Admin),
+        (AdminPeople::PATH, Admin),
+        (SavePerson::PATH, Admin),
+        (AdminTokens::PATH, Admin),
+        (CreateToken::PATH, Admin),
+        (RevokeToken::PATH, Admin),
     ]
 }
 
-/// The server functions a viewer may call: they read and change nothing. Every other
-/// one must refuse a viewer (the server's route test holds each to that).
-pub fn read_only_server_fns() -> [&'static str; 5] {
-    use leptos::server_fn::ServerFn;
-    [
-        ListShipments::PATH,
-        GetShipment::PATH,
-        FilterOptions::PATH,
-        GetStatusBoard::PATH,
-        WhoAmI::PATH,
-    ]
+/// The least role that may call the server function at `path`, if it is declared.
+pub fn server_fn_role(path: &str) -> Option<crate::people::Role> {
+    server_fn_roles()
+        .into_iter()
+        .find(|(declared, _)| *declared == path)
+        .map(|(_, role)| role)
 }
 
 /// Splits and percent-decodes `a=1&b=2`.

@@ -6,20 +6,60 @@
 use crate::health::StatusBoard;
 use crate::people::{Role, SignedIn};
 use crate::query::ShipmentQuery;
-use crate::shipments::{
-    ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
-};
+use crate::shipments::{ActionResult, FilterOptions, Page, ShipmentDetail, ShipmentRow};
 use std::sync::Arc;
 
-/// A failure the backend reports to a server function.
+/// Why the backend did not do what a server function asked: the one error type of this
+/// boundary. [`server_fn_error`] turns it into the server function's answer, once.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    /// The request itself is wrong (a bad cursor, say): the user can fix it.
+    /// The request itself is wrong (a bad cursor, a blank name): the user can fix it.
     #[error("{0}")]
     InvalidRequest(String),
-    /// Something broke on the server side (the database, say).
+    /// What the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is right but the thing is not in a state that allows it.
+    #[error("{0}")]
+    Conflict(String),
+    /// No one is signed in (the session ended).
+    #[error("Sign in first: your session has ended.")]
+    SignedOut,
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something broke on the server side (the database, say); the details are in the
+    /// server's log, not in the answer.
     #[error("{0}")]
     Internal(String),
+}
+
+impl BackendError {
+    /// The HTTP status of the server function's answer.
+    fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            // The person can correct the request and send it again.
+            BackendError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            BackendError::NotFound(_) => StatusCode::NOT_FOUND,
+            // Nothing is wrong with the request; the thing's state forbids it now.
+            BackendError::Conflict(_) => StatusCode::CONFLICT,
+            // The page should send the person to the sign-in form.
+            BackendError::SignedOut => StatusCode::UNAUTHORIZED,
+            // Signing in again would not help: the role is too low.
+            BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
+            BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A backend refusal as the server function's answer: its status on the response, and
+/// its sentence as the error the page shows.
+pub fn server_fn_error(error: BackendError) -> leptos::prelude::ServerFnError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    leptos::prelude::ServerFnError::new(error.to_string())
 }
 
 #[async_trait::async_trait]
@@ -44,12 +84,14 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         shipment_ids: &[String],
     ) -> Result<Vec<ActionResult>, BackendError>;
 
-    /// Records that a Failed shipment was confirmed by hand on the marketplace.
+    /// Records that a Failed shipment was confirmed by hand on the marketplace, by
+    /// `confirmed_by`, with a note.
     async fn confirm_shipment(
         &self,
         who: &SignedIn,
         shipment_id: &str,
-        confirmation: &ManualConfirmation,
+        confirmed_by: &str,
+        note: &str,
     ) -> Result<ActionResult, BackendError>;
 
     /// Every enabled account's API health, as of now.
@@ -117,34 +159,38 @@ impl Backend {
     }
 }
 
-/// The person behind this request, if their role allows `needed`. Without one the
-/// answer is 401, with too low a role 403, each with a sentence that says why. The
-/// server's middleware refuses anonymous requests before they get here; this check is
-/// what keeps each server function safe on its own.
-pub fn require(needed: Role) -> Result<SignedIn, leptos::prelude::ServerFnError> {
-    use leptos::prelude::{use_context, ServerFnError};
+/// The person behind this request, if the role the route table gives the server
+/// function at `server_fn` ([`crate::api::server_fn_roles`]) allows them. The server's
+/// route guard refuses everyone else before a server function's own request runs it;
+/// checking again here keeps each server function safe on its own, also when a page
+/// being rendered on the server calls it, from the same declaration.
+pub fn signed_in(server_fn: &str) -> Result<SignedIn, leptos::prelude::ServerFnError> {
+    use leptos::prelude::use_context;
     let who = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<SignedIn>().cloned());
-    let refuse = |status: http::StatusCode, why: String| {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-        }
-        Err(ServerFnError::new(why))
+    let needed = crate::api::server_fn_role(server_fn);
+    let Some(who) = who else {
+        return Err(server_fn_error(BackendError::SignedOut));
     };
-    match who {
-        None => refuse(
-            http::StatusCode::UNAUTHORIZED,
-            "Sign in first: your session has ended.".to_string(),
-        ),
-        Some(who) if !who.role.allows(needed) => refuse(
-            http::StatusCode::FORBIDDEN,
-            format!(
-                "{} is signed in as a {}; this needs an {} or above.",
-                who.name,
-                who.role.as_str(),
-                needed.as_str()
-            ),
-        ),
-        Some(who) => Ok(who),
+    match needed {
+        Some(needed) if who.role.allows(needed) => Ok(who),
+        Some(needed) => Err(server_fn_error(BackendError::Forbidden(format!(
+            "{} is signed in as a {}; this needs an {} or above.",
+            who.name,
+            who.role.as_str(),
+            needed.as_str()
+        )))),
+        None => Err(server_fn_error(BackendError::Forbidden(
+            "This server function is not in the route table.".to_string(),
+        ))),
     }
+}
+
+/// The backend and the person calling the server function at `server_fn`, if they may:
+/// what every server function starts with.
+pub fn backend_for_caller(
+    server_fn: &str,
+) -> Result<(Arc<dyn ShipmentsBackend>, SignedIn), leptos::prelude::ServerFnError> {
+    let who = signed_in(server_fn)?;
+    Ok((Backend::from_context()?.0, who))
 }

@@ -65,9 +65,20 @@ pub(crate) fn mark_hydrated() {
     });
 }
 
+/// Fetches the admin screens' chunks in the background (the Admin menu was opened), so
+/// that the screen chosen opens without waiting for its code.
+fn preload_admin_screens() {
+    use leptos::task::spawn_local;
+    use leptos_router::LazyRoute;
+    spawn_local(<pages::access::AccessRoute as LazyRoute>::preload());
+    spawn_local(<pages::accounts::AccountsRoute as LazyRoute>::preload());
+    spawn_local(<pages::audit::AuditRoute as LazyRoute>::preload());
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(pages::topbar::AdminScreensCode(preload_admin_screens));
     view! {
         <Stylesheet id="leptos" href="/pkg/shipback.css"/>
         <Title text="Shipback: write-back status"/>

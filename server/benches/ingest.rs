@@ -7,7 +7,8 @@
 
 use serde_json::{json, Value};
 use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
-use shipback::shipments::http::{routes, ApiState};
+use shipback::people::http::SessionConfig;
+use shipback::runtime::{self, Shutdown, WebSettings};
 use shipback::store::Store;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,13 +73,22 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
             shipback::secrets::SecretKey::generate(),
         ));
     add_accounts(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}/api/v1/shipments", listener.local_addr().unwrap());
-    let router = routes(ApiState {
-        store: store.clone(),
-        wake: Arc::new(tokio::sync::Notify::new()),
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // The web server as `shipback serve` runs it: route table, token check, hardening.
+    let (_stop, shutdown) = Shutdown::manual();
+    let web = runtime::start_web(
+        &store,
+        &WebSettings {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            site_root: dir.path().display().to_string(),
+            sessions: SessionConfig::default(),
+            health_idle_after: Duration::from_secs(600),
+        },
+        Arc::new(tokio::sync::Notify::new()),
+        shutdown,
+    )
+    .await
+    .unwrap();
+    let api = format!("{}/api/v1/shipments", web.url());
 
     // Bodies are made before the clock starts: the station's cost is not ours.
     let bodies: Vec<Vec<u8>> = (0..total / BATCH)

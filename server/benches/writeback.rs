@@ -7,17 +7,19 @@
 //! What is timed: claiming, the token cache, the confirmShipment call (request built,
 //! sent, validated and answered by the emulator), and recording every attempt and
 //! status. The shipments are stored before the clock starts. Not a test: it prints
-//! figures; the README records them.
+//! figures; docs/benchmarks.md records them.
 
+use app::query::ShipmentQuery;
+use app::shipments::WritebackStatus;
 use chrono::Utc;
 use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{Emulator, NewOrder, NewOrderItem};
-use shipback::health::monitored::Monitored;
-use shipback::health::{HealthConfig, HealthMonitor};
-use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::health::HealthConfig;
+use shipback::marketplaces::ClientConfig;
+use shipback::runtime::{self, Shutdown, WorkerSettings};
 use shipback::shipments::NewShipment;
 use shipback::store::Store;
-use shipback::worker::{Worker, WorkerConfig};
+use shipback::worker::WorkerConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,45 +108,44 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
         store.ingest(chunk).await.unwrap();
     }
 
-    let config = ClientConfig {
-        rate_limits: false,
-        ..ClientConfig::default()
-    };
-    // As in production: the health monitor sees and judges every call (unless
-    // NO_MONITOR is set, to measure what it costs).
-    let mut marketplaces = Marketplaces::new(&config);
-    if std::env::var_os("NO_MONITOR").is_none() {
-        let monitor = HealthMonitor::load(&store, HealthConfig::default())
-            .await
-            .unwrap();
-        tokio::spawn(
-            monitor
-                .clone()
-                .run(store.clone(), std::future::pending::<()>()),
-        );
-        marketplaces = marketplaces.map(|adapter| Monitored::wrap(adapter, monitor.clone()));
-    }
-    let worker = Worker::new(
-        store.clone(),
-        marketplaces,
-        WorkerConfig {
+    // The worker part as `shipback worker --no-sync --no-rate-limits` runs it: the
+    // health monitor sees and judges every call, as in production.
+    let settings = WorkerSettings {
+        worker: WorkerConfig {
             batch_size: 2000,
             per_account: 2000,
             concurrency: 128,
+            idle_poll: Duration::from_millis(5),
             ..WorkerConfig::default()
         },
-        Arc::new(tokio::sync::Notify::new()),
-    );
+        clients: ClientConfig {
+            rate_limits: false,
+            ..ClientConfig::default()
+        },
+        sync: None,
+        health: HealthConfig::default(),
+    };
+    let (stop, shutdown) = Shutdown::manual();
     let start = Instant::now();
-    let mut attempted = 0;
-    while attempted < total {
-        let report = worker.run_batch().await.unwrap();
-        attempted += report.attempted;
-        if report.claimed == 0 {
-            break;
-        }
+    let worker = runtime::start_worker(
+        &store,
+        settings,
+        Arc::new(tokio::sync::Notify::new()),
+        shutdown,
+    )
+    .await
+    .unwrap();
+    // Done when no shipment is left to write back: every result recorded.
+    let left = ShipmentQuery {
+        statuses: vec![WritebackStatus::Pending, WritebackStatus::Retrying],
+        ..ShipmentQuery::default()
+    };
+    while store.list_shipments(&left).await.unwrap().total > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = start.elapsed();
+    stop.fire();
+    worker.await.unwrap();
     let confirmed = emulator.confirmations().len() as u64;
     (elapsed, confirmed)
 }

@@ -1,35 +1,74 @@
 //! The dashboard's backend: the store, behind the interface `app` declares.
 
-use crate::store::{Store, StoreError};
+use crate::actions::{ActionError, Actions};
+use crate::audit::Actor;
+use crate::store::{ShipmentRefusal, Store, StoreError};
+use crate::tokens::Scopes;
 use app::accounts::{AccountFieldError, AccountInput, AccountSummary};
 use app::backend::{BackendError, ShipmentsBackend};
 use app::health::StatusBoard;
 use app::people::{PersonSummary, Role, SignedIn, TokenSummary};
 use app::query::ShipmentQuery;
-use app::shipments::{
-    ActionResult, FilterOptions, ManualConfirmation, Page, ShipmentDetail, ShipmentRow,
-};
-use std::sync::Arc;
+use app::shipments::{ActionResult, FilterOptions, Page, ShipmentDetail, ShipmentRow};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 pub struct DashboardBackend {
-    pub store: Store,
-    /// Wakes an in-process worker when shipments are queued again.
-    pub wake: Arc<Notify>,
+    pub actions: Actions,
     /// An API with no call for this long is None.
     pub idle_after: Duration,
 }
 
-fn to_backend_error(e: StoreError) -> BackendError {
-    match e {
-        StoreError::InvalidCursor(why) => {
-            BackendError::InvalidRequest(format!("invalid cursor: {why}"))
+impl DashboardBackend {
+    fn store(&self) -> &Store {
+        self.actions.store()
+    }
+}
+
+/// The one mapping from what the server refuses to what a server function answers:
+/// a store failure other than a bad cursor is logged here and answered without its
+/// details.
+impl From<ActionError> for BackendError {
+    fn from(e: ActionError) -> BackendError {
+        match e {
+            ActionError::Invalid(why) => BackendError::InvalidRequest(why),
+            ActionError::Store(StoreError::InvalidCursor(why)) => {
+                BackendError::InvalidRequest(format!("invalid cursor: {why}"))
+            }
+            ActionError::Refused(refusal @ ShipmentRefusal::NotFound(_)) => {
+                BackendError::NotFound(refusal.to_string())
+            }
+            ActionError::Refused(refusal @ ShipmentRefusal::NotFailed { .. }) => {
+                BackendError::Conflict(refusal.to_string())
+            }
+            e @ ActionError::NotFound { .. } => BackendError::NotFound(e.to_string()),
+            e @ ActionError::NameTaken(_) => BackendError::Conflict(e.to_string()),
+            ActionError::Store(e) => {
+                tracing::error!(error = %e, "dashboard request failed");
+                BackendError::Internal("the database could not answer; see the server log".into())
+            }
+            ActionError::Internal(why) => {
+                tracing::error!(error = %why, "dashboard request failed");
+                BackendError::Internal("the server could not do it; see the server log".into())
+            }
         }
-        other => {
-            tracing::error!(error = %other, "dashboard request failed");
-            BackendError::Internal("the database could not answer; see the server log".into())
-        }
+    }
+}
+
+fn refused(e: impl Into<ActionError>) -> BackendError {
+    BackendError::from(e.into())
+}
+
+fn person(who: &SignedIn) -> Actor {
+    Actor::Person(who.clone())
+}
+
+/// A refusal of one shipment's action, as the dashboard shows it: on the shipment, not
+/// as an error of the call.
+fn not_done(shipment_id: &str, refusal: ShipmentRefusal) -> ActionResult {
+    ActionResult {
+        shipment_id: shipment_id.to_string(),
+        done: false,
+        message: Some(refusal.to_string()),
     }
 }
 
@@ -39,24 +78,21 @@ impl ShipmentsBackend for DashboardBackend {
         &self,
         query: &ShipmentQuery,
     ) -> Result<Page<ShipmentRow>, BackendError> {
-        self.store
-            .list_shipments(query)
-            .await
-            .map_err(to_backend_error)
+        self.store().list_shipments(query).await.map_err(refused)
     }
 
     async fn shipment_detail(
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, BackendError> {
-        self.store
+        self.store()
             .shipment_detail(shipment_id)
             .await
-            .map_err(to_backend_error)
+            .map_err(refused)
     }
 
     async fn filter_options(&self) -> Result<FilterOptions, BackendError> {
-        self.store.filter_options().await.map_err(to_backend_error)
+        self.store().filter_options().await.map_err(refused)
     }
 
     async fn retry_shipments(
@@ -64,41 +100,36 @@ impl ShipmentsBackend for DashboardBackend {
         who: &SignedIn,
         shipment_ids: &[String],
     ) -> Result<Vec<ActionResult>, BackendError> {
-        let results = self
-            .store
-            .retry_now(shipment_ids, chrono::Utc::now())
+        self.actions
+            .retry_now(&person(who), shipment_ids)
             .await
-            .map_err(to_backend_error)?;
-        self.wake.notify_one();
-        for retried in results.iter().filter(|r| r.done) {
-            crate::audit::record_person(&self.store, who, "retry", &retried.shipment_id, "").await;
-        }
-        Ok(results)
+            .map_err(refused)
     }
 
     async fn confirm_shipment(
         &self,
         who: &SignedIn,
         shipment_id: &str,
-        confirmation: &ManualConfirmation,
+        confirmed_by: &str,
+        note: &str,
     ) -> Result<ActionResult, BackendError> {
-        let result = self
-            .store
-            .confirm_manually(shipment_id, confirmation)
+        match self
+            .actions
+            .confirm_manually(&person(who), shipment_id, confirmed_by, note)
             .await
-            .map_err(to_backend_error)?;
-        if result.done {
-            let detail = format!(
-                "confirmed by {}: {}",
-                confirmation.confirmed_by, confirmation.note
-            );
-            crate::audit::record_person(&self.store, who, "confirm", shipment_id, &detail).await;
+        {
+            Ok(()) => Ok(ActionResult {
+                shipment_id: shipment_id.to_string(),
+                done: true,
+                message: None,
+            }),
+            Err(ActionError::Refused(refusal)) => Ok(not_done(shipment_id, refusal)),
+            Err(e) => Err(refused(e)),
         }
-        Ok(result)
     }
 
     async fn admin_accounts(&self) -> Result<Vec<AccountSummary>, BackendError> {
-        let accounts = self.store.accounts().await.map_err(to_backend_error)?;
+        let accounts = self.store().accounts().await.map_err(refused)?;
         Ok(accounts.iter().map(crate::accounts::summary).collect())
     }
 
@@ -107,35 +138,10 @@ impl ShipmentsBackend for DashboardBackend {
         who: &SignedIn,
         input: &AccountInput,
     ) -> Result<Vec<AccountFieldError>, BackendError> {
-        let existing = self
-            .store
-            .account_by_key(&input.key)
+        self.actions
+            .save_account(&person(who), input)
             .await
-            .map_err(to_backend_error)?;
-        let problems = input.problems(existing.is_some());
-        if !problems.is_empty() {
-            return Ok(problems);
-        }
-        let account = crate::accounts::from_input(input, existing.as_ref());
-        self.store
-            .upsert_account(&account)
-            .await
-            .map_err(to_backend_error)?;
-        let mut detail = format!(
-            "{} ({}, {})",
-            if existing.is_some() {
-                "edited"
-            } else {
-                "registered"
-            },
-            input.marketplace,
-            if input.enabled { "enabled" } else { "disabled" }
-        );
-        if !input.client_secret.is_empty() || !input.refresh_token.is_empty() {
-            detail.push_str("; credentials replaced");
-        }
-        crate::audit::record_person(&self.store, who, "account_save", &input.key, &detail).await;
-        Ok(Vec::new())
+            .map_err(refused)
     }
 
     async fn set_account_enabled(
@@ -144,24 +150,19 @@ impl ShipmentsBackend for DashboardBackend {
         key: &str,
         enabled: bool,
     ) -> Result<bool, BackendError> {
-        let changed = self
-            .store
-            .set_account_enabled(key, enabled)
+        match self
+            .actions
+            .set_account_enabled(&person(who), key, enabled)
             .await
-            .map_err(to_backend_error)?;
-        if changed {
-            let action = if enabled {
-                "account_enable"
-            } else {
-                "account_disable"
-            };
-            crate::audit::record_person(&self.store, who, action, key, "").await;
+        {
+            Ok(()) => Ok(true),
+            Err(ActionError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(refused(e)),
         }
-        Ok(changed)
     }
 
     async fn admin_people(&self) -> Result<Vec<PersonSummary>, BackendError> {
-        let people = self.store.users().await.map_err(to_backend_error)?;
+        let people = self.store().users().await.map_err(refused)?;
         Ok(people
             .into_iter()
             .map(|u| PersonSummary {
@@ -179,26 +180,15 @@ impl ShipmentsBackend for DashboardBackend {
         role: Role,
         password: &str,
     ) -> Result<(), BackendError> {
-        use crate::people::PeopleError;
-        let added = match crate::people::add_user(&self.store, name, password, role).await {
-            Ok(added) => added,
-            Err(e @ (PeopleError::BadName(_) | PeopleError::BadPassword)) => {
-                return Err(BackendError::InvalidRequest(e.to_string()))
-            }
-            Err(PeopleError::Store(e)) => return Err(to_backend_error(e)),
-            Err(e) => return Err(BackendError::Internal(e.to_string())),
-        };
-        let detail = format!(
-            "{} as {}",
-            if added { "added" } else { "reset" },
-            role.as_str()
-        );
-        crate::audit::record_person(&self.store, who, "user_add", name, &detail).await;
-        Ok(())
+        self.actions
+            .save_person(&person(who), name, password, role)
+            .await
+            .map(|_| ())
+            .map_err(refused)
     }
 
     async fn admin_tokens(&self) -> Result<Vec<TokenSummary>, BackendError> {
-        let tokens = self.store.tokens().await.map_err(to_backend_error)?;
+        let tokens = self.store().tokens().await.map_err(refused)?;
         Ok(tokens
             .into_iter()
             .map(|t| TokenSummary {
@@ -217,43 +207,31 @@ impl ShipmentsBackend for DashboardBackend {
         name: &str,
         scopes: &str,
     ) -> Result<String, BackendError> {
-        use crate::tokens::TokenError;
-        let invalid = |e: TokenError| BackendError::InvalidRequest(e.to_string());
-        let scopes: crate::tokens::Scopes = scopes.parse().map_err(invalid)?;
-        let token = match crate::tokens::create_token(&self.store, name, scopes, chrono::Utc::now())
+        let scopes: Scopes = scopes.parse().map_err(refused)?;
+        self.actions
+            .create_token(&person(who), name, scopes)
             .await
-        {
-            Ok(token) => token,
-            Err(TokenError::Store(e)) => return Err(to_backend_error(e)),
-            Err(e) => return Err(invalid(e)),
-        };
-        let detail = format!("scopes {scopes}");
-        crate::audit::record_person(&self.store, who, "token_create", name, &detail).await;
-        Ok(token)
+            .map_err(refused)
     }
 
     async fn revoke_token(&self, who: &SignedIn, name: &str) -> Result<bool, BackendError> {
-        let revoked = self
-            .store
-            .revoke_token(name, chrono::Utc::now())
-            .await
-            .map_err(to_backend_error)?;
-        if revoked {
-            crate::audit::record_person(&self.store, who, "token_revoke", name, "").await;
+        match self.actions.revoke_token(&person(who), name).await {
+            Ok(()) => Ok(true),
+            Err(ActionError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(refused(e)),
         }
-        Ok(revoked)
     }
 
     async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {
-        self.store
+        self.store()
             .audit_entries(Some(app::audit::AUDIT_PAGE_ROWS))
             .await
-            .map_err(to_backend_error)
+            .map_err(refused)
     }
 
     async fn status_board(&self) -> Result<StatusBoard, BackendError> {
-        crate::health::board::status_board(&self.store, self.idle_after, chrono::Utc::now())
+        crate::health::board::status_board(self.store(), self.idle_after, chrono::Utc::now())
             .await
-            .map_err(to_backend_error)
+            .map_err(refused)
     }
 }

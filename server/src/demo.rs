@@ -369,12 +369,86 @@ pub async fn trickle(
 
 /// The demo syncs in seconds, so that imported orders, shipped checks and catalog
 /// pictures show up while you watch.
-pub fn sync_defaults() -> crate::sync::SyncConfig {
-    crate::sync::SyncConfig {
+pub fn sync_defaults() -> crate::order_sync::OrderSyncConfig {
+    crate::order_sync::OrderSyncConfig {
         import_every: Duration::from_secs(15),
         first_import_lookback: Duration::from_secs(21 * 24 * 3600),
         recheck_after: Duration::from_secs(10),
         tick: Duration::from_secs(2),
-        ..crate::sync::SyncConfig::default()
+        ..crate::order_sync::OrderSyncConfig::default()
     }
+}
+
+/// Worker settings for the demo: failures are retried within seconds so that a visitor
+/// sees shipments go from Retrying to Success or Failed.
+pub fn worker_defaults() -> crate::worker::WorkerConfig {
+    use crate::worker::{default_worker_name, RetryPolicy, WorkerConfig};
+    WorkerConfig {
+        name: default_worker_name(),
+        batch_size: 20,
+        per_account: 10,
+        concurrency: 8,
+        lease: Duration::from_secs(60),
+        attempt_timeout: Duration::from_secs(20),
+        idle_poll: Duration::from_millis(250),
+        retry: RetryPolicy {
+            base_delay: Duration::from_secs(3),
+            max_delay: Duration::from_secs(30),
+            ..RetryPolicy::default()
+        },
+    }
+}
+
+/// What `shipback demo` adds to the product.
+pub struct DemoSettings {
+    pub emulator_bind: std::net::SocketAddr,
+    /// Printed in the banner.
+    pub database_url: String,
+    /// Post a new shipment through the station API every few seconds.
+    pub trickle: bool,
+}
+
+/// How often the demo's station posts a shipment.
+const TRICKLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Everything the demo adds before the product starts: the emulator with its orders and
+/// faults, the seeded data, a person per role and a token per scope (fresh secrets each
+/// start, printed in the banner), and the station's trickle.
+pub async fn prepare(
+    store: &Store,
+    settings: &DemoSettings,
+    web: &crate::runtime::WebSettings,
+) -> Result<(), crate::cli::CliError> {
+    let marketplace = Emulator::default();
+    let emulator_addr =
+        crate::runtime::start_emulator(&marketplace, settings.emulator_bind).await?;
+    let emulator_url = format!("http://{emulator_addr}");
+    let seeded = seed(store, &marketplace, &emulator_url).await?;
+    let tokens = tokens(store).await?;
+    let people = people(store).await?;
+    let dashboard = format!("http://{}", web.bind);
+    if settings.trickle {
+        tokio::spawn(trickle(
+            marketplace,
+            dashboard.clone(),
+            tokens.station.clone(),
+            seeded,
+            TRICKLE_EVERY,
+        ));
+    }
+    println!();
+    println!("  Shipback demo is running.");
+    println!("  Dashboard:           {dashboard}/");
+    println!("  Station API:         {dashboard}/api/v1/shipments");
+    println!("  Marketplace emulator: {emulator_url} (faults: {emulator_url}/_emulator/faults)");
+    println!("  Database:            {}", settings.database_url);
+    for (name, role, password) in &people {
+        println!("  Sign in as {name:<15} ({role:<8}) password: {password}");
+    }
+    println!("  Station token (ingest):            {}", tokens.station);
+    println!("  Monitoring token (read):           {}", tokens.monitor);
+    println!("  Operator script token (operate):   {}", tokens.operator);
+    println!("  Stop with Ctrl-C.");
+    println!();
+    Ok(())
 }

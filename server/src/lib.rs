@@ -15,6 +15,7 @@
 //!   [`generate`]: synthetic data for benchmarks.
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod backend;
 pub mod cli;
@@ -25,12 +26,12 @@ pub mod generate;
 pub mod health;
 pub mod live;
 pub mod marketplaces;
+pub mod order_sync;
 pub mod people;
+pub mod runtime;
 pub mod secrets;
-pub mod security;
 pub mod shipments;
 pub mod store;
-pub mod sync;
 pub mod tokens;
 pub mod web;
 pub mod worker;

@@ -1,7 +1,7 @@
 //! Actions on the Failed shipments ticked in the grid: Retry now, for all at once.
 
 use crate::api::retry_shipments;
-use crate::components::shipment_grid::server_error_text;
+use crate::components::format::server_error_text;
 use leptos::prelude::*;
 
 #[component]

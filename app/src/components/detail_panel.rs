@@ -1,9 +1,9 @@
 //! Shipment information: what the manual lists, plus the full attempt history.
 
 use crate::components::filter_bar::href;
+use crate::components::format::server_error_text;
 use crate::components::format::{date_seconds, date_time, date_time_or_dash, duration_ms};
 use crate::components::shipment_actions::{ActionSubject, ShipmentActions};
-use crate::components::shipment_grid::server_error_text;
 use crate::components::status_badge::StatusBadge;
 use crate::query::ShipmentQuery;
 use crate::shipments::ShipmentDetail;

@@ -1,4 +1,4 @@
-//! How times and numbers are written on screen.
+//! How times, numbers and server refusals are written on screen.
 //!
 //! Times are shown in UTC, in the same words on the server and in the browser, so that
 //! hydration never disagrees with the server's HTML.
@@ -8,6 +8,7 @@
 //! interpreter is code the browser would download for four fixed layouts.
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use leptos::prelude::ServerFnError;
 
 /// `2026-11-26`
 pub fn date(d: NaiveDate) -> String {
@@ -43,6 +44,15 @@ pub fn duration_ms(ms: u64) -> String {
         format!("{ms} ms")
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// A server function's refusal as the person should read it: the server's own sentence,
+/// without the error kind's prefix.
+pub fn server_error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
     }
 }
 

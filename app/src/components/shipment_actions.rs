@@ -3,7 +3,7 @@
 
 use crate::api::{confirm_shipment, retry_shipments};
 use crate::components::format::date_time;
-use crate::components::shipment_grid::server_error_text;
+use crate::components::format::server_error_text;
 use crate::shipments::{ManualConfirmation, ShipmentDetail, WritebackStatus};
 use leptos::prelude::*;
 
@@ -60,7 +60,7 @@ pub fn ShipmentActions(subject: ActionSubject, refresh: RwSignal<u64>) -> impl I
     if subject.status != WritebackStatus::Failed {
         return ().into_any();
     }
-    if !crate::components::people::may(crate::people::Role::Operator) {
+    if !crate::components::who::may(crate::people::Role::Operator) {
         return view! {
             <p class="muted" data-testid="operators-only">
                 "An operator can retry this shipment, or confirm it by hand."

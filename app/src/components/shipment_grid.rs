@@ -1,7 +1,7 @@
 //! The shipment grid: sortable headings, one row per shipment, keyset paging.
 
 use crate::components::filter_bar::href;
-use crate::components::format::date_time_or_dash;
+use crate::components::format::{date_time_or_dash, server_error_text};
 use crate::components::status_badge::StatusBadge;
 use crate::live_rows::fold_live_refresh;
 use crate::query::{ShipmentQuery, Sort, SortKey};
@@ -81,7 +81,7 @@ pub fn ShipmentGrid(
                         Ok(fresh) => {
                             let shown = show(on_screen, held_back, read.query, read.refresh, fresh);
                             // Ticking shipments is for a bulk retry, which viewers cannot do.
-                            let may_pick = crate::components::people::may(crate::people::Role::Operator);
+                            let may_pick = crate::components::who::may(crate::people::Role::Operator);
                             view! { <GridTable view=view page=shown picked=picked may_pick=may_pick/> }
                                 .into_any()
                         }
@@ -225,13 +225,6 @@ fn restore_row_focus() {
 }
 
 /// The message of a server-function error, without the library's prefix.
-pub fn server_error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => other.to_string(),
-    }
-}
-
 #[component]
 fn GridTable(
     view: Memo<ShipmentQuery>,

@@ -2,13 +2,14 @@
 //! API's tokens (made here and shown once, revoked here).
 
 use crate::api::{admin_people, admin_tokens, create_token, revoke_token, save_person};
+use crate::components::format::server_error_text;
 use crate::components::format::{date_time, date_time_or_dash};
-use crate::components::people::{provide_who, AdminTopbar};
-use crate::components::shipment_grid::server_error_text;
+use crate::components::who::provide_who;
+use crate::pages::topbar::AdminTopbar;
 use crate::people::Role;
 use leptos::prelude::*;
 
-super::lazy_screen!(
+super::lazy::lazy_screen!(
     /// People and tokens, fetched when an admin opens them.
     AccessRoute => AccessPage
 );

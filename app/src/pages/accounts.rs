@@ -3,8 +3,9 @@
 
 use crate::accounts::{AccountFieldError, AccountInput, AccountSummary};
 use crate::api::{admin_accounts, save_account, set_account_enabled};
-use crate::components::people::{provide_who, AdminTopbar};
-use crate::components::shipment_grid::server_error_text;
+use crate::components::format::server_error_text;
+use crate::components::who::provide_who;
+use crate::pages::topbar::AdminTopbar;
 use leptos::prelude::*;
 
 /// One text field of the form, bound to one `AccountInput` field, with its red line.
@@ -39,7 +40,7 @@ fn field(
     }
 }
 
-super::lazy_screen!(
+super::lazy::lazy_screen!(
     /// Marketplace accounts, fetched when an admin opens them.
     AccountsRoute => AccountsPage
 );
@@ -94,7 +95,11 @@ pub fn AccountsPage() -> impl IntoView {
         ev.prevent_default();
         let input = form.get_untracked();
         // The same rules as the server's, so a mistake shows at once.
-        let found = input.problems(editing.get_untracked().as_deref() == Some(input.key.as_str()));
+        let stored = accounts
+            .get_untracked()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|a| a.key == input.key));
+        let found = input.problems(stored.as_ref());
         if found.is_empty() {
             save.dispatch(input);
         } else {

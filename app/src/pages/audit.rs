@@ -3,11 +3,12 @@
 use crate::api::audit_log;
 use crate::audit::{AUDIT_EXPORT_PATH, AUDIT_PAGE_ROWS};
 use crate::components::format::date_time;
-use crate::components::people::{provide_who, AdminTopbar};
-use crate::components::shipment_grid::server_error_text;
+use crate::components::format::server_error_text;
+use crate::components::who::provide_who;
+use crate::pages::topbar::AdminTopbar;
 use leptos::prelude::*;
 
-super::lazy_screen!(
+super::lazy::lazy_screen!(
     /// The audit log, fetched when an admin opens it.
     AuditRoute => AuditPage
 );

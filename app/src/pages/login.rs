@@ -16,7 +16,7 @@ fn message(error: &str, wait: &str) -> Option<String> {
     })
 }
 
-super::lazy_screen!(
+super::lazy::lazy_screen!(
     /// The sign-in form, fetched only by those who are signed out.
     LoginRoute => LoginPage
 );

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ShipmentPage() -> impl IntoView {
     crate::mark_hydrated();
-    crate::components::people::provide_who();
+    crate::components::who::provide_who();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let refresh = RwSignal::new(0u64);
@@ -29,7 +29,7 @@ pub fn ShipmentPage() -> impl IntoView {
                     <button class="button primary" on:click=move |_| refresh.update(|n| *n += 1)>
                         "↻ Update"
                     </button>
-                    <crate::components::people::UserMenu/>
+                    <crate::pages::topbar::UserMenu/>
                 </div>
             </header>
             <main class="content">

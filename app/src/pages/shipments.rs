@@ -24,7 +24,7 @@ const SHIPMENT_EVENTS_URL: &str = "/api/v1/events/shipments";
 #[component]
 pub fn ShipmentsPage() -> impl IntoView {
     crate::mark_hydrated();
-    crate::components::people::provide_who();
+    crate::components::who::provide_who();
     let location = use_location();
     let parsed = Memo::new(move |_| {
         let search = location.search.get();
@@ -169,7 +169,7 @@ pub fn ShipmentsPage() -> impl IntoView {
                     >
                         "↻ Update"
                     </button>
-                    <crate::components::people::UserMenu/>
+                    <crate::pages::topbar::UserMenu/>
                 </div>
             </header>
             <main class="content">

@@ -131,6 +131,32 @@ impl Default for HealthThresholds {
     }
 }
 
+impl HealthThresholds {
+    /// Why these thresholds cannot work, named by their command-line flags.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("--health-yellow-error-rate", self.yellow_error_rate),
+            ("--health-red-error-rate", self.red_error_rate),
+            ("--health-yellow-slow-rate", self.yellow_slow_rate),
+        ] {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(format!(
+                    "{name} is a share of calls: more than 0, at most 1 (got {rate})"
+                ));
+            }
+        }
+        if self.yellow_error_rate >= self.red_error_rate {
+            return Err(
+                "--health-yellow-error-rate must be lower than --health-red-error-rate".into(),
+            );
+        }
+        if self.idle_after.is_zero() || self.window.is_zero() {
+            return Err("--health-window and --health-idle-after must be longer than zero".into());
+        }
+        Ok(())
+    }
+}
+
 /// A judgement: the health, its sentence and its figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assessment {

@@ -21,6 +21,18 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
+    /// The webhook at `url`, which must be an http or https URL.
+    pub fn parse(url: &str) -> Result<WebhookConfig, String> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| format!("--status-webhook '{url}' is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "--status-webhook '{url}' must be an http or https URL"
+            ));
+        }
+        Ok(WebhookConfig::new(url.to_string()))
+    }
+
     pub fn new(url: String) -> WebhookConfig {
         WebhookConfig {
             url,

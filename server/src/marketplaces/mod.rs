@@ -1,10 +1,10 @@
 //! Marketplace clients behind one adapter interface: the worker asks for "write this
 //! shipment back" and the account's marketplace adapter does it over the real API.
 
+pub mod access_tokens;
 pub mod amazon;
 pub mod ebay;
 pub mod rate_limit;
-pub mod tokens;
 
 use crate::accounts::{Account, MarketplaceKind};
 use crate::store::ClaimedShipment;

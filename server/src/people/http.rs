@@ -1,18 +1,16 @@
-//! Signing in and out, the session cookie, and the guard in front of every route:
-//! pages send a signed-out visitor to the sign-in form, everything else answers 401.
+//! Signing in and out, and the session cookie. Who may call what is the route table's
+//! (`web::routes`).
 
 use super::{Credentials, People, SignInThrottle};
+use crate::audit::{self, Action, Actor};
 use crate::store::Store;
 use app::people::{SignedIn, SIGN_IN_PATH, SIGN_OUT_PATH};
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Form, Router};
 use axum_login::{AuthManagerLayerBuilder, AuthSession};
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_sessions::cookie::SameSite;
@@ -39,13 +37,15 @@ impl Default for SessionConfig {
 
 pub const SESSION_COOKIE: &str = "shipback_session";
 
-/// Puts `router` behind sign-in, and adds the sign-in and sign-out routes.
-pub fn protect(router: Router, store: &Store, config: &SessionConfig) -> Router {
+/// The session layer and axum-login's on top of it: every request finds its session
+/// (if any) and the person signed in with it. The route guard (`web::routes`) decides
+/// what they may call.
+pub fn sign_in_layers(router: Router, store: &Store, config: &SessionConfig) -> Router {
     let sessions = SessionManagerLayer::new(store.session_store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         // Lax: a shared link opens signed in; a form posted from another site does not
-        // carry the cookie (and is refused by `security::harden` anyway).
+        // carry the cookie (and is refused by `web::security::harden` anyway).
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookie)
         .with_expiry(Expiry::OnInactivity(
@@ -58,36 +58,15 @@ pub fn protect(router: Router, store: &Store, config: &SessionConfig) -> Router 
         sessions,
     )
     .build();
-    let throttle = Arc::new(SignInThrottle::default());
-    router
-        .merge(crate::audit::routes(store.clone()))
-        .merge(
-            Router::new()
-                .route(SIGN_IN_PATH, post(sign_in))
-                .route(SIGN_OUT_PATH, post(sign_out))
-                .with_state(throttle),
-        )
-        .layer(axum::middleware::from_fn_with_state(config.idle, guard))
-        .layer(auth)
+    router.layer(auth)
 }
 
-/// What needs no session: the sign-in form, the compiled site, and the station API
-/// (which checks its own bearer tokens). The API's event streams are the dashboard's.
-fn is_public(path: &str) -> bool {
-    path == SIGN_IN_PATH
-        || path.starts_with("/pkg/")
-        || path == "/favicon.ico"
-        || (path.starts_with("/api/v1/")
-            && !path.starts_with("/api/v1/events/")
-            && path != "/api/v1/status/events")
-}
-
-/// A page a browser navigates to, as opposed to a call made by the page's code.
-fn is_page(method: &Method, path: &str) -> bool {
-    *method == Method::GET
-        && !["/rpc/", "/api/", "/export/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+/// The sign-in form's target and Sign out.
+pub fn routes() -> Router {
+    Router::new()
+        .route(SIGN_IN_PATH, post(sign_in))
+        .route(SIGN_OUT_PATH, post(sign_out))
+        .with_state(Arc::new(SignInThrottle::default()))
 }
 
 /// The inactivity timeout counts from the last request, but the session is written
@@ -99,7 +78,7 @@ fn keep_alive_every(idle: Duration) -> i64 {
 
 const SEEN_KEY: &str = "shipback.seen";
 
-async fn keep_alive(session: &tower_sessions::Session, idle: Duration) {
+pub async fn keep_alive(session: &tower_sessions::Session, idle: Duration) {
     let now = chrono::Utc::now().timestamp();
     let seen: Option<i64> = session.get(SEEN_KEY).await.ok().flatten();
     if seen.is_none_or(|seen| now - seen >= keep_alive_every(idle)) {
@@ -107,44 +86,6 @@ async fn keep_alive(session: &tower_sessions::Session, idle: Duration) {
         if let Err(e) = session.insert(SEEN_KEY, now).await {
             tracing::warn!(error = %e, "cannot extend a session");
         }
-    }
-}
-
-async fn guard(
-    State(idle): State<Duration>,
-    auth: AuthSession<People>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    if is_public(path) {
-        return next.run(request).await;
-    }
-    match auth.user {
-        Some(user) => {
-            keep_alive(&auth.session, idle).await;
-            let address = crate::audit::peer_address(request.extensions());
-            request.extensions_mut().insert(SignedIn {
-                name: user.name,
-                role: user.role,
-                address,
-            });
-            next.run(request).await
-        }
-        None if is_page(request.method(), path) => {
-            let wanted = request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            let next = app::query::percent_encode(wanted);
-            Redirect::to(&format!("{SIGN_IN_PATH}?next={next}")).into_response()
-        }
-        None => (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "Sign in first: your session has ended."})),
-        )
-            .into_response(),
     }
 }
 
@@ -205,16 +146,12 @@ async fn sign_in(
             throttle.failed(&keys, Instant::now());
             tracing::warn!(name = %name, address = %address, "wrong name or password");
             let store = &auth.backend.store;
-            crate::audit::record(
-                store,
-                &name,
-                "",
-                "sign_in_refused",
-                &name,
-                "wrong name or password",
-                &address,
-            )
-            .await;
+            let stranger = Actor::Stranger {
+                name: name.clone(),
+                address,
+            };
+            let why = "wrong name or password";
+            audit::record(store, &stranger, Action::SignInRefused, &name, why).await;
             return back_to_form("wrong", &form.next, "");
         }
         Err(e) => {
@@ -236,16 +173,12 @@ async fn sign_in(
     throttle.succeeded(&keys[0]);
     tracing::info!(name = %user.name, role = user.role.as_str(), address = %address, "signed in");
     let store = &auth.backend.store;
-    crate::audit::record(
-        store,
-        &user.name,
-        user.role.as_str(),
-        "sign_in",
-        &user.name,
-        "",
-        &address,
-    )
-    .await;
+    let who = Actor::Person(SignedIn {
+        name: user.name.clone(),
+        role: user.role,
+        address,
+    });
+    audit::record(store, &who, Action::SignIn, &user.name, "").await;
     Redirect::to(safe_next(&form.next)).into_response()
 }
 
@@ -254,16 +187,12 @@ async fn sign_out(mut auth: AuthSession<People>, request: Request) -> Response {
     match auth.logout().await {
         Ok(Some(user)) => {
             let store = &auth.backend.store;
-            crate::audit::record(
-                store,
-                &user.name,
-                user.role.as_str(),
-                "sign_out",
-                &user.name,
-                "",
-                &address,
-            )
-            .await;
+            let who = Actor::Person(SignedIn {
+                name: user.name.clone(),
+                role: user.role,
+                address,
+            });
+            audit::record(store, &who, Action::SignOut, &user.name, "").await;
         }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot end a session"),
@@ -282,28 +211,5 @@ mod tests {
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
-    }
-
-    #[test]
-    fn what_needs_a_session() {
-        for public in [
-            "/login",
-            "/pkg/shipback.wasm",
-            "/api/v1/shipments",
-            "/api/v1/status",
-        ] {
-            assert!(is_public(public), "{public}");
-        }
-        for guarded in [
-            "/",
-            "/shipments/S-1",
-            "/rpc/list_shipments",
-            "/export/shipments.csv",
-            "/api/v1/events/shipments",
-            "/api/v1/status/events",
-            "/logout",
-        ] {
-            assert!(!is_public(guarded), "{guarded}");
-        }
     }
 }

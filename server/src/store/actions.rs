@@ -2,19 +2,19 @@
 //! or record that it was confirmed by hand on the marketplace.
 
 use super::{from_millis, to_millis, Store, StoreError};
-use app::shipments::{ActionResult, ManualConfirmation, WritebackStatus};
+use app::shipments::{ManualConfirmation, WritebackStatus};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 impl Store {
     /// Queues each Failed shipment for a new round at once: its attempt count starts
     /// again, the attempts of earlier rounds stay in its history. Other shipments are
-    /// left as they are, with the reason.
+    /// left as they are, with the reason: one result per id, in order.
     pub async fn retry_now(
         &self,
         shipment_ids: &[String],
         now: DateTime<Utc>,
-    ) -> Result<Vec<ActionResult>, StoreError> {
+    ) -> Result<Vec<Result<(), ShipmentRefusal>>, StoreError> {
         let mut tx = self.write_tx().await?;
         let mut results = Vec::with_capacity(shipment_ids.len());
         for shipment_id in shipment_ids {
@@ -31,15 +31,10 @@ impl Store {
             .await?
             .rows_affected()
                 > 0;
-            let refusal = if retried {
-                None
+            results.push(if retried {
+                Ok(())
             } else {
-                Some(refusal(&mut tx, shipment_id, "retried").await?)
-            };
-            results.push(ActionResult {
-                shipment_id: shipment_id.clone(),
-                done: retried,
-                message: refusal,
+                Err(refusal(&mut tx, shipment_id, "retried").await?)
             });
         }
         tx.commit().await?;
@@ -47,12 +42,13 @@ impl Store {
     }
 
     /// Records that a person confirmed a Failed shipment on the marketplace by hand: it
-    /// becomes Confirmed manually and leaves the worker's queue.
+    /// becomes Confirmed manually and leaves the worker's queue. A shipment that is not
+    /// Failed is refused with [`StoreError::Refused`].
     pub async fn confirm_manually(
         &self,
         shipment_id: &str,
         confirmation: &ManualConfirmation,
-    ) -> Result<ActionResult, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let at = to_millis(confirmation.confirmed_at);
         let confirmed = sqlx::query(
@@ -65,7 +61,7 @@ impl Store {
         .bind(shipment_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let result = match confirmed {
+        match confirmed {
             Some(row) => {
                 sqlx::query(
                     "INSERT INTO manual_confirmations (shipment_row, revision, confirmed_by, note, confirmed_at)
@@ -78,20 +74,14 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-                ActionResult {
-                    shipment_id: shipment_id.to_string(),
-                    done: true,
-                    message: None,
-                }
             }
-            None => ActionResult {
-                shipment_id: shipment_id.to_string(),
-                done: false,
-                message: Some(refusal(&mut tx, shipment_id, "confirmed manually").await?),
-            },
-        };
+            None => {
+                let refusal = refusal(&mut tx, shipment_id, "confirmed manually").await?;
+                return Err(StoreError::Refused(refusal));
+            }
+        }
         tx.commit().await?;
-        Ok(result)
+        Ok(())
     }
 
     /// The latest manual confirmation of a shipment, if any.
@@ -117,22 +107,37 @@ impl Store {
     }
 }
 
+/// Why an action on a shipment was not taken.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShipmentRefusal {
+    #[error("no shipment '{0}'")]
+    NotFound(String),
+    #[error("only a Failed shipment can be {action}; '{shipment_id}' is {}", .status.label())]
+    NotFailed {
+        shipment_id: String,
+        status: WritebackStatus,
+        /// "retried", "confirmed manually".
+        action: &'static str,
+    },
+}
+
 /// Why an action that needs a Failed shipment was not taken.
 async fn refusal(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     shipment_id: &str,
-    action: &str,
-) -> Result<String, StoreError> {
+    action: &'static str,
+) -> Result<ShipmentRefusal, StoreError> {
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM shipments WHERE shipment_id = ?")
             .bind(shipment_id)
             .fetch_optional(&mut **tx)
             .await?;
     Ok(match status.as_deref().and_then(WritebackStatus::parse) {
-        None => format!("no shipment '{shipment_id}'"),
-        Some(status) => format!(
-            "only a Failed shipment can be {action}; '{shipment_id}' is {}",
-            status.label()
-        ),
+        None => ShipmentRefusal::NotFound(shipment_id.to_string()),
+        Some(status) => ShipmentRefusal::NotFailed {
+            shipment_id: shipment_id.to_string(),
+            status,
+            action,
+        },
     })
 }

@@ -13,12 +13,15 @@ mod export;
 mod health;
 mod orders;
 mod people;
+mod sessions;
 mod shipments;
 mod tokens;
 
+pub use actions::ShipmentRefusal;
 pub use claims::{AttemptRecord, ClaimedShipment};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::OrderCheck;
+pub use sessions::Sessions;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -58,6 +61,9 @@ pub enum StoreError {
     InvalidCursor(String),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    /// The action was refused for what the shipment is, not for a fault.
+    #[error(transparent)]
+    Refused(#[from] ShipmentRefusal),
 }
 
 /// Handle to the database; cheap to clone.

@@ -62,11 +62,6 @@ impl Store {
             .map(user_from_row)
             .collect()
     }
-
-    /// Where tower-sessions keeps the sessions (the `tower_sessions` table).
-    pub fn session_store(&self) -> tower_sessions_sqlx_store::SqliteStore {
-        tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone())
-    }
 }
 
 fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {

@@ -6,17 +6,12 @@
 //! is recorded (to the minute), and an admin can revoke it at any time.
 
 use crate::store::{Store, StoreError};
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use crate::web::error::HttpError;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::marker::PhantomData;
 use std::str::FromStr;
 
 /// What a token may do.
@@ -38,6 +33,15 @@ impl Scope {
             Scope::Ingest => "ingest",
             Scope::Read => "read",
             Scope::Operate => "operate",
+        }
+    }
+
+    /// Said in a refusal: "the token 'x' may not <WHAT>".
+    pub fn what(self) -> &'static str {
+        match self {
+            Scope::Ingest => "post shipments",
+            Scope::Read => "read shipments or the status",
+            Scope::Operate => "retry or confirm shipments",
         }
     }
 
@@ -193,47 +197,36 @@ pub enum AuthError {
     Missing,
     #[error("the token is not valid, or has been revoked")]
     Invalid,
-    #[error("the token '{token}' may not {what}: it needs the '{}' scope", needed.as_str())]
-    NotAllowed {
-        token: String,
-        needed: Scope,
-        what: &'static str,
-    },
+    #[error("the token '{token}' may not {}: it needs the '{}' scope", .needed.what(), .needed.as_str())]
+    NotAllowed { token: String, needed: Scope },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let message = self.to_string();
-        match self {
-            AuthError::Missing => (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer realm=\"shipback\"")],
-                Json(json!({ "error": message })),
-            )
-                .into_response(),
-            AuthError::Invalid => (
-                StatusCode::UNAUTHORIZED,
-                [(
-                    header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"shipback\", error=\"invalid_token\"",
-                )],
-                Json(json!({ "error": message })),
-            )
-                .into_response(),
-            AuthError::NotAllowed { .. } => {
-                (StatusCode::FORBIDDEN, Json(json!({ "error": message }))).into_response()
-            }
+impl From<AuthError> for HttpError {
+    fn from(e: AuthError) -> HttpError {
+        let message = e.to_string();
+        match e {
+            AuthError::Missing => HttpError::Unauthenticated {
+                message,
+                challenge: Some("Bearer realm=\"shipback\""),
+            },
+            AuthError::Invalid => HttpError::Unauthenticated {
+                message,
+                challenge: Some("Bearer realm=\"shipback\", error=\"invalid_token\""),
+            },
+            AuthError::NotAllowed { .. } => HttpError::Forbidden(message),
             AuthError::Store(e) => {
                 tracing::error!(error = %e, "cannot check an API token");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Json(json!({"error": "cannot check the token now; try again"})),
-                )
-                    .into_response()
+                HttpError::Unavailable("cannot check the token now; try again".to_string())
             }
         }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        HttpError::from(self).into_response()
     }
 }
 
@@ -261,105 +254,6 @@ pub async fn authenticate(
         store.touch_token(&found.name, now).await?;
     }
     Ok(found)
-}
-
-/// `token` may do what `needed` allows, or the refusal that names the scope.
-fn check_scope(token: ApiToken, needed: Scope, what: &'static str) -> Result<ApiToken, AuthError> {
-    if token.scopes.contains(needed) {
-        Ok(token)
-    } else {
-        Err(AuthError::NotAllowed {
-            token: token.name,
-            needed,
-            what,
-        })
-    }
-}
-
-/// Every station API route but its OpenAPI document sits behind this layer: a request
-/// without a live token is refused before any handler runs, so a new route that forgets
-/// its `Authorized<…>` argument is still closed. The handler's `Authorized<…>` then
-/// checks the scope, on the token found here.
-pub async fn require_token(
-    axum::extract::State(store): axum::extract::State<Store>,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match authenticate(&store, header, Utc::now()).await {
-        Ok(token) => {
-            request.extensions_mut().insert(token);
-            next.run(request).await
-        }
-        Err(refusal) => refusal.into_response(),
-    }
-}
-
-/// What an extractor of [`Authorized`] asks for.
-pub trait RequiredScope {
-    const SCOPE: Scope;
-    /// Said in a refusal: "the token 'x' may not <WHAT>".
-    const WHAT: &'static str;
-}
-
-/// The scopes, as types, so that a handler's signature says what it needs.
-pub mod scope {
-    use super::{RequiredScope, Scope};
-
-    pub struct Ingest;
-    pub struct Read;
-    pub struct Operate;
-
-    impl RequiredScope for Ingest {
-        const SCOPE: Scope = Scope::Ingest;
-        const WHAT: &'static str = "post shipments";
-    }
-    impl RequiredScope for Read {
-        const SCOPE: Scope = Scope::Read;
-        const WHAT: &'static str = "read shipments or the status";
-    }
-    impl RequiredScope for Operate {
-        const SCOPE: Scope = Scope::Operate;
-        const WHAT: &'static str = "retry or confirm shipments";
-    }
-}
-
-/// A request that carried a token with scope `S`; a handler that takes one refuses
-/// every other request with 401 or 403.
-pub struct Authorized<S> {
-    pub token: ApiToken,
-    _scope: PhantomData<S>,
-}
-
-impl<S, St> FromRequestParts<St> for Authorized<S>
-where
-    S: RequiredScope,
-    Store: FromRef<St>,
-    St: Send + Sync,
-{
-    type Rejection = AuthError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthError> {
-        let token = match parts.extensions.get::<ApiToken>() {
-            Some(token) => token.clone(),
-            None => {
-                let store = Store::from_ref(state);
-                let header = parts
-                    .headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok());
-                authenticate(&store, header, Utc::now()).await?
-            }
-        };
-        let token = check_scope(token, S::SCOPE, S::WHAT)?;
-        Ok(Authorized {
-            token,
-            _scope: PhantomData,
-        })
-    }
 }
 
 #[cfg(test)]

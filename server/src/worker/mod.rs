@@ -55,6 +55,20 @@ impl Default for WorkerConfig {
     }
 }
 
+impl WorkerConfig {
+    /// Why these settings cannot work: an attempt must end well within its claim, or
+    /// another worker could take the shipment over while the call is on the wire.
+    pub fn check(&self) -> Result<(), String> {
+        if self.attempt_timeout + Duration::from_secs(1) >= self.lease {
+            return Err(format!(
+                "the lease ({:?}) must be longer than the attempt timeout ({:?}) plus a second",
+                self.lease, self.attempt_timeout
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn default_worker_name() -> String {
     format!(
         "worker-{}-{:04x}",

@@ -8,7 +8,7 @@ use common::{harness, unpaced, Harness, ACCOUNT};
 use serde_json::{json, Value};
 use shipback::emulator::{NewOrder, NewOrderItem};
 use shipback::marketplaces::ClientConfig;
-use shipback::sync::SyncError;
+use shipback::order_sync::OrderSyncError;
 use std::time::Duration;
 
 /// The seller the harness account's refresh token stands for.
@@ -193,7 +193,7 @@ async fn a_fault_hits_only_the_api_and_seller_it_names() {
     h.emulator.add_orders(vec![seller_order(1, SELLER, 1)]);
     let account = h.account(ACCOUNT).await;
     match h.sync().sync_account(&account, true).await {
-        Err(SyncError::Api { failure, .. }) => {
+        Err(OrderSyncError::Api { failure, .. }) => {
             assert_eq!(failure.http_status, Some(503));
             assert_eq!(failure.code, "ServiceUnavailable");
             assert!(failure.retryable);
@@ -259,7 +259,7 @@ async fn dropped_connections_malformed_answers_and_timeouts_are_retried() {
         .await;
     let account = h.account(ACCOUNT).await;
     match h.sync().sync_account(&account, true).await {
-        Err(SyncError::Api { failure, .. }) => {
+        Err(OrderSyncError::Api { failure, .. }) => {
             assert_eq!(failure.code, "MalformedResponse");
             assert!(failure.retryable);
         }

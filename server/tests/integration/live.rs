@@ -45,7 +45,14 @@ async fn a_stored_change_is_pushed_within_a_second() {
     assert!(quiet.is_err(), "an event without a change");
 
     // Commits that change nothing the screen shows: an audit entry, a new token.
-    shipback::audit::record(&h.store, "someone", "admin", "sign_in", "", "", "127.0.0.1").await;
+    shipback::audit::record(
+        &h.store,
+        &shipback::audit::Actor::CommandLine,
+        shipback::audit::Action::UserAdd,
+        "someone",
+        "",
+    )
+    .await;
     shipback::tokens::create_token(
         &h.store,
         "unrelated",

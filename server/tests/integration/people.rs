@@ -7,12 +7,10 @@ use crate::common;
 use app::people::Role;
 use reqwest::redirect::Policy;
 use reqwest::{Method, StatusCode};
-use shipback::health::feed::StatusFeed;
 use shipback::people::http::{SessionConfig, SESSION_COOKIE};
-use shipback::shipments::http::ApiState;
-use shipback::shipments::live::ShipmentsFeed;
+use shipback::runtime::{self, Shutdown, ShutdownTrigger, WebSettings};
 use shipback::store::Store;
-use shipback::web::{self, SiteConfig};
+use shipback::web::routes::{Access, RouteTable, PAGES};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +20,7 @@ struct Dashboard {
     base: String,
     store: Store,
     http: reqwest::Client,
+    _shutdown: ShutdownTrigger,
     _dir: tempfile::TempDir,
 }
 
@@ -39,46 +38,28 @@ async fn dashboard(sessions: SessionConfig) -> Dashboard {
             .await
             .unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bind = listener.local_addr().unwrap();
-    let router = web::router(
-        &SiteConfig {
+    let (shutdown, stop) = Shutdown::manual();
+    let web = runtime::start_web(
+        &store,
+        &WebSettings {
+            bind: "127.0.0.1:0".parse().unwrap(),
             site_root: dir.path().display().to_string(),
-            bind,
+            sessions,
+            health_idle_after: Duration::from_secs(600),
         },
-        ApiState {
-            store: store.clone(),
-            wake: Arc::new(tokio::sync::Notify::new()),
-        },
-        StatusFeed::spawn(
-            store.clone(),
-            Duration::from_secs(600),
-            Duration::from_millis(250),
-        ),
-        ShipmentsFeed::spawn(
-            &store,
-            Duration::from_millis(200),
-            Duration::from_millis(500),
-        )
-        .await
-        .unwrap(),
-        &sessions,
-    );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+        Arc::new(tokio::sync::Notify::new()),
+        stop,
+    )
+    .await
+    .unwrap();
     Dashboard {
-        base: format!("http://{bind}"),
+        base: web.url(),
         store,
         http: reqwest::Client::builder()
             .redirect(Policy::none())
             .build()
             .unwrap(),
+        _shutdown: shutdown,
         _dir: dir,
     }
 }
@@ -191,104 +172,219 @@ fn arguments(path: &str) -> &'static str {
     }
 }
 
-#[tokio::test]
-async fn every_page_route_and_server_function_refuses_the_signed_out_and_actions_refuse_viewers() {
-    let d = dashboard(SessionConfig::default()).await;
-    let viewer = d.sign_in(Role::Viewer).await;
-    let operator = d.sign_in(Role::Operator).await;
-    let admin = d.sign_in(Role::Admin).await;
+/// A concrete path for a line of the route table, and a body its handler accepts, so
+/// that a refusal can only come from the guard.
+fn concrete(path: &str) -> (String, &'static str) {
+    let concrete = path
+        .replace("{shipment_id}", "S-1")
+        .replace("{id}", "S-1")
+        .replace("{*file}", "shipback.css");
+    let body = if path.starts_with("/rpc/") {
+        arguments(path)
+    } else {
+        ""
+    };
+    (concrete, body)
+}
 
-    // Pages: a signed-out visitor is sent to the sign-in form, and back afterwards.
+/// Whether an answer is the guard's refusal: 401, 403, or the way to the sign-in form.
+fn refused(status: StatusCode, location: Option<&str>) -> bool {
+    status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || (status == StatusCode::SEE_OTHER
+            && location.is_some_and(|l| l.starts_with("/login?next=")))
+}
+
+#[tokio::test]
+async fn every_route_in_the_table_lets_in_exactly_whom_it_names() {
+    let d = dashboard(SessionConfig::default()).await;
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        sessions.push((role, d.sign_in(role).await));
+    }
+    let mut tokens = Vec::new();
+    for scope in shipback::tokens::Scope::ALL {
+        let token = shipback::tokens::create_token(
+            &d.store,
+            &format!("route-test-{}", scope.as_str()),
+            shipback::tokens::Scopes::of(&[scope]),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        tokens.push((scope, token));
+    }
     let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
         .iter()
-        .map(|r| r.path().replace("{id}", "S-1").replace(":id", "S-1"))
-        .filter(|p| p != "/login")
+        .map(|r| r.path().to_string())
         .collect();
-    assert!(pages.len() >= 2, "{pages:?}");
+    let table = RouteTable::new(&pages).unwrap();
+    // Every page and server function the app has is a line of the table.
     for page in &pages {
-        let response = d.request(Method::GET, page, None, "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
-        let location = response.headers()["location"].to_str().unwrap().to_string();
-        assert!(location.starts_with("/login?next="), "{page} -> {location}");
-        // The admin pages answer a viewer with their refusal, 403.
-        let for_viewer = if ["/audit", "/admin/accounts", "/admin/access"].contains(&page.as_str())
-        {
-            403
-        } else {
-            200
-        };
-        let as_viewer = d
-            .request(Method::GET, page, Some(&viewer), "")
-            .await
-            .status();
-        assert_eq!(as_viewer, for_viewer, "{page} as a viewer");
-        let as_admin = d
-            .request(Method::GET, page, Some(&admin), "")
-            .await
-            .status();
-        assert_eq!(as_admin, 200, "{page} as an admin");
+        assert!(PAGES.iter().any(|(p, _)| p == page), "{page}");
     }
-    assert_eq!(
-        d.request(Method::GET, "/login", None, "").await.status(),
-        200
-    );
-
-    // The dashboard's other routes answer 401.
-    for (method, path) in [
-        (Method::GET, "/export/shipments.csv"),
-        (Method::GET, app::audit::AUDIT_EXPORT_PATH),
-        (Method::GET, "/api/v1/events/shipments"),
-        (Method::GET, "/api/v1/status/events"),
-        (Method::POST, "/logout"),
-    ] {
-        let status = d.request(method.clone(), path, None, "").await.status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        assert!(
+            table.access(&Method::POST, path).is_some(),
+            "{path} has no line"
+        );
     }
+    assert!(table.rules().len() >= 30, "{}", table.rules().len());
 
-    // The audit log's export is for admins only.
-    let audit = app::audit::AUDIT_EXPORT_PATH;
-    for (cookie, expected) in [(&viewer, 403), (&operator, 403), (&admin, 200)] {
-        let status = d
-            .request(Method::GET, audit, Some(cookie), "")
-            .await
-            .status();
-        assert_eq!(status, expected, "{audit}");
-    }
-
-    // Every registered server function: 401 signed out; 403 for a viewer unless it
-    // only reads; an operator gets past the check unless it is an admin's.
-    let read_only = app::api::read_only_server_fns();
-    let admins_only = app::api::admin_server_fns();
-    let functions: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
-    assert!(functions.len() >= 7, "{functions:?}");
-    for (path, method) in functions {
-        let body = arguments(path);
-        let anonymous = d.request(method.clone(), path, None, body).await.status();
-        assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{path} signed out");
-        let as_viewer = d.request(method.clone(), path, Some(&viewer), body).await;
-        let status = as_viewer.status();
-        if read_only.contains(&path) {
-            assert_eq!(status, StatusCode::OK, "{path} as a viewer");
-        } else {
-            assert_eq!(status, StatusCode::FORBIDDEN, "{path} as a viewer");
-            let text = as_viewer.text().await.unwrap();
-            assert!(text.contains("this needs an"), "{path}: {text}");
-            let as_operator = d
-                .request(method.clone(), path, Some(&operator), body)
-                .await
-                .status();
-            let as_admin = d
-                .request(method.clone(), path, Some(&admin), body)
-                .await
-                .status();
-            assert_eq!(as_admin, StatusCode::OK, "{path} as an admin");
-            if admins_only.contains(&path) {
-                assert_eq!(as_operator, StatusCode::FORBIDDEN, "{path} as an operator");
-            } else {
-                assert_eq!(as_operator, StatusCode::OK, "{path} as an operator");
+    for rule in table.rules() {
+        let (path, body) = concrete(&rule.path);
+        let what = format!("{} {}", rule.method, rule.path);
+        let d = &d;
+        let call = |cookie: Option<String>, token: Option<String>| {
+            let mut request = d
+                .http
+                .request(rule.method.clone(), format!("{}{path}", d.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie);
             }
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|l| l.to_str().unwrap().to_string());
+                (response.status(), location)
+            }
+        };
+
+        let (status, location) = call(None, None).await;
+        let anonymous_refused = refused(status, location.as_deref());
+        assert_eq!(
+            anonymous_refused,
+            rule.access != Access::Anyone,
+            "{what} without credentials: {status}"
+        );
+        for role in Role::ALL {
+            // Signing out ends the session it is called with: that try gets its own.
+            let session = if rule.path == "/logout" {
+                d.sign_in(role).await
+            } else {
+                sessions.iter().find(|(r, _)| *r == role).unwrap().1.clone()
+            };
+            let (status, location) = call(Some(session), None).await;
+            let allowed = match rule.access {
+                Access::Anyone => true,
+                Access::Person(needed) => role.allows(needed),
+                Access::Token(_) => false,
+            };
+            assert_eq!(
+                !refused(status, location.as_deref()),
+                allowed,
+                "{what} as a signed-in {}: {status}",
+                role.as_str()
+            );
+        }
+        for (scope, token) in &tokens {
+            let (status, location) = call(None, Some(token.clone())).await;
+            let allowed = match rule.access {
+                Access::Anyone => true,
+                Access::Person(_) => false,
+                Access::Token(needed) => needed == *scope,
+            };
+            assert_eq!(
+                !refused(status, location.as_deref()),
+                allowed,
+                "{what} with a token of scope {}: {status}",
+                scope.as_str()
+            );
         }
     }
+}
+
+#[tokio::test]
+async fn a_route_missing_from_the_table_is_refused_to_everyone() {
+    let d = dashboard(SessionConfig::default()).await;
+    let admin = d.sign_in(Role::Admin).await;
+    let token = shipback::tokens::create_token(
+        &d.store,
+        "everything",
+        common::ALL_SCOPES.parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    for (method, path) in [
+        (Method::GET, "/api/v1/not-a-route"),
+        (Method::DELETE, "/api/v1/shipments"),
+        (Method::POST, "/rpc/not_a_server_fn"),
+        (Method::GET, "/export/everything.csv"),
+    ] {
+        let response = d
+            .http
+            .request(method.clone(), format!("{}{path}", d.base))
+            .header("cookie", admin.clone())
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // A page that does not exist: the sign-in form for a stranger, a plain "not found"
+    // for someone signed in.
+    let stranger = d.request(Method::GET, "/no-such-page", None, "").await;
+    assert_eq!(stranger.status(), StatusCode::SEE_OTHER);
+    let signed_in = d
+        .request(Method::GET, "/no-such-page", Some(&admin), "")
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::NOT_FOUND);
+    assert!(signed_in.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn a_route_mounted_without_a_line_in_the_table_stays_closed() {
+    use shipback::web::routes::{guard, GuardState};
+    let d = dashboard(SessionConfig::default()).await;
+    let admin = d.sign_in(Role::Admin).await;
+    let pages: Vec<String> = PAGES.iter().map(|(p, _)| p.to_string()).collect();
+    let state = GuardState {
+        table: Arc::new(RouteTable::new(&pages).unwrap()),
+        store: d.store.clone(),
+        session_idle: Duration::from_secs(600),
+    };
+    // The web server's layers around a route that someone forgot to declare.
+    let router = shipback::people::http::sign_in_layers(
+        axum::Router::new()
+            .route("/api/v1/forgotten", axum::routing::get(|| async { "open" }))
+            .layer(axum::middleware::from_fn_with_state(state, guard)),
+        &d.store,
+        &SessionConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/forgotten", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let token = shipback::tokens::create_token(
+        &d.store,
+        "forgotten",
+        common::ALL_SCOPES.parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let response = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // The admin's session cookie belongs to the other server's store: same database.
+    let response = reqwest::Client::new()
+        .get(&url)
+        .header("cookie", admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -540,4 +636,34 @@ async fn an_admin_registers_edits_and_disables_an_account_and_its_credentials_ne
         log[2]
     );
     assert!(log.iter().all(|e| !e.detail.contains("ca-secret-1")));
+}
+
+#[tokio::test]
+async fn session_ids_are_stored_only_as_their_hash() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let d = dashboard(SessionConfig::default()).await;
+    let cookie = d.sign_in(Role::Admin).await;
+    assert_eq!(d.who(&cookie).await, StatusCode::OK);
+    let id = cookie.split_once('=').unwrap().1.to_string();
+    let id_bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&id)
+        .unwrap();
+    let url = format!("sqlite://{}/people.db", d._dir.path().display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(hashes.contains(&Sha256::digest(&id_bytes).to_vec()));
+    let path = d._dir.path().join("people.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(!contains(id.as_bytes()), "the cookie's id is not stored");
+    assert!(!contains(&id_bytes), "nor its bytes");
 }

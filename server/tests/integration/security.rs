@@ -4,7 +4,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 async fn serve() -> String {
-    let router = shipback::security::harden(
+    let router = shipback::web::security::harden(
         Router::new()
             .route("/change", post(|| async { "changed" }))
             .route("/read", get(|| async { "read" })),

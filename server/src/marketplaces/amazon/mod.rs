@@ -6,8 +6,8 @@
 
 pub mod model;
 
+use super::access_tokens::{AccessTokenCache, AccessTokenError, FreshToken};
 use super::rate_limit::{self, AccountLimiter};
-use super::tokens::{FreshToken, TokenCache, TokenError};
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
     ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
@@ -152,7 +152,7 @@ pub struct AmazonClient {
     orders_limit: AccountLimiter,
     order_items_limit: AccountLimiter,
     catalog_limit: AccountLimiter,
-    tokens: TokenCache,
+    tokens: AccessTokenCache,
 }
 
 impl AmazonClient {
@@ -163,12 +163,12 @@ impl AmazonClient {
             orders_limit: config.limiter(rate_limit::AMAZON_GET_ORDERS),
             order_items_limit: config.limiter(rate_limit::AMAZON_GET_ORDER_ITEMS),
             catalog_limit: config.limiter(rate_limit::AMAZON_GET_CATALOG_ITEM),
-            tokens: TokenCache::default(),
+            tokens: AccessTokenCache::default(),
         }
     }
 
     /// One Login with Amazon refresh-token exchange.
-    async fn exchange(&self, account: &Account) -> Result<FreshToken, TokenError> {
+    async fn exchange(&self, account: &Account) -> Result<FreshToken, AccessTokenError> {
         let url = format!(
             "{}/auth/o2/token",
             account.auth_base_url.trim_end_matches('/')
@@ -184,7 +184,7 @@ impl AmazonClient {
             ])
             .send()
             .await
-            .map_err(|e| TokenError::network(&url, &e))?;
+            .map_err(|e| AccessTokenError::network(&url, &e))?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
@@ -192,19 +192,22 @@ impl AmazonClient {
                 .ok()
                 .map(|v| {
                     (
-                        v["error"].as_str().unwrap_or("TokenError").to_string(),
+                        v["error"]
+                            .as_str()
+                            .unwrap_or("AccessTokenError")
+                            .to_string(),
                         v["error_description"].as_str().unwrap_or(&body).to_string(),
                     )
                 })
-                .unwrap_or_else(|| ("TokenError".into(), body.clone()));
-            return Err(TokenError {
+                .unwrap_or_else(|| ("AccessTokenError".into(), body.clone()));
+            return Err(AccessTokenError {
                 http_status: Some(status.as_u16()),
                 message: format!("Login with Amazon refused the refresh token: {message}"),
                 code,
                 transient: status.is_server_error() || status.as_u16() == 429,
             });
         }
-        let token: TokenResponse = response.json().await.map_err(|e| TokenError {
+        let token: TokenResponse = response.json().await.map_err(|e| AccessTokenError {
             http_status: Some(status.as_u16()),
             code: "InvalidTokenResponse".into(),
             message: format!("Login with Amazon sent an unreadable token: {e}"),

@@ -1,7 +1,7 @@
 //! eBay OAuth user tokens: the refresh-token grant of `POST /identity/v1/oauth2/token`,
 //! cached per account until a minute before they expire.
 
-use super::super::tokens::{FreshToken, TokenError};
+use super::super::access_tokens::{AccessTokenError, FreshToken};
 use crate::accounts::Account;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,10 @@ pub struct TokenErrorBody {
 }
 
 /// One refresh-token grant.
-pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<FreshToken, TokenError> {
+pub async fn exchange(
+    http: &reqwest::Client,
+    account: &Account,
+) -> Result<FreshToken, AccessTokenError> {
     let url = format!(
         "{}/identity/v1/oauth2/token",
         account.auth_base_url.trim_end_matches('/')
@@ -47,12 +50,12 @@ pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<Fresh
         ])
         .send()
         .await
-        .map_err(|e| TokenError::network(&url, &e))?;
+        .map_err(|e| AccessTokenError::network(&url, &e))?;
     let status = response.status();
     let body = response
         .text()
         .await
-        .map_err(|e| TokenError::network(&url, &e))?;
+        .map_err(|e| AccessTokenError::network(&url, &e))?;
     if !status.is_success() {
         let error = serde_json::from_str::<TokenErrorBody>(&body).unwrap_or_default();
         let code = if error.error.is_empty() {
@@ -65,7 +68,7 @@ pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<Fresh
         } else {
             error.error_description
         };
-        return Err(TokenError {
+        return Err(AccessTokenError {
             http_status: Some(status.as_u16()),
             message: format!("eBay refused the refresh token: {description}"),
             code,
@@ -79,7 +82,7 @@ pub async fn exchange(http: &reqwest::Client, account: &Account) -> Result<Fresh
             access_token: t.access_token,
             expires_in: t.expires_in,
         })
-        .ok_or_else(|| TokenError {
+        .ok_or_else(|| AccessTokenError {
             http_status: Some(status.as_u16()),
             code: "MalformedResponse".into(),
             message: format!(

@@ -10,8 +10,8 @@ pub mod fulfillment;
 pub mod identity;
 pub mod trading;
 
+use super::access_tokens::AccessTokenCache;
 use super::rate_limit::{self, AccountLimiter, UsagePlan};
-use super::tokens::TokenCache;
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
     ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
@@ -68,7 +68,7 @@ pub struct EbayClient {
     trading_limit: AccountLimiter,
     /// The Sell Fulfillment API's daily quota, per account.
     fulfillment_limit: AccountLimiter,
-    tokens: TokenCache,
+    tokens: AccessTokenCache,
 }
 
 impl EbayClient {
@@ -78,7 +78,7 @@ impl EbayClient {
             trading_limit: config.limiter(UsagePlan::per_day(config.ebay_daily_quota)),
             fulfillment_limit: config
                 .limiter(UsagePlan::per_day(rate_limit::EBAY_FULFILLMENT_DAILY_QUOTA)),
-            tokens: TokenCache::default(),
+            tokens: AccessTokenCache::default(),
         }
     }
 

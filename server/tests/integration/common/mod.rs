@@ -4,10 +4,11 @@ use serde_json::{json, Value};
 use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use shipback::emulator::{ConfirmationRecord, Emulator, NewOrder, NewOrderItem};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
+use shipback::order_sync::{OrderSync, OrderSyncConfig};
+use shipback::people::http::SessionConfig;
+use shipback::runtime::{self, Shutdown, ShutdownTrigger, WebSettings};
 use shipback::secrets::{Keyring, SecretKey};
-use shipback::shipments::http::{routes, ApiState};
 use shipback::store::Store;
-use shipback::sync::{MarketplaceSync, SyncConfig};
 use shipback::worker::{RetryPolicy, Worker, WorkerConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ pub struct Harness {
     pub api_url: String,
     pub http: reqwest::Client,
     pub secret_key: SecretKey,
+    /// Stops the web server when the test ends.
+    _shutdown: ShutdownTrigger,
     _dir: tempfile::TempDir,
 }
 
@@ -46,13 +49,23 @@ pub async fn harness() -> Harness {
     let emulator_url = format!("http://{emulator_addr}");
     add_account(&store, ACCOUNT, &emulator_url).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_url = format!("http://{}", listener.local_addr().unwrap());
-    let router = routes(ApiState {
-        store: store.clone(),
-        wake: Arc::new(Notify::new()),
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // The whole web server, as `shipback serve` runs it (route table, sign-in,
+    // hardening), without a compiled site: the tests call the API and server functions.
+    let (shutdown, stop) = Shutdown::manual();
+    let web = runtime::start_web(
+        &store,
+        &WebSettings {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            site_root: dir.path().join("site").display().to_string(),
+            sessions: SessionConfig::default(),
+            health_idle_after: Duration::from_secs(600),
+        },
+        Arc::new(Notify::new()),
+        stop,
+    )
+    .await
+    .unwrap();
+    let api_url = web.url();
 
     let http = authorized_client(&store).await;
     Harness {
@@ -63,6 +76,7 @@ pub async fn harness() -> Harness {
         api_url,
         http,
         secret_key,
+        _shutdown: shutdown,
         _dir: dir,
     }
 }
@@ -145,11 +159,11 @@ impl Harness {
     }
 
     /// The marketplace sync, with unpaced clients.
-    pub fn sync(&self) -> MarketplaceSync {
-        MarketplaceSync::new(
+    pub fn sync(&self) -> OrderSync {
+        OrderSync::new(
             self.store.clone(),
             Marketplaces::new(&unpaced()),
-            SyncConfig::default(),
+            OrderSyncConfig::default(),
         )
     }
 

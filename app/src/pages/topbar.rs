@@ -1,32 +1,23 @@
-//! Who is signed in, as the pages see it: the top bar's name and Sign out, and what the
-//! role lets the page offer. Hiding is for the user's sake; the server checks every call.
+//! The top bar's right-hand side on every screen: who is signed in, Sign out, and the
+//! Admin menu; and the top bar of the admin screens. A page-level part: it links to
+//! screens and preloads their code, which components must not know about.
 
-use crate::api::who_am_i;
-use crate::people::{Role, SignedIn, SIGN_OUT_PATH};
-use crate::wire::BrowserResource;
+use crate::components::who::Who;
+use crate::people::{Role, SIGN_OUT_PATH};
 use leptos::prelude::*;
 
+/// Fetches the admin screens' code. The app's root provides it (it knows the routes),
+/// so that this part names no screen.
 #[derive(Clone, Copy)]
-pub struct Who(pub BrowserResource<Result<SignedIn, ServerFnError>>);
-
-/// Reads who is signed in, for the page and everything in it.
-pub fn provide_who() {
-    provide_context(Who(Resource::new_serde_wb(|| (), |_| who_am_i())));
-}
-
-/// Whether the signed-in person may do what `role` may. Call it inside a `Suspense` or
-/// `Transition`, so that the server waits for the answer before rendering.
-pub fn may(role: Role) -> bool {
-    use_context::<Who>()
-        .and_then(|who| who.0.get())
-        .and_then(Result::ok)
-        .is_some_and(|signed_in| signed_in.role.allows(role))
-}
+pub struct AdminScreensCode(pub fn());
 
 /// The name and role of who is signed in, and a Sign out button.
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let who = use_context::<Who>();
+    // Opening the Admin menu fetches the admin screens' code in the background, so
+    // that the screen chosen opens without waiting for it.
+    let admin_code = use_context::<AdminScreensCode>();
     view! {
         <Transition fallback=|| ()>
             {move || {
@@ -39,7 +30,11 @@ pub fn UserMenu() -> impl IntoView {
                                 <details
                                     class="admin-menu"
                                     data-testid="admin-menu"
-                                    on:toggle=|_| crate::pages::preload_admin_screens()
+                                    on:toggle=move |_| {
+                                        if let Some(AdminScreensCode(preload)) = admin_code {
+                                            preload();
+                                        }
+                                    }
                                 >
                                     <summary class="button">"Admin ▾"</summary>
                                     <nav class="admin-links">

@@ -1,8 +1,15 @@
 //! The HTTP server: the Leptos dashboard (pages and server functions), the station's
-//! API and the static files.
+//! API, the event streams, the exports and the static files, behind one route table
+//! ([`routes`]) and the hardening every response gets ([`security`]).
 
+pub mod error;
+pub mod routes;
+pub mod security;
+
+use crate::actions::Actions;
 use crate::backend::DashboardBackend;
 use crate::health::feed::StatusFeed;
+use crate::people::http::SessionConfig;
 use crate::shipments::http::{self as shipments_api, ApiState};
 use crate::shipments::live::ShipmentsFeed;
 use app::backend::Backend;
@@ -61,29 +68,37 @@ pub fn check_site(site: &SiteConfig) -> Result<(), String> {
     }
 }
 
-/// Every route: the station API (bearer tokens), and the dashboard behind sign-in.
-pub fn router(
-    site: &SiteConfig,
-    api: ApiState,
-    status: StatusFeed,
-    shipments: ShipmentsFeed,
-    sessions: &crate::people::http::SessionConfig,
-) -> Router {
-    let store = api.store.clone();
+/// What the routes serve besides the site.
+#[derive(Clone)]
+pub struct WebParts {
+    pub actions: Actions,
+    pub status: StatusFeed,
+    pub shipments: ShipmentsFeed,
+    pub sessions: SessionConfig,
+}
+
+/// Every route, behind the route table's guard, the sign-in layers and the hardening.
+pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::RouteTableError> {
+    let store = parts.actions.store().clone();
     let options = leptos_options(site);
     let backend = Backend(Arc::new(DashboardBackend {
-        store: api.store.clone(),
-        wake: api.wake.clone(),
-        idle_after: status.idle_after(),
+        actions: parts.actions.clone(),
+        idle_after: parts.status.idle_after(),
     }));
-    let routes = generate_route_list(App);
+    let pages = generate_route_list(App);
+    let table = routes::RouteTable::new(
+        &pages
+            .iter()
+            .map(|page| page.path().to_string())
+            .collect::<Vec<_>>(),
+    )?;
     let dashboard = Router::new()
         .leptos_routes_with_context(
             &options,
-            routes,
+            pages,
             move || {
                 provide_context(backend.clone());
-                crate::security::set_page_policy();
+                security::set_page_policy();
             },
             {
                 let options = options.clone();
@@ -92,14 +107,25 @@ pub fn router(
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    crate::security::harden(crate::people::http::protect(
-        shipments_api::routes(api)
-            .merge(status.routes())
-            .merge(shipments.routes())
-            .merge(dashboard),
+    let guard = routes::GuardState {
+        table: Arc::new(table),
+        store: store.clone(),
+        session_idle: parts.sessions.idle,
+    };
+    let everything = shipments_api::routes(ApiState {
+        actions: parts.actions,
+    })
+    .merge(parts.status.routes())
+    .merge(parts.shipments.routes())
+    .merge(crate::audit::routes(store.clone()))
+    .merge(crate::people::http::routes())
+    .merge(dashboard)
+    .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
+    Ok(security::harden(crate::people::http::sign_in_layers(
+        everything,
         &store,
-        sessions,
-    ))
+        &parts.sessions,
+    )))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
-pub struct SyncConfig {
+pub struct OrderSyncConfig {
     /// How often each account's orders are imported.
     pub import_every: Duration,
     /// How far back the first import of an account reaches.
@@ -27,9 +27,9 @@ pub struct SyncConfig {
     pub tick: Duration,
 }
 
-impl Default for SyncConfig {
+impl Default for OrderSyncConfig {
     fn default() -> Self {
-        SyncConfig {
+        OrderSyncConfig {
             import_every: Duration::from_secs(120),
             first_import_lookback: Duration::from_secs(3 * 24 * 3600),
             recheck_after: Duration::from_secs(300),
@@ -41,7 +41,7 @@ impl Default for SyncConfig {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SyncError {
+pub enum OrderSyncError {
     #[error("sync storage error: {0}")]
     Store(#[from] StoreError),
     #[error("account '{account}': {failure}")]
@@ -70,10 +70,10 @@ impl std::ops::AddAssign for SyncReport {
     }
 }
 
-pub struct MarketplaceSync {
+pub struct OrderSync {
     store: Store,
     marketplaces: Marketplaces,
-    config: SyncConfig,
+    config: OrderSyncConfig,
 }
 
 /// Lines fetched per account and pass; the rest wait for the next pass.
@@ -82,9 +82,9 @@ const ORDER_ITEMS_PER_PASS: u32 = 30;
 const CHECKS_PER_PASS: u32 = 100;
 const CATALOG_PER_PASS: u32 = 20;
 
-impl MarketplaceSync {
-    pub fn new(store: Store, marketplaces: Marketplaces, config: SyncConfig) -> MarketplaceSync {
-        MarketplaceSync {
+impl OrderSync {
+    pub fn new(store: Store, marketplaces: Marketplaces, config: OrderSyncConfig) -> OrderSync {
+        OrderSync {
             store,
             marketplaces,
             config,
@@ -135,7 +135,7 @@ impl MarketplaceSync {
         &self,
         account: &Account,
         import: bool,
-    ) -> Result<SyncReport, SyncError> {
+    ) -> Result<SyncReport, OrderSyncError> {
         let Some(adapter) = self.marketplaces.adapter(account.marketplace) else {
             return Ok(SyncReport::default());
         };
@@ -283,13 +283,13 @@ impl From<StoreError> for PassError {
 }
 
 impl PassError {
-    fn into_sync(self, account: &Account) -> SyncError {
+    fn into_sync(self, account: &Account) -> OrderSyncError {
         match self {
-            PassError::Api(failure) => SyncError::Api {
+            PassError::Api(failure) => OrderSyncError::Api {
                 account: account.key.clone(),
                 failure,
             },
-            PassError::Store(e) => SyncError::Store(e),
+            PassError::Store(e) => OrderSyncError::Store(e),
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct FreshToken {
 
 /// Why a token could not be had.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TokenError {
+pub struct AccessTokenError {
     pub http_status: Option<u16>,
     pub code: String,
     pub message: String,
@@ -26,10 +26,10 @@ pub struct TokenError {
     pub transient: bool,
 }
 
-impl TokenError {
+impl AccessTokenError {
     /// The token endpoint could not be reached, or its answer broke off.
-    pub fn network(url: &str, e: &reqwest::Error) -> TokenError {
-        TokenError {
+    pub fn network(url: &str, e: &reqwest::Error) -> AccessTokenError {
+        AccessTokenError {
             http_status: e.status().map(|s| s.as_u16()),
             code: if e.is_timeout() {
                 "Timeout"
@@ -70,11 +70,11 @@ type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
 /// Access tokens by account. One async slot per account, so that concurrent calls that
 /// find the token missing or rejected share one refresh instead of racing.
 #[derive(Default)]
-pub struct TokenCache {
+pub struct AccessTokenCache {
     slots: Mutex<HashMap<i64, Slot>>,
 }
 
-impl TokenCache {
+impl AccessTokenCache {
     fn slot(&self, account_id: i64) -> Slot {
         self.slots
             .lock()
@@ -92,9 +92,9 @@ impl TokenCache {
         account_id: i64,
         rejected: Option<&str>,
         exchange: impl FnOnce() -> Exchange,
-    ) -> Result<String, TokenError>
+    ) -> Result<String, AccessTokenError>
     where
-        Exchange: Future<Output = Result<FreshToken, TokenError>>,
+        Exchange: Future<Output = Result<FreshToken, AccessTokenError>>,
     {
         let slot = self.slot(account_id);
         let mut cached = slot.lock().await;

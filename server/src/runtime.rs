@@ -1,0 +1,240 @@
+//! Starting Shipback's parts: the web server (dashboard, station API, event streams),
+//! the write-back worker with the order sync and the connection-status monitor beside
+//! it, and the marketplace emulator. The command line, the integration tests and the
+//! benchmarks all start them here, so that they run what production runs.
+
+use crate::actions::Actions;
+use crate::emulator::Emulator;
+use crate::health::feed::StatusFeed;
+use crate::health::monitored::Monitored;
+use crate::health::{HealthConfig, HealthMonitor};
+use crate::marketplaces::{ClientConfig, Marketplaces};
+use crate::order_sync::{OrderSync, OrderSyncConfig};
+use crate::people::http::SessionConfig;
+use crate::shipments::live::ShipmentsFeed;
+use crate::store::{Store, StoreError};
+use crate::web::routes::RouteTableError;
+use crate::web::{self, SiteConfig, WebParts};
+use crate::worker::{Worker, WorkerConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tower_sessions::session_store::ExpiredDeletion;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+    /// The compiled site cannot be served (built without `--split`).
+    #[error("{0}")]
+    Site(String),
+    #[error(transparent)]
+    Routes(#[from] RouteTableError),
+}
+
+/// Tells every part to stop. Clone it for each part; each stops when it fires.
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// Fires a [`Shutdown`].
+pub struct ShutdownTrigger(watch::Sender<bool>);
+
+impl ShutdownTrigger {
+    pub fn fire(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Shutdown {
+    /// A shutdown that fires when the trigger says so (tests).
+    pub fn manual() -> (ShutdownTrigger, Shutdown) {
+        let (sender, receiver) = watch::channel(false);
+        (ShutdownTrigger(sender), Shutdown(receiver))
+    }
+
+    /// A shutdown that fires on Ctrl-C or SIGTERM (the command line).
+    pub fn on_signal() -> Shutdown {
+        let (trigger, shutdown) = Shutdown::manual();
+        tokio::spawn(async move {
+            signal().await;
+            trigger.fire();
+        });
+        shutdown
+    }
+
+    /// Resolves when the shutdown fires. A trigger dropped without firing never fires.
+    pub async fn wait(mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Everything the worker part needs.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    pub worker: WorkerConfig,
+    pub clients: ClientConfig,
+    /// `None`: no order import, read-back nor catalog data in this process.
+    pub sync: Option<OrderSyncConfig>,
+    pub health: HealthConfig,
+}
+
+/// Starts the write-back worker and, unless turned off, the order sync; they share the
+/// marketplace clients, so that both keep within one set of per-account rate limits.
+/// The connection-status monitor sees every call the clients make. The handle ends
+/// when all three have stopped.
+pub async fn start_worker(
+    store: &Store,
+    settings: WorkerSettings,
+    wake: Arc<Notify>,
+    shutdown: Shutdown,
+) -> Result<JoinHandle<()>, RuntimeError> {
+    let monitor = HealthMonitor::load(store, settings.health).await?;
+    let marketplaces = Marketplaces::new(&settings.clients)
+        .map(|adapter| Monitored::wrap(adapter, monitor.clone()));
+    let monitor = tokio::spawn(monitor.run(store.clone(), shutdown.clone().wait()));
+    let sync = settings.sync.map(|config| {
+        let sync = OrderSync::new(store.clone(), marketplaces.clone(), config);
+        tokio::spawn(sync.run(shutdown.clone().wait()))
+    });
+    let worker = Worker::new(store.clone(), marketplaces, settings.worker, wake);
+    Ok(tokio::spawn(async move {
+        worker.run(shutdown.wait()).await;
+        if let Some(sync) = sync {
+            let _ = sync.await;
+        }
+        let _ = monitor.await;
+    }))
+}
+
+/// Everything the web part needs.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// Port 0 takes a free port; [`RunningWeb::addr`] says which.
+    pub bind: SocketAddr,
+    /// The compiled site (wasm, JS, CSS) as cargo-leptos builds it. A folder without
+    /// one serves the API and the pages' HTML alone (tests of the API).
+    pub site_root: String,
+    pub sessions: SessionConfig,
+    /// An API with no call for this long is None on the connection status.
+    pub health_idle_after: Duration,
+}
+
+/// How often the dashboard looks for a changed connection status to push to open pages.
+const STATUS_FEED_POLL: Duration = Duration::from_millis(250);
+/// How often it looks for changed shipments, and the least time between two pushes.
+const SHIPMENTS_FEED_POLL: Duration = Duration::from_millis(200);
+const SHIPMENTS_FEED_GAP: Duration = Duration::from_millis(500);
+/// Expired sessions are deleted this often; they are refused at once regardless.
+const EXPIRED_SESSIONS_SWEEP: Duration = Duration::from_secs(3600);
+
+/// The web server, listening.
+pub struct RunningWeb {
+    pub addr: SocketAddr,
+    /// Ends when the server has stopped (after the shutdown, once open requests end).
+    pub task: JoinHandle<Result<(), RuntimeError>>,
+}
+
+impl RunningWeb {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Starts the dashboard, the station API and the event streams. `wake` is the worker's
+/// in this process, if there is one, so that new work is taken at once.
+pub async fn start_web(
+    store: &Store,
+    settings: &WebSettings,
+    wake: Arc<Notify>,
+    shutdown: Shutdown,
+) -> Result<RunningWeb, RuntimeError> {
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|source| RuntimeError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(RuntimeError::Serve)?;
+    let site = SiteConfig {
+        site_root: settings.site_root.clone(),
+        bind: addr,
+    };
+    web::check_site(&site).map_err(RuntimeError::Site)?;
+    let status = StatusFeed::spawn(store.clone(), settings.health_idle_after, STATUS_FEED_POLL);
+    let shipments = ShipmentsFeed::spawn(store, SHIPMENTS_FEED_POLL, SHIPMENTS_FEED_GAP).await?;
+    let router = web::router(
+        &site,
+        WebParts {
+            actions: Actions::new(store.clone(), wake),
+            status: status.clone(),
+            shipments: shipments.clone(),
+            sessions: settings.sessions.clone(),
+        },
+    )?;
+    let sessions = store.session_store();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EXPIRED_SESSIONS_SWEEP);
+        loop {
+            every.tick().await;
+            if let Err(e) = sessions.delete_expired().await {
+                tracing::warn!(error = %e, "cannot delete expired sessions");
+            }
+        }
+    });
+    // The peer's address: the sign-in throttle and the audit log use it.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.wait().await;
+                // Open pages hold event streams; end them, or shutdown would wait for them.
+                status.close();
+                shipments.close();
+            })
+            .await
+            .map_err(RuntimeError::Serve)
+    });
+    Ok(RunningWeb { addr, task })
+}
+
+/// Starts the marketplace emulator; port 0 takes a free port. Returns where it listens.
+pub async fn start_emulator(
+    emulator: &Emulator,
+    bind: SocketAddr,
+) -> Result<SocketAddr, RuntimeError> {
+    emulator
+        .serve(bind)
+        .await
+        .map_err(|source| RuntimeError::Bind { addr: bind, source })
+}
