@@ -94,6 +94,16 @@ pub enum AttemptOutcome {
     PermanentError,
 }
 
+/// A failed attempt's error in one line, as the grid's "last error" shows it:
+/// `HTTP 503 ServiceUnavailable: Service temporarily unavailable.`
+pub fn error_line(http_status: Option<u16>, code: Option<&str>, message: &str) -> String {
+    match (http_status, code) {
+        (Some(status), Some(code)) => format!("HTTP {status} {code}: {message}"),
+        (None, Some(code)) => format!("{code}: {message}"),
+        _ => message.to_string(),
+    }
+}
+
 impl AttemptOutcome {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -153,8 +153,12 @@ pub struct StationApi;
 pub fn document(accounts: &[String]) -> String {
     let mut doc = serde_json::to_value(StationApi::openapi())
         .expect("the OpenAPI document always serialises");
-    doc["components"]["schemas"]["Shipment"]["properties"]["account"]["enum"] =
-        serde_json::json!(accounts);
+    // Only a caller who may post shipments learns which accounts exist; for anyone
+    // else `account` stays a plain string (an empty enum would allow no value at all).
+    if !accounts.is_empty() {
+        doc["components"]["schemas"]["Shipment"]["properties"]["account"]["enum"] =
+            serde_json::json!(accounts);
+    }
     // A bearer token with the `ingest` scope (`shipback token create NAME --scope ingest`).
     doc["components"]["securitySchemes"]["station_token"] =
         serde_json::json!({"type": "http", "scheme": "bearer"});

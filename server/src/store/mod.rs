@@ -22,6 +22,7 @@ pub use claims::{AttemptRecord, ClaimedShipment};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::OrderCheck;
 pub use sessions::Sessions;
+pub use shipments::{ImportedAttempt, ImportedHistory};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -563,66 +563,111 @@ impl Store {
     }
 }
 
+/// One earlier write-back attempt, as another system recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedAttempt {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: u32,
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// Who made the call (a worker's name, or the tool that made the data).
+    pub worker: String,
+}
+
+/// Where a stored shipment's write-back stands, and the attempts that got it there,
+/// when they happened elsewhere: `shipback generate`'s synthetic histories, or data
+/// moved from another installation. Bulk, and honest about it: nothing here is sent to
+/// a marketplace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedHistory {
+    pub shipment_id: String,
+    pub status: WritebackStatus,
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub attempts: Vec<ImportedAttempt>,
+    /// For a Confirmed manually shipment: who confirmed it, when, with what note.
+    pub manual_confirmation: Option<app::shipments::ManualConfirmation>,
+}
+
 impl Store {
-    /// Gives freshly generated shipments (`shipment_id` GEN-…, never attempted) the
-    /// outcomes of a busy warehouse, with matching attempt histories: 86 % Success
-    /// (a third of them after one retry), 5 % Failed after 5 attempts, 3 % Retrying,
-    /// 4 % Pending and 2 % Confirmed manually. The split hashes the row id, so it is
-    /// the same on every run.
-    pub async fn settle_generated(&self) -> Result<(), StoreError> {
+    /// Gives stored shipments that have no write-back history yet (never attempted,
+    /// never corrected) the histories given; the shipment's counters follow from them
+    /// (error count, last attempt, last error). A shipment that has a history already,
+    /// or does not exist, is left alone and counted out: the number imported is
+    /// returned.
+    pub async fn import_histories(&self, histories: &[ImportedHistory]) -> Result<u64, StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "UPDATE shipments SET
-                status = CASE
-                    WHEN (id * 2654435761) % 1000 < 860 THEN 'success'
-                    WHEN (id * 2654435761) % 1000 < 910 THEN 'failed'
-                    WHEN (id * 2654435761) % 1000 < 940 THEN 'retrying'
-                    WHEN (id * 2654435761) % 1000 < 980 THEN 'pending'
-                    ELSE 'confirmed_manually' END,
-                error_count = CASE
-                    WHEN (id * 2654435761) % 1000 < 860 THEN (id % 3 = 0)
-                    WHEN (id * 2654435761) % 1000 < 910 THEN 5
-                    WHEN (id * 2654435761) % 1000 < 940 THEN 1 + id % 4
-                    WHEN (id * 2654435761) % 1000 < 980 THEN 0
-                    ELSE 5 END
-              WHERE shipment_id LIKE 'GEN-%' AND revision = 0 AND last_attempt_at = 0",
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE shipments SET
-                last_attempt_at = CASE WHEN status = 'pending' THEN 0
-                                       ELSE ship_date + (error_count + (status = 'success')) * 60000 END,
-                next_attempt_at = CASE status
-                    WHEN 'pending' THEN ship_date
-                    WHEN 'retrying' THEN ship_date + (error_count + 1) * 60000 + 3600000
-                    ELSE NULL END,
-                last_error = CASE WHEN status IN ('failed', 'retrying', 'confirmed_manually')
-                    THEN 'HTTP 503 ServiceUnavailable: Service temporarily unavailable. Please try again.'
-                    ELSE NULL END
-              WHERE shipment_id LIKE 'GEN-%' AND revision = 0 AND last_attempt_at = 0 AND status != 'pending'",
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 5)
-             INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
-                 outcome, http_status, error_code, error_message, worker)
-             SELECT s.id, 0, n.k, s.ship_date + n.k * 60000, 80 + s.id % 400,
-                    CASE WHEN s.status = 'success' AND n.k = s.error_count + 1 THEN 'success' ELSE 'retryable_error' END,
-                    CASE WHEN s.status = 'success' AND n.k = s.error_count + 1 THEN 204 ELSE 503 END,
-                    CASE WHEN s.status = 'success' AND n.k = s.error_count + 1 THEN NULL ELSE 'ServiceUnavailable' END,
-                    CASE WHEN s.status = 'success' AND n.k = s.error_count + 1 THEN NULL
-                         ELSE 'Service temporarily unavailable. Please try again.' END,
-                    'generate'
-               FROM shipments s
-               JOIN n ON n.k <= s.error_count + (s.status = 'success')
-              WHERE s.shipment_id LIKE 'GEN-%'
-                AND NOT EXISTS (SELECT 1 FROM writeback_attempts a WHERE a.shipment_row = s.id)",
-        )
-        .execute(&mut *tx)
-        .await?;
+        let mut imported = 0;
+        for history in histories {
+            let failures = history
+                .attempts
+                .iter()
+                .filter(|a| a.outcome != AttemptOutcome::Success)
+                .count() as i64;
+            let last = history.attempts.last();
+            // As the worker leaves it: the last attempt's error, none after a success.
+            let last_error = last
+                .filter(|a| a.outcome != AttemptOutcome::Success)
+                .and_then(|a| {
+                    let message = a.error_message.as_deref()?;
+                    Some(app::shipments::error_line(
+                        a.http_status,
+                        a.error_code.as_deref(),
+                        message,
+                    ))
+                });
+            let row: Option<i64> = sqlx::query_scalar(
+                "UPDATE shipments SET status = ?, error_count = ?, last_attempt_at = ?,
+                     next_attempt_at = ?, last_error = ?
+                 WHERE shipment_id = ? AND revision = 0 AND last_attempt_at = 0
+                   AND NOT EXISTS (SELECT 1 FROM writeback_attempts a
+                                   WHERE a.shipment_row = shipments.id)
+                 RETURNING id",
+            )
+            .bind(history.status.as_str())
+            .bind(failures)
+            .bind(last.map(|a| to_millis(a.started_at)).unwrap_or(0))
+            .bind(history.next_attempt_at.map(to_millis))
+            .bind(last_error)
+            .bind(&history.shipment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else { continue };
+            for (number, attempt) in history.attempts.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at,
+                         duration_ms, outcome, http_status, error_code, error_message, worker)
+                     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(row)
+                .bind(number as i64 + 1)
+                .bind(to_millis(attempt.started_at))
+                .bind(i64::from(attempt.duration_ms))
+                .bind(attempt.outcome.as_str())
+                .bind(attempt.http_status.map(i64::from))
+                .bind(&attempt.error_code)
+                .bind(&attempt.error_message)
+                .bind(&attempt.worker)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(confirmation) = &history.manual_confirmation {
+                sqlx::query(
+                    "INSERT INTO manual_confirmations (shipment_row, revision, confirmed_by, note,
+                         confirmed_at)
+                     VALUES (?, 0, ?, ?, ?)",
+                )
+                .bind(row)
+                .bind(&confirmation.confirmed_by)
+                .bind(&confirmation.note)
+                .bind(to_millis(confirmation.confirmed_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            imported += 1;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(imported)
     }
 }

@@ -376,11 +376,7 @@ impl Worker {
             }
         }
         let last_error = decision.error_message.as_ref().filter(|_| failed).map(|m| {
-            match (&decision.http_status, &decision.error_code) {
-                (Some(status), Some(code)) => format!("HTTP {status} {code}: {m}"),
-                (None, Some(code)) => format!("{code}: {m}"),
-                _ => m.clone(),
-            }
+            app::shipments::error_line(decision.http_status, decision.error_code.as_deref(), m)
         });
         AttemptRecord {
             row_id: claim.row_id,

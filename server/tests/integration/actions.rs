@@ -116,3 +116,126 @@ async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// Runs `shipback ARGS` against the harness's database; its exit status and output.
+fn shipback(h: &common::Harness, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
+        .args(args)
+        .args(["--database-url", &h.database_url])
+        .env("SHIPBACK_SECRET_KEY", h.secret_key.to_base64())
+        .env("SHIPBACK_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The command line takes the same actions as the API and the dashboard: the same
+/// rules, the same refusals, the same audit entries.
+#[tokio::test]
+async fn the_command_line_retries_confirms_and_disables_through_the_same_actions() {
+    let h = harness().await;
+    h.failed_shipments(2).await;
+
+    let (ok, out, err) = shipback(&h, &["shipments", "retry", "S-1", "nope"]);
+    assert!(!ok, "one of two was refused: {out} {err}");
+    assert!(out.contains("S-1: queued for a new round"), "{out}");
+    assert!(err.contains("nope: no shipment 'nope'"), "{err}");
+    assert_eq!(h.detail("S-1").await["status"], "pending");
+
+    let (ok, out, err) = shipback(
+        &h,
+        &[
+            "shipments",
+            "confirm",
+            "S-2",
+            "--by",
+            "Dana",
+            "--note",
+            "by phone",
+        ],
+    );
+    assert!(ok, "{out} {err}");
+    let confirmed = h.detail("S-2").await;
+    assert_eq!(confirmed["status"], "confirmed_manually");
+    assert_eq!(confirmed["manual_confirmation"]["confirmed_by"], "Dana");
+    // Not Failed any more: refused, with the reason, and a failing exit status.
+    let (ok, _, err) = shipback(&h, &["shipments", "confirm", "S-2", "--by", "Dana"]);
+    assert!(!ok);
+    assert!(err.contains("only a Failed shipment"), "{err}");
+
+    let (ok, out, err) = shipback(&h, &["account", "disable", common::ACCOUNT]);
+    assert!(ok, "{out} {err}");
+    assert!(!h.account(common::ACCOUNT).await.enabled);
+    let (ok, _, err) = shipback(&h, &["account", "enable", "no-such-account"]);
+    assert!(!ok);
+    assert!(err.contains("no account named 'no-such-account'"), "{err}");
+    let (ok, out, _) = shipback(&h, &["account", "list"]);
+    assert!(ok && out.contains(common::ACCOUNT), "{out}");
+
+    let log: Vec<(String, String, String)> = h
+        .store
+        .audit_entries(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| (e.actor, e.action, e.target))
+        .collect();
+    let by_command_line: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|(actor, _, _)| actor == "command line")
+        .map(|(_, action, target)| (action.as_str(), target.as_str()))
+        .collect();
+    assert_eq!(
+        by_command_line,
+        [
+            ("retry", "S-1"),
+            ("confirm", "S-2"),
+            ("account_disable", common::ACCOUNT)
+        ]
+    );
+}
+
+/// An edit that points an account at another address must carry its credentials
+/// again: the stored ones are never sent where they were not entered for.
+#[tokio::test]
+async fn moving_an_account_to_another_address_needs_its_credentials_again() {
+    use shipback::actions::Actions;
+    use shipback::audit::Actor;
+    let h = harness().await;
+    let actions = Actions::new(h.store.clone(), std::sync::Arc::new(Default::default()));
+    let stored = shipback::accounts::summary(&h.account(common::ACCOUNT).await);
+    let mut input = app::accounts::AccountInput::from_summary(&stored);
+    input.api_base_url = "https://collector.example".into();
+    let problems = actions
+        .save_account(&Actor::CommandLine, &input)
+        .await
+        .unwrap();
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["client_secret", "refresh_token"]);
+    let unchanged = h.account(common::ACCOUNT).await;
+    assert_eq!(unchanged.api_base_url, stored.api_base_url);
+
+    input.client_secret = "new secret".into();
+    input.refresh_token = "Atzr|new".into();
+    let problems = actions
+        .save_account(&Actor::CommandLine, &input)
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let moved = h.account(common::ACCOUNT).await;
+    assert_eq!(moved.api_base_url, "https://collector.example");
+    assert_eq!(moved.credentials.refresh_token.expose(), "Atzr|new");
+    let entry = h.store.audit_entries(Some(1)).await.unwrap().remove(0);
+    assert_eq!(entry.action, "account_save");
+    assert!(
+        entry.detail.contains("addresses changed") && entry.detail.contains("collector.example"),
+        "{}",
+        entry.detail
+    );
+    assert!(!entry.detail.contains("Atzr"), "{}", entry.detail);
+}

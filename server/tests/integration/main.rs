@@ -12,6 +12,7 @@ mod crash;
 mod credentials;
 mod ebay;
 mod export;
+mod generate;
 mod health;
 mod live;
 mod models;

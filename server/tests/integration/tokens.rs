@@ -205,3 +205,28 @@ async fn the_dashboards_export_path_takes_a_session_not_a_token() {
     let (status, _) = h.get("/api/v1/shipments/export.csv").await;
     assert_eq!(status, 200);
 }
+
+/// The OpenAPI document is public, but only a caller who may post shipments learns the
+/// registered account keys from it.
+#[tokio::test]
+async fn the_openapi_document_lists_the_accounts_to_an_ingest_token_only() {
+    let h = harness().await;
+    let account_enum = |doc: &Value| {
+        doc["components"]["schemas"]["Shipment"]["properties"]["account"]["enum"].clone()
+    };
+    let (status, anonymous) = call(&h, "GET", "/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account_enum(&anonymous), Value::Null);
+    assert_eq!(
+        anonymous["components"]["schemas"]["Shipment"]["properties"]["account"]["type"],
+        "string"
+    );
+
+    let reader = format!("Bearer {}", token(&h, "reader", "read").await);
+    let (_, as_reader) = call(&h, "GET", "/api/v1/openapi.json", Some(&reader)).await;
+    assert_eq!(account_enum(&as_reader), Value::Null);
+
+    let station = format!("Bearer {}", token(&h, "station", "ingest").await);
+    let (_, as_station) = call(&h, "GET", "/api/v1/openapi.json", Some(&station)).await;
+    assert_eq!(account_enum(&as_station), json!([common::ACCOUNT]));
+}
