@@ -174,11 +174,8 @@ pub fn signed_in(server_fn: &str) -> Result<SignedIn, leptos::prelude::ServerFnE
     };
     match needed {
         Some(needed) if who.role.allows(needed) => Ok(who),
-        Some(needed) => Err(server_fn_error(BackendError::Forbidden(format!(
-            "{} is signed in as a {}; this needs an {} or above.",
-            who.name,
-            who.role.as_str(),
-            needed.as_str()
+        Some(needed) => Err(server_fn_error(BackendError::Forbidden(Role::refusal(
+            &who, needed,
         )))),
         None => Err(server_fn_error(BackendError::Forbidden(
             "This server function is not in the route table.".to_string(),

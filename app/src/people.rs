@@ -30,6 +30,25 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == text.trim())
     }
 
+    /// The role with its article, as a sentence says it: "a viewer", "an operator".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Viewer => "a viewer",
+            Role::Operator => "an operator",
+            Role::Admin => "an admin",
+        }
+    }
+
+    /// Why `who` may not do what `needed` may, in one sentence.
+    pub fn refusal(who: &SignedIn, needed: Role) -> String {
+        format!(
+            "{} is signed in as {}; this needs {} or above.",
+            who.name,
+            who.role.with_article(),
+            needed.with_article()
+        )
+    }
+
     /// Whether this role may do what `needed` may.
     pub fn allows(self, needed: Role) -> bool {
         self >= needed

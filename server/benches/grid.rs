@@ -6,7 +6,7 @@
 //!
 //! The database is made once with `shipback generate` (1,000,000 shipments over 180
 //! days; about two minutes) and kept for the next run. Not a test: it prints a table
-//! that the README records. Needs `sqlite3` on PATH.
+//! that docs/benchmarks.md records. Needs `sqlite3` on PATH.
 //!
 //! - A page: the first page and a deep one (the page after the middle of the matches)
 //!   of 50, each asked 100 times after 5 warm-ups, on one kept-alive connection;

@@ -3,7 +3,7 @@
 //!
 //!     cargo bench -p shipback --bench ingest [-- TOTAL_SHIPMENTS]
 //!
-//! Not a test: it prints figures; the README records them.
+//! Not a test: it prints figures; docs/benchmarks.md records them.
 
 use serde_json::{json, Value};
 use shipback::accounts::{Credentials, MarketplaceKind, NewAccount};
@@ -74,7 +74,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
         ));
     add_accounts(&store).await;
     // The web server as `shipback serve` runs it: route table, token check, hardening.
-    let (_stop, shutdown) = Shutdown::manual();
+    let (stop, shutdown) = Shutdown::manual();
     let web = runtime::start_web(
         &store,
         &WebSettings {
@@ -126,6 +126,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
         task.await.unwrap();
     }
     let elapsed = start.elapsed();
+    stop.fire();
     let stored = store.count_shipments().await.unwrap() as usize;
     (elapsed, stored)
 }

@@ -125,7 +125,13 @@ pub async fn generate(
     for account in demo::accounts(emulator_url) {
         store.upsert_account(&account).await?;
     }
-    let accounts: Vec<String> = store.accounts().await?.into_iter().map(|a| a.key).collect();
+    let accounts: Vec<String> = store
+        .accounts()
+        .await?
+        .into_iter()
+        .filter(|a| a.enabled)
+        .map(|a| a.key)
+        .collect();
     let first = store.count_shipments().await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut done = 0;

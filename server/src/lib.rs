@@ -1,17 +1,23 @@
 //! Shipback's server: the write-back engine behind the dashboard.
 //!
+//! - [`cli`]: what the `shipback` command parses, and its one-shot subcommands;
+//!   [`runtime`]: starts the long-running parts (web server, worker, emulator);
+//! - [`web`]: the router, the route table that says who may call each route, the one
+//!   HTTP error mapping, and the hardening of every response;
+//! - [`actions`]: what people and scripts change (Retry now, Confirmed manually,
+//!   accounts, people, tokens), each with its audit entry;
+//! - [`backend`]: the dashboard's backend, behind the interface `app` declares;
 //! - [`shipments`]: what the shipping station posts, its checks and the HTTP API;
-//! - [`accounts`]: the marketplace accounts;
-//! - [`store`]: SQLite storage, the only module that speaks SQL;
 //! - [`worker`]: the durable write-back worker and its retry policy;
 //! - [`marketplaces`]: the marketplace clients (Amazon, eBay) behind one adapter interface;
-//! - [`sync`]: order import, the read-back of written-back orders, and catalog data;
-//! - [`export`]: the grid's shipments as a streamed CSV file;
+//! - [`order_sync`]: order import, the read-back of written-back orders, catalog data;
 //! - [`health`]: the connection status of each account's APIs, judged from their calls;
-//! - [`emulator`]: the marketplace emulator, for tests and the demo;
-//! - [`live`]: server-sent events telling open pages that what they show changed;
-//! - [`web`] and [`backend`]: the HTTP server and the dashboard's backend;
-//! - [`cli`]: the `shipback` command and its subcommands; [`demo`]: demo data;
+//! - [`accounts`], [`secrets`], [`people`], [`tokens`], [`audit`]: marketplace accounts
+//!   and their sealed credentials, who signs in, station tokens, the audit log;
+//! - [`store`]: SQLite storage, the only module that speaks SQL;
+//! - [`export`]: the grid's shipments as a streamed CSV file; [`live`]: server-sent
+//!   events telling open pages that what they show changed;
+//! - [`emulator`]: the marketplace emulator, for tests and the demo; [`demo`]: the demo;
 //!   [`generate`]: synthetic data for benchmarks.
 
 pub mod accounts;

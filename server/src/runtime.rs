@@ -203,13 +203,20 @@ pub async fn start_web(
         },
     )?;
     let sessions = store.session_store();
+    let sweep_until = shutdown.clone();
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(EXPIRED_SESSIONS_SWEEP);
-        loop {
-            every.tick().await;
-            if let Err(e) = sessions.delete_expired().await {
-                tracing::warn!(error = %e, "cannot delete expired sessions");
+        let sweep = async {
+            let mut every = tokio::time::interval(EXPIRED_SESSIONS_SWEEP);
+            loop {
+                every.tick().await;
+                if let Err(e) = sessions.delete_expired().await {
+                    tracing::warn!(error = %e, "cannot delete expired sessions");
+                }
             }
+        };
+        tokio::select! {
+            _ = sweep => {}
+            _ = sweep_until.wait() => {}
         }
     });
     // The peer's address: the sign-in throttle and the audit log use it.

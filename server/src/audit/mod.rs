@@ -3,10 +3,11 @@
 //! and the command line; read by admins on the audit page and as CSV.
 
 use crate::store::Store;
+use crate::web::error::HttpError;
 use app::audit::{AuditEntry, AUDIT_EXPORT_PATH};
 use app::people::SignedIn;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -161,28 +162,17 @@ pub fn routes(store: Store) -> Router {
         .with_state(store)
 }
 
-async fn export_csv(State(store): State<Store>) -> Response {
-    let csv = match store
+async fn export_csv(State(store): State<Store>) -> Result<Response, HttpError> {
+    let entries = store
         .audit_entries(None)
         .await
-        .map(|entries| to_csv(&entries))
-    {
-        Ok(Ok(csv)) => csv,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot write the audit CSV");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "cannot write the CSV").into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the audit log");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database could not answer",
-            )
-                .into_response();
-        }
-    };
+        .map_err(|e| HttpError::store("reading the audit log", e))?;
+    let csv = to_csv(&entries).map_err(|e| {
+        tracing::error!(error = %e, "cannot write the audit CSV");
+        HttpError::Internal
+    })?;
     let name = format!("audit-{}.csv", Utc::now().format("%Y-%m-%d"));
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
@@ -192,7 +182,7 @@ async fn export_csv(State(store): State<Store>) -> Response {
         ],
         csv,
     )
-        .into_response()
+        .into_response())
 }
 
 #[cfg(test)]

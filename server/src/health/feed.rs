@@ -9,13 +9,12 @@
 use super::board::status_board;
 use crate::live::Feed;
 use crate::store::Store;
+use crate::web::error::HttpError;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
-use serde_json::json;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -91,16 +90,15 @@ impl StatusFeed {
 }
 
 /// `GET /api/v1/status`, for monitoring tools (a `read` token).
-async fn board(State(feed): State<StatusFeed>) -> Response {
+async fn board(State(feed): State<StatusFeed>) -> Result<Response, HttpError> {
     match status_board(&feed.store, feed.idle_after, Utc::now()).await {
-        Ok(board) => Json(board).into_response(),
+        Ok(board) => Ok(Json(board).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the connection status");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": "Error reading API status: the database could not answer"})),
-            )
-                .into_response()
+            // The manual's own words for this state.
+            Err(HttpError::Unavailable(
+                "Error reading API status: the database could not answer".to_string(),
+            ))
         }
     }
 }

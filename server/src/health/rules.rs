@@ -88,8 +88,8 @@ pub struct ApiCall {
     pub message: String,
 }
 
-/// The named thresholds of the rules; every one is a command-line flag (README,
-/// "Connection status").
+/// The named thresholds of the rules; every one is a command-line flag
+/// (docs/connection-status.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HealthThresholds {
     /// Calls older than this are not judged.

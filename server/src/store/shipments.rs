@@ -592,7 +592,7 @@ pub struct ImportedHistory {
 
 impl Store {
     /// Gives stored shipments that have no write-back history yet (never attempted,
-    /// never corrected) the histories given; the shipment's counters follow from them
+    /// never corrected, not claimed by a worker) the histories given; the shipment's counters follow from them
     /// (error count, last attempt, last error). A shipment that has a history already,
     /// or does not exist, is left alone and counted out: the number imported is
     /// returned.
@@ -621,6 +621,7 @@ impl Store {
                 "UPDATE shipments SET status = ?, error_count = ?, last_attempt_at = ?,
                      next_attempt_at = ?, last_error = ?
                  WHERE shipment_id = ? AND revision = 0 AND last_attempt_at = 0
+                   AND lease_owner IS NULL
                    AND NOT EXISTS (SELECT 1 FROM writeback_attempts a
                                    WHERE a.shipment_row = shipments.id)
                  RETURNING id",

@@ -50,8 +50,8 @@ pub enum HttpError {
 impl HttpError {
     fn status(&self) -> StatusCode {
         match self {
-            // The body was well-formed JSON, but its content is refused: 422, so that a
-            // station can tell "fix these shipments" from "fix your request".
+            // 422, each refused field named: the station can tell "fix these shipments"
+            // from an error of the request itself (a bad query, a missing token).
             HttpError::InvalidShipments(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HttpError::InvalidQuery { .. } | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             // 401 tells the caller to (re)authenticate: sign in again, or send a token.
@@ -76,11 +76,30 @@ impl HttpError {
                 parameter: "cursor".to_string(),
             },
             StoreError::Refused(refusal) => refusal.into(),
+            // A database that is busy past its timeout, or has no free connection: the
+            // same request may well succeed in a moment.
+            StoreError::Sql(e) if is_busy(&e) => {
+                tracing::warn!(error = %e, "{doing}: the database is busy");
+                HttpError::Unavailable("the database is busy; try again".to_string())
+            }
             e => {
                 tracing::error!(error = %e, "{doing} failed");
                 HttpError::Internal
             }
         }
+    }
+}
+
+/// Whether a database error is a transient lack of capacity rather than a fault.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
     }
 }
 

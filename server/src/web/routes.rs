@@ -283,6 +283,11 @@ pub async fn guard(
         },
     };
     if !access.allows(&caller) {
+        if let (Access::Person(needed), Caller::Person(who)) = (access, &caller) {
+            if is_page(&method, &path) {
+                return refused_page(&Role::refusal(who, needed));
+            }
+        }
         return refuse_caller(access, &caller).into_response();
     }
     match caller {
@@ -315,12 +320,9 @@ async fn bearer_token(
 /// another kind of caller than the one that came.
 fn refuse_caller(access: Access, caller: &Caller) -> HttpError {
     match (access, caller) {
-        (Access::Person(needed), Caller::Person(who)) => HttpError::Forbidden(format!(
-            "{} is signed in as a {}; this needs an {} or above.",
-            who.name,
-            who.role.as_str(),
-            needed.as_str()
-        )),
+        (Access::Person(needed), Caller::Person(who)) => {
+            HttpError::Forbidden(Role::refusal(who, needed))
+        }
         (Access::Token(needed), Caller::Token(token)) => crate::tokens::AuthError::NotAllowed {
             token: token.name.clone(),
             needed,
@@ -339,16 +341,37 @@ fn refuse_unknown(method: &Method, path: &str, signed_in: bool) -> Response {
     if !signed_in {
         return Redirect::to(&format!("{SIGN_IN_PATH}?next=/")).into_response();
     }
-    (
+    plain_page(
         axum::http::StatusCode::NOT_FOUND,
-        Html(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>Not found · Shipback</title><link rel=\"stylesheet\" href=\"/pkg/shipback.css\">\
-             </head><body><p class=\"not-found\">Page not found. \
-             <a href=\"/\">All shipments</a></p></body></html>",
-        ),
+        "Not found",
+        "<p class=\"not-found\">Page not found.</p>",
     )
-        .into_response()
+}
+
+/// A page the signed-in person's role may not open: the reason, and the way back.
+fn refused_page(reason: &str) -> Response {
+    let reason = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    plain_page(
+        axum::http::StatusCode::FORBIDDEN,
+        "Not allowed",
+        &format!("<p class=\"error-line\" role=\"alert\">{reason}</p>"),
+    )
+}
+
+/// A short page of the guard's own, in the dashboard's style.
+fn plain_page(status: axum::http::StatusCode, title: &str, body: &str) -> Response {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Shipback</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/shipback.css\"></head>\
+         <body><main class=\"plain-page\">{body}<p><a class=\"button\" href=\"/\">\
+         ← All shipments</a></p></main></body></html>"
+    );
+    (status, Html(page)).into_response()
 }
 
 fn to_sign_in(request: &Request) -> Response {

@@ -13,7 +13,7 @@
 
 use axum::extract::Request;
 use axum::http::header::{self, HeaderName, HeaderValue};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -99,10 +99,7 @@ async fn refuse_cross_site(request: Request, next: Next) -> Response {
     match cross_site_reason(&request) {
         Some(reason) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %reason, "cross-site request refused");
-            (
-                StatusCode::FORBIDDEN,
-                format!("Cross-site request refused: {reason}."),
-            )
+            super::error::HttpError::Forbidden(format!("Cross-site request refused: {reason}."))
                 .into_response()
         }
         None => next.run(request).await,

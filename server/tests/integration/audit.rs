@@ -1,5 +1,6 @@
-//! The audit log: sign-ins and refusals, an operator's retry and confirmation through
-//! the dashboard and through the API, each with who, what, when and from where.
+//! The audit log of the station API's actions: a token's retry and confirmation, with
+//! who, what, when and from where. Sign-ins and refusals are tested in `people.rs`, the
+//! command line's entries in `actions.rs`, the dashboard's in the Playwright tests.
 
 use crate::common;
 

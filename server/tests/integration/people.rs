@@ -485,6 +485,23 @@ async fn wrong_passwords_are_refused_then_slowed_and_passwords_are_stored_as_arg
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("/login?error="), "{location}");
 
+    // Each refusal is in the audit log, under the name that was tried.
+    let refused: Vec<(String, String, String)> = d
+        .store
+        .audit_entries(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "sign_in_refused")
+        .map(|e| (e.actor, e.detail, e.role))
+        .collect();
+    assert_eq!(refused.len(), 5, "{refused:?}");
+    assert!(refused
+        .iter()
+        .all(|(actor, detail, role)| actor == "operator"
+            && detail == "wrong name or password"
+            && role.is_empty()));
+
     let stored = d.store.user_by_name("operator").await.unwrap().unwrap();
     assert!(stored
         .password_hash

@@ -49,9 +49,9 @@ async fn a_state_changing_request_from_another_site_is_refused() {
     ] {
         let response = change(origin, site).await.unwrap();
         assert_eq!(response.status(), 403, "{origin:?} {site:?}");
-        assert!(response
-            .text()
-            .await
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["error"]
+            .as_str()
             .unwrap()
             .starts_with("Cross-site request refused"));
     }
