@@ -166,6 +166,96 @@ pub struct ShipmentDetail {
     pub manual_confirmation: Option<ManualConfirmation>,
 }
 
+impl MarketplaceOrderState {
+    /// The marketplace's word for the order as a person reads it: `PARTIALLY_SHIPPED`
+    /// is "Partially shipped"; a word already written that way stays as it is.
+    pub fn status_words(&self) -> String {
+        if !self.status.contains(|c: char| c.is_ascii_lowercase()) {
+            let lower = self.status.replace('_', " ").to_ascii_lowercase();
+            let mut chars = lower.chars();
+            return chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default();
+        }
+        self.status.clone()
+    }
+}
+
+impl ShipmentDetail {
+    /// What the buyer now sees of this shipment on the marketplace, in one sentence,
+    /// once Shipback has read the order back: the tracking number the marketplace holds
+    /// for this shipment's package, and whether it is the one sent last.
+    pub fn buyer_sees(&self) -> Option<String> {
+        let order = self.marketplace_order.as_ref()?;
+        let ours = &self.row.tracking_number;
+        if self.row.marketplace == "amazon" {
+            // Amazon keeps one package per reference; a correction replaces it.
+            let held = order
+                .packages
+                .iter()
+                .find(|p| p.reference_id == self.package_reference_id);
+            return Some(match held {
+                None if order.packages.is_empty() => return None,
+                None => format!(
+                    "Amazon holds no package {} for this order yet.",
+                    self.package_reference_id
+                ),
+                Some(p) if &p.tracking_number == ours => {
+                    format!(
+                        "Amazon shows tracking {} ({}).",
+                        p.tracking_number, p.carrier
+                    )
+                }
+                Some(p) => format!(
+                    "Amazon shows tracking {} for this package, not {ours}: the latest \
+                     write-back has not reached it yet.",
+                    p.tracking_number
+                ),
+            });
+        }
+        // eBay keeps every tracking number a line was given; the buyer sees them all.
+        let lines: Vec<&str> = self
+            .items
+            .iter()
+            .map(|i| i.order_item_id.as_str())
+            .collect();
+        let mut numbers: Vec<&str> = Vec::new();
+        for package in &order.packages {
+            let ours_too = package
+                .items
+                .iter()
+                .any(|(line, _)| lines.contains(&line.as_str()));
+            if ours_too && !numbers.contains(&package.tracking_number.as_str()) {
+                numbers.push(&package.tracking_number);
+            }
+        }
+        let label = if self.row.marketplace == "ebay" {
+            "eBay"
+        } else {
+            "The marketplace"
+        };
+        match numbers.as_slice() {
+            [] => None,
+            [one] if *one == ours => Some(format!("{label} shows tracking {one}.")),
+            [one] => Some(format!(
+                "{label} shows tracking {one}, not {ours}: the latest write-back has not reached it yet."
+            )),
+            [.., newest] => {
+                let count = if numbers.len() == 2 {
+                    "both tracking numbers".to_string()
+                } else {
+                    format!("{} tracking numbers", numbers.len())
+                };
+                Some(format!(
+                    "{label} shows {count} ({}); the newest is {newest}.",
+                    numbers.join(", ")
+                ))
+            }
+        }
+    }
+}
+
 /// One line of a shipment with what the marketplace tells about it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentLine {
@@ -190,12 +280,32 @@ pub struct ShipmentLine {
 /// The order's state on the marketplace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MarketplaceOrderState {
-    /// The marketplace's own word: Unshipped, PartiallyShipped, Shipped, Completed...
+    /// The marketplace's own word: UNSHIPPED, PARTIALLY_SHIPPED, SHIPPED, Completed...
     pub status: String,
     /// The marketplace shows the order as shipped.
     pub shipped: bool,
     /// When Shipback read it.
     pub checked_at: DateTime<Utc>,
+    /// The latest time the order must ship by, if the marketplace says.
+    #[serde(default)]
+    pub ship_by: Option<DateTime<Utc>>,
+    /// The order's packages as the marketplace holds them.
+    #[serde(default)]
+    pub packages: Vec<OrderPackage>,
+}
+
+/// One package of an order as the marketplace holds it: what the buyer sees.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderPackage {
+    /// Amazon's `packageReferenceId`; for eBay, the tracking number.
+    pub reference_id: String,
+    pub carrier: String,
+    #[serde(default)]
+    pub service: String,
+    pub tracking_number: String,
+    /// (order item id, quantity).
+    #[serde(default)]
+    pub items: Vec<(String, u32)>,
 }
 
 /// A person's record that a shipment was confirmed by hand on the marketplace (the
@@ -277,3 +387,111 @@ pub struct Page<T> {
 /// Where the dashboard's Export button downloads the grid as CSV (scripts use
 /// `/api/v1/shipments/export.csv` with a `read` token).
 pub const DASHBOARD_EXPORT_PATH: &str = "/export/shipments.csv";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(marketplace: &str, tracking: &str, packages: Vec<OrderPackage>) -> ShipmentDetail {
+        let at = DateTime::UNIX_EPOCH;
+        ShipmentDetail {
+            row: ShipmentRow {
+                shipment_id: "S-1".into(),
+                account: "acme".into(),
+                account_name: "Acme".into(),
+                marketplace: marketplace.into(),
+                order_id: "O-1".into(),
+                carrier: "UPS".into(),
+                service: "Ground".into(),
+                tracking_number: tracking.into(),
+                quantity: 1,
+                ship_date: at,
+                status: WritebackStatus::Success,
+                error_count: 0,
+                last_attempt_at: None,
+                next_attempt_at: None,
+                last_error: None,
+                updated_at: at,
+            },
+            items: vec![ShipmentLine {
+                order_item_id: "L-1".into(),
+                sku: None,
+                quantity: 1,
+                item_number: None,
+                title: None,
+                image_url: None,
+                weight: None,
+            }],
+            marketplace_order: Some(MarketplaceOrderState {
+                status: "SHIPPED".into(),
+                shipped: true,
+                checked_at: at,
+                ship_by: None,
+                packages,
+            }),
+            package_reference_id: "7".into(),
+            revision: 1,
+            created_at: at,
+            attempts: Vec::new(),
+            manual_confirmation: None,
+        }
+    }
+
+    fn package(reference: &str, tracking: &str, line: &str) -> OrderPackage {
+        OrderPackage {
+            reference_id: reference.into(),
+            carrier: "UPS".into(),
+            service: String::new(),
+            tracking_number: tracking.into(),
+            items: vec![(line.into(), 1)],
+        }
+    }
+
+    #[test]
+    fn amazon_holds_one_package_per_reference() {
+        let same = detail("amazon", "1ZNEW", vec![package("7", "1ZNEW", "L-1")]);
+        assert_eq!(
+            same.buyer_sees().unwrap(),
+            "Amazon shows tracking 1ZNEW (UPS)."
+        );
+        let behind = detail("amazon", "1ZNEW", vec![package("7", "1ZOLD", "L-1")]);
+        assert!(behind
+            .buyer_sees()
+            .unwrap()
+            .contains("1ZOLD for this package, not 1ZNEW"));
+        let other = detail("amazon", "1ZNEW", vec![package("8", "1ZX", "L-9")]);
+        assert_eq!(
+            other.buyer_sees().unwrap(),
+            "Amazon holds no package 7 for this order yet."
+        );
+        assert_eq!(detail("amazon", "1ZNEW", vec![]).buyer_sees(), None);
+    }
+
+    #[test]
+    fn ebay_shows_every_number_a_line_was_given() {
+        let corrected = detail(
+            "ebay",
+            "1ZNEW",
+            vec![
+                package("1ZOLD", "1ZOLD", "L-1"),
+                package("1ZNEW", "1ZNEW", "L-1"),
+                package("9Z", "9Z", "L-2"),
+            ],
+        );
+        assert_eq!(
+            corrected.buyer_sees().unwrap(),
+            "eBay shows both tracking numbers (1ZOLD, 1ZNEW); the newest is 1ZNEW."
+        );
+        let once = detail("ebay", "1ZNEW", vec![package("1ZNEW", "1ZNEW", "L-1")]);
+        assert_eq!(once.buyer_sees().unwrap(), "eBay shows tracking 1ZNEW.");
+    }
+
+    #[test]
+    fn status_words_read_as_words() {
+        let mut state = detail("amazon", "1Z", vec![]).marketplace_order.unwrap();
+        state.status = "PARTIALLY_SHIPPED".into();
+        assert_eq!(state.status_words(), "Partially shipped");
+        state.status = "Completed".into();
+        assert_eq!(state.status_words(), "Completed");
+    }
+}

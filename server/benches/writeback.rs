@@ -78,6 +78,8 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
                 marketplace_id: "ATVPDKIKX0DER".into(),
                 seller: String::new(),
                 purchase_date: None,
+                ship_by: None,
+                status: None,
                 items: vec![NewOrderItem {
                     order_item_id: format!("{n}01"),
                     sku: "SKU-A".into(),

@@ -226,6 +226,8 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             marketplace_id: marketplace_id.into(),
             seller: demo.key.into(),
             purchase_date: Some(ship_date - chrono::Duration::hours(20)),
+            ship_by: None,
+            status: None,
             items: order_items,
         },
     )

@@ -1,7 +1,9 @@
-//! The marketplace sync: besides write-backs, each account's other APIs are used on a
-//! schedule. It imports orders (Amazon getOrders + getOrderItems, eBay GetOrders), reads
-//! written-back orders back to show them shipped, and keeps the catalog data of the
-//! items shipped (Amazon getCatalogItem) fresh.
+//! The order sync: besides write-backs, each account's other APIs are used on a
+//! schedule. It imports orders with their lines and ship-by windows (Amazon Orders API
+//! 2026-01-01 `searchOrders`, eBay `GetOrders`), reads written-back orders back to see
+//! them shipped and which package the marketplace holds (Amazon `getOrder`, eBay
+//! `GetOrders`), and keeps the catalog data of the items shipped (Amazon
+//! `getCatalogItem`) fresh.
 
 use crate::accounts::Account;
 use crate::marketplaces::{ApiFailure, ApiKind, MarketplaceAdapter, Marketplaces};
@@ -56,7 +58,6 @@ pub enum OrderSyncError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {
     pub orders_imported: usize,
-    pub order_items_fetched: usize,
     pub orders_checked: usize,
     pub catalog_items_fetched: usize,
 }
@@ -64,7 +65,6 @@ pub struct SyncReport {
 impl std::ops::AddAssign for SyncReport {
     fn add_assign(&mut self, other: SyncReport) {
         self.orders_imported += other.orders_imported;
-        self.order_items_fetched += other.order_items_fetched;
         self.orders_checked += other.orders_checked;
         self.catalog_items_fetched += other.catalog_items_fetched;
     }
@@ -76,10 +76,9 @@ pub struct OrderSync {
     config: OrderSyncConfig,
 }
 
-/// Lines fetched per account and pass; the rest wait for the next pass.
-const ORDER_ITEMS_PER_PASS: u32 = 30;
-/// Orders read back per account and pass (getOrders takes 50 ids per call).
-const CHECKS_PER_PASS: u32 = 100;
+/// Orders read back per account and pass: within Amazon's `getOrder` burst (30), one
+/// eBay `GetOrders` call.
+const CHECKS_PER_PASS: u32 = 30;
 const CATALOG_PER_PASS: u32 = 20;
 
 impl OrderSync {
@@ -146,10 +145,6 @@ impl OrderSync {
                 .await
                 .map_err(|e| e.into_sync(account))?;
         }
-        report.order_items_fetched = self
-            .fetch_order_items(account, adapter.as_ref())
-            .await
-            .map_err(|e| e.into_sync(account))?;
         report.orders_checked = self
             .check_written_back(account, adapter.as_ref())
             .await
@@ -176,6 +171,10 @@ impl OrderSync {
                         .unwrap_or_else(|_| chrono::Duration::days(3))
             }
         };
+        if !adapter.take_import_turn(account) {
+            tracing::debug!(account = %account.key, "order import waits for the usage plan");
+            return Ok(0);
+        }
         let updates = adapter.orders_updated_since(account, since).await?;
         self.store.save_orders(account.id, &updates.orders).await?;
         // Never move the cursor back: a marketplace clock behind ours re-reads a little.
@@ -183,28 +182,6 @@ impl OrderSync {
             .set_import_cursor(account.id, updates.complete_until.max(since))
             .await?;
         Ok(updates.orders.len())
-    }
-
-    /// Lines of imported orders the listing did not carry (Amazon), a few per pass:
-    /// they give SKU → order item id, and the catalog numbers.
-    async fn fetch_order_items(
-        &self,
-        account: &Account,
-        adapter: &dyn MarketplaceAdapter,
-    ) -> Result<usize, PassError> {
-        let orders = self
-            .store
-            .orders_without_items(account.id, ORDER_ITEMS_PER_PASS)
-            .await?;
-        let mut fetched = 0;
-        for order_id in orders {
-            let items = adapter.order_items(account, &order_id).await?;
-            self.store
-                .save_order_items(account.id, &order_id, &items)
-                .await?;
-            fetched += 1;
-        }
-        Ok(fetched)
     }
 
     /// Reads written-back orders back from the marketplace: the manual's "marked as
@@ -224,13 +201,14 @@ impl OrderSync {
         let ids: Vec<String> = due.iter().map(|c| c.order_id.clone()).collect();
         let orders = adapter.orders_by_id(account, &ids).await?;
         self.store.save_orders(account.id, &orders).await?;
-        let shipped: std::collections::HashSet<&str> = orders
+        let sent = self.store.sent_packages(account.id, &ids).await?;
+        let confirmed: std::collections::HashSet<&str> = orders
             .iter()
-            .filter(|o| o.shipped)
+            .filter(|o| holds_what_was_sent(account, o, &sent))
             .map(|o| o.order_id.as_str())
             .collect();
         let (done, again): (Vec<_>, Vec<_>) = due.iter().partition(|c| {
-            shipped.contains(c.order_id.as_str()) || c.attempts + 1 >= self.config.max_checks
+            confirmed.contains(c.order_id.as_str()) || c.attempts + 1 >= self.config.max_checks
         });
         let done: Vec<String> = done.into_iter().map(|c| c.order_id.clone()).collect();
         let again: Vec<String> = again.into_iter().map(|c| c.order_id.clone()).collect();
@@ -262,6 +240,28 @@ impl OrderSync {
         }
         Ok(fetched)
     }
+}
+
+/// Whether the marketplace holds what Shipback wrote back for `order`: every Success
+/// shipment's tracking number on a package of the order (for Amazon, on the package of
+/// the shipment's own reference). A marketplace that reports no packages is taken at
+/// its word that the order is shipped.
+fn holds_what_was_sent(
+    account: &Account,
+    order: &crate::marketplaces::MarketplaceOrder,
+    sent: &[(String, String, String)],
+) -> bool {
+    if order.packages.is_empty() {
+        return order.shipped;
+    }
+    let by_reference = account.marketplace == crate::accounts::MarketplaceKind::Amazon;
+    sent.iter()
+        .filter(|(order_id, _, _)| *order_id == order.order_id)
+        .all(|(_, reference, tracking)| {
+            order.packages.iter().any(|p| {
+                p.tracking_number == *tracking && (!by_reference || p.reference_id == *reference)
+            })
+        })
 }
 
 /// A pass fails on the marketplace or on storage.

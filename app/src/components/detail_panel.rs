@@ -186,6 +186,7 @@ fn DetailBody(detail: Memo<Option<ShipmentDetail>>, refresh: RwSignal<u64>) -> i
 
 /// The manual's shipment information.
 fn facts(detail: ShipmentDetail) -> impl IntoView {
+    let buyer_sees = detail.buyer_sees();
     let row = detail.row;
     let own_page = format!(
         "/shipments/{}",
@@ -208,9 +209,13 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
     let order_state = detail.marketplace_order.map(|o| {
         let class = if o.shipped { "order-state shipped" } else { "order-state" };
         let icon = if o.shipped { "✓ " } else { "" };
+        let buyer_sees = buyer_sees.map(|sentence| {
+            view! { <span class="buyer-sees" data-testid="detail-buyer-sees">{sentence}</span> }
+        });
         view! {
-            <span class=class data-testid="detail-order-status">{format!("{icon}{}", o.status)}</span>
+            <span class=class data-testid="detail-order-status">{format!("{icon}{}", o.status_words())}</span>
             <span class="muted">{format!(" checked {}", date_time(o.checked_at))}</span>
+            {buyer_sees}
         }
     });
     view! {

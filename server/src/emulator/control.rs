@@ -37,6 +37,12 @@ pub struct NewOrder {
     /// When it was bought; now when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_date: Option<DateTime<Utc>>,
+    /// The latest time it must ship by; two days after the purchase when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_by: Option<DateTime<Utc>>,
+    /// `Unshipped` (the default), `Pending` (payment not cleared) or `Canceled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     pub items: Vec<NewOrderItem>,
 }
 
@@ -86,6 +92,21 @@ async fn add_orders(State(emulator): State<Emulator>, Json(orders): Json<OneOrMa
         OneOrMany::Many(orders) => orders,
         OneOrMany::One(order) => vec![order],
     };
+    if let Some(bad) = orders.iter().find(|o| {
+        !matches!(
+            o.status.as_deref(),
+            None | Some("Unshipped" | "Pending" | "Canceled")
+        )
+    }) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": format!(
+                "order {}: status is Unshipped, Pending or Canceled",
+                bad.order_id
+            )})),
+        )
+            .into_response();
+    }
     if let Some(bad) = orders
         .iter()
         .find(|o| o.marketplace != "amazon" && o.marketplace != "ebay")
@@ -115,6 +136,7 @@ async fn order(State(emulator): State<Emulator>, Path(order_id): Path<String>) -
             "seller": order.seller,
             "marketplace_id": order.marketplace_id,
             "status": order.status,
+            "ship_by": order.ship_by,
             "shipped_at": order.shipped_at,
             "last_update": order.last_update,
             "items": order.items.iter().map(|(id, i)| json!({
@@ -122,7 +144,21 @@ async fn order(State(emulator): State<Emulator>, Path(order_id): Path<String>) -
                 "item_number": i.item_number, "title": i.title,
                 "shipped": order.shipped_quantity(id),
             })).collect::<Vec<_>>(),
-            "packages": order.packages,
+            // What the buyer sees, package by package.
+            "packages": order.packages.iter().map(|(reference, p)| json!({
+                "package_reference_id": reference,
+                "carrier": p.carrier,
+                "service": p.service,
+                "tracking_number": p.tracking_number,
+                // eBay keeps a corrected package's earlier numbers; the buyer sees them.
+                "earlier_tracking_numbers": p.earlier.iter().map(|(_, number)| number).collect::<Vec<_>>(),
+                "ship_date": p.ship_date,
+                "received_at": p.created,
+                "items": p.items.iter().map(|(id, quantity)| json!({
+                    "order_item_id": id, "quantity": quantity,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            // Every tracking number the order was given, oldest first.
             "tracking": order.tracking,
         }))
         .into_response(),

@@ -513,6 +513,12 @@ fn text_of(value: &Option<String>) -> Option<&str> {
 struct CompleteSaleIn {
     #[serde(rename = "OrderID")]
     order_id: Option<String>,
+    #[serde(rename = "OrderLineItemID")]
+    order_line_item_id: Option<String>,
+    #[serde(rename = "ItemID")]
+    item_id: Option<String>,
+    #[serde(rename = "TransactionID")]
+    transaction_id: Option<String>,
     shipped: Option<String>,
     shipment: Option<ShipmentIn>,
 }
@@ -529,6 +535,184 @@ struct ShipmentIn {
 struct TrackingIn {
     shipment_tracking_number: Option<String>,
     shipping_carrier_used: Option<String>,
+    shipment_line_item: Option<ShipmentLineItemIn>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ShipmentLineItemIn {
+    line_item: Vec<LineItemIn>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct LineItemIn {
+    #[serde(rename = "ItemID")]
+    item_id: Option<String>,
+    #[serde(rename = "TransactionID")]
+    transaction_id: Option<String>,
+    quantity: Option<String>,
+}
+
+/// An order line item's id as eBay forms it: `ItemID-TransactionID`.
+fn line_id(item_id: &str, transaction_id: &str) -> String {
+    format!("{item_id}-{transaction_id}")
+}
+
+/// The parcel a CompleteSale tells of, as the units of each line in it: the lines of
+/// its `ShipmentLineItem` and the line it names (`OrderLineItemID`, or `ItemID` and
+/// `TransactionID`); without either, every line of the order in full. A line without a
+/// `Quantity` is the whole line.
+fn lines_shipped(
+    request: &CompleteSaleIn,
+    named_line: Option<&str>,
+    order: &Order,
+) -> Result<std::collections::BTreeMap<String, u32>, TradingError> {
+    let listed: Vec<(String, Option<u32>)> = request
+        .shipment
+        .as_ref()
+        .and_then(|s| s.shipment_tracking_details.as_ref())
+        .and_then(|d| d.shipment_line_item.as_ref())
+        .map(|s| {
+            s.line_item
+                .iter()
+                .map(|l| {
+                    let (Some(item), Some(transaction)) =
+                        (text_of(&l.item_id), text_of(&l.transaction_id))
+                    else {
+                        return Err(TradingError::invalid_tag("LineItem"));
+                    };
+                    let quantity = match text_of(&l.quantity) {
+                        None => None,
+                        Some(q) => Some(
+                            q.parse::<u32>()
+                                .ok()
+                                .filter(|q| *q > 0)
+                                .ok_or_else(|| TradingError::invalid_tag("Quantity"))?,
+                        ),
+                    };
+                    Ok((line_id(item, transaction), quantity))
+                })
+                .collect::<Result<_, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let mut lines = std::collections::BTreeMap::new();
+    let ship =
+        |lines: &mut std::collections::BTreeMap<String, u32>, line: &str, quantity: Option<u32>| {
+            let Some(item) = order.items.get(line) else {
+                return Err(TradingError::request(
+                    INVALID_INPUT,
+                    "Input data is invalid.",
+                    &format!("Order line item {line} is not part of this order."),
+                ));
+            };
+            lines.insert(line.to_string(), quantity.unwrap_or(item.quantity));
+            Ok(())
+        };
+    // The parcel: the lines its ShipmentLineItem lists (a call naming one line sends
+    // the whole parcel's content with it), the named line in any case, and without
+    // either every line of the order.
+    for (line, quantity) in &listed {
+        ship(&mut lines, line, *quantity)?;
+    }
+    match named_line {
+        Some(line) if !lines.contains_key(line) => ship(&mut lines, line, None)?,
+        Some(_) => {}
+        None if listed.is_empty() => {
+            for line in order.items.keys() {
+                ship(&mut lines, line, None)?;
+            }
+        }
+        None => {}
+    }
+    Ok(lines)
+}
+
+/// What taking a package did to the order.
+#[derive(Debug, PartialEq)]
+enum Taken {
+    /// A new package (parcel): its units count as shipped.
+    Added,
+    /// The tracking number of a package eBay has: its content is what was sent now (a
+    /// parcel written back line by line sends it with each line; the same request
+    /// again changes nothing).
+    Updated,
+    /// A parcel that cannot be a new one (its units would be more than the buyer
+    /// bought) with the content of one eBay has, under a new tracking number: a
+    /// correction. eBay keeps the earlier number beside the new one, and no unit counts
+    /// twice.
+    TrackingAdded,
+}
+
+/// A package that would ship more of a line than the buyer bought: (line, the total it
+/// would make, the quantity bought).
+struct TooMany(String, u32, u32);
+
+/// The first line of `items` that, with what other packages than `except` ship, would
+/// ship more than the buyer bought.
+fn too_many(
+    order: &Order,
+    items: &std::collections::BTreeMap<String, u32>,
+    except: &str,
+) -> Option<TooMany> {
+    items.iter().find_map(|(line, quantity)| {
+        let ordered = order.items.get(line).map_or(0, |i| i.quantity);
+        let total = order.shipped_elsewhere(line, except) + quantity;
+        (total > ordered).then(|| TooMany(line.clone(), total, ordered))
+    })
+}
+
+/// Takes a parcel as eBay does (see [`Taken`]). Parcels are named by the tracking
+/// number they were first sent with. A parcel that would ship more of a line than was
+/// bought, and is no correction, is refused and changes nothing.
+///
+/// Where eBay cannot tell (and neither can the emulator): a correction whose parcel
+/// could also be a new one, because the line still has units unshipped, counts as a
+/// new parcel.
+fn take_package(order: &mut Order, package: super::Package) -> Result<Taken, TooMany> {
+    let tracking = package.tracking_number.clone();
+    let holding = order
+        .packages
+        .iter()
+        .find(|(key, p)| **key == tracking || p.tracking_number == tracking)
+        .map(|(key, _)| key.clone());
+    if let Some(key) = holding {
+        if let Some(refusal) = too_many(order, &package.items, &key) {
+            return Err(refusal);
+        }
+        let held = order.packages[&key].clone();
+        order.packages.insert(
+            key,
+            super::Package {
+                created: held.created,
+                earlier: held.earlier,
+                tracking_number: held.tracking_number,
+                ..package
+            },
+        );
+        return Ok(Taken::Updated);
+    }
+    let Some(refusal) = too_many(order, &package.items, &tracking) else {
+        order.packages.insert(tracking, package);
+        return Ok(Taken::Added);
+    };
+    // The newest parcel with the same content is the one corrected.
+    let corrected = order
+        .packages
+        .values_mut()
+        .filter(|p| p.items == package.items)
+        .max_by_key(|p| p.created);
+    let Some(corrected) = corrected else {
+        return Err(refusal);
+    };
+    let before = (corrected.carrier.clone(), corrected.tracking_number.clone());
+    corrected.earlier.push(before);
+    corrected.carrier = package.carrier;
+    corrected.service = package.service;
+    corrected.tracking_number = package.tracking_number;
+    corrected.ship_date = package.ship_date;
+    Ok(Taken::TrackingAdded)
 }
 
 /// The order the seller may act on, if the book has it.
@@ -548,8 +732,17 @@ fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
         Ok(request) => request,
         Err(error) => return trading_failure(CALL, error),
     };
-    let Some(order_id) = text_of(&request.order_id).map(str::to_string) else {
-        return trading_failure(CALL, TradingError::invalid_tag("OrderID"));
+    let named_line = match (
+        text_of(&request.order_line_item_id),
+        text_of(&request.item_id),
+        text_of(&request.transaction_id),
+    ) {
+        (Some(line), _, _) => Some(line.to_string()),
+        (None, Some(item), Some(transaction)) => Some(line_id(item, transaction)),
+        (None, Some(_), None) => {
+            return trading_failure(CALL, TradingError::invalid_tag("TransactionID"))
+        }
+        _ => None,
     };
     match text_of(&request.shipped) {
         None | Some("true") => {}
@@ -576,35 +769,84 @@ fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
     }
 
     let mut book = emulator.book();
-    let Some(order) = order_of(&mut book.orders, &order_id, seller) else {
-        return trading_failure(
+    // The order: the one named, or the one holding the line named.
+    let order_id = match (text_of(&request.order_id), named_line.as_deref()) {
+        (Some(order_id), _) => Some(order_id.to_string()),
+        (None, Some(line)) => book
+            .orders
+            .iter()
+            .find(|(_, o)| {
+                o.marketplace == "ebay"
+                    && (o.seller.is_empty() || o.seller == seller)
+                    && o.items.contains_key(line)
+            })
+            .map(|(id, _)| id.clone()),
+        (None, None) => return trading_failure(CALL, TradingError::invalid_tag("OrderID")),
+    };
+    let unknown = |what: &str| {
+        trading_failure(
             CALL,
             TradingError::request(
                 INVALID_ORDER_ID,
                 "The order ID is invalid.",
-                &format!("The order ID {order_id} is invalid or does not belong to this seller."),
+                &format!("The {what} is invalid or does not belong to this seller."),
             ),
-        );
+        )
     };
-    let already_shipped = order.shipped_at.is_some();
-    let new_tracking = tracking
-        .as_ref()
-        .is_some_and(|t| !order.tracking.contains(t));
-    // CompleteSale with an OrderID ships the order as a whole: every line, in full.
-    let package = order
-        .items
-        .iter()
-        .map(|(id, item)| (id.clone(), item.quantity))
-        .collect();
-    order.packages.insert(CALL.to_string(), package);
+    let Some(order_id) = order_id else {
+        return unknown(&format!(
+            "order line item ID {}",
+            named_line.unwrap_or_default()
+        ));
+    };
+    let Some(order) = order_of(&mut book.orders, &order_id, seller) else {
+        return unknown(&format!("order ID {order_id}"));
+    };
+    let lines = match lines_shipped(&request, named_line.as_deref(), order) {
+        Ok(lines) => lines,
+        Err(error) => return trading_failure(CALL, error),
+    };
+    let (carrier, number) = tracking.clone().unwrap_or_default();
+    let package = super::Package {
+        items: lines.clone(),
+        carrier: carrier.clone(),
+        service: String::new(),
+        // Without tracking, the lines are marked shipped under a name of their own.
+        tracking_number: if number.is_empty() {
+            format!(
+                "untracked:{}",
+                lines.keys().cloned().collect::<Vec<_>>().join(",")
+            )
+        } else {
+            number.clone()
+        },
+        ship_date: shipped_time,
+        created: Utc::now(),
+        earlier: Vec::new(),
+    };
+    let taken = match take_package(order, package) {
+        Ok(taken) => taken,
+        Err(TooMany(line, total, ordered)) => {
+            return trading_failure(
+                CALL,
+                TradingError::request(
+                    INVALID_INPUT,
+                    "Input data is invalid.",
+                    &format!(
+                        "The quantity shipped for order line item {line} ({total}) exceeds the quantity purchased ({ordered})."
+                    ),
+                ),
+            )
+        }
+    };
     if order.shipped_at.is_none() {
         order.shipped_at = Some(shipped_time);
     }
-    if let Some(t) = tracking.clone().filter(|_| new_tracking) {
+    if let Some(t) = tracking.clone().filter(|t| !order.tracking.contains(t)) {
         order.tracking.push(t);
     }
     order.settle(Utc::now());
-    let warning = (already_shipped && new_tracking).then(|| TradingError {
+    let warning = (taken == Taken::TrackingAdded).then(|| TradingError {
         code: TRACKING_ADDED,
         short: "The order was already shipped.".into(),
         long: format!(
@@ -613,7 +855,6 @@ fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
         warning: true,
         system: false,
     });
-    let (carrier, number) = tracking.unwrap_or_default();
     let record = ConfirmationRecord {
         sequence: book.confirmations.len() as u64 + 1,
         marketplace: "ebay".into(),
@@ -623,7 +864,9 @@ fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
         body: json!({
             "call": CALL,
             "OrderID": order_id,
+            "OrderLineItemID": named_line,
             "Shipped": text_of(&request.shipped).unwrap_or("true"),
+            "Lines": lines,
             "Shipment": request.shipment.as_ref().map(|_| json!({
                 "ShipmentTrackingDetails": {
                     "ShipmentTrackingNumber": number,
@@ -684,7 +927,8 @@ fn order_xml(id: &str, order: &Order) -> String {
         iso(order.last_update),
         iso(order.purchase_date),
     );
-    if let Some(shipped) = order.shipped_at {
+    // The order counts as shipped once every line is; each line says so on its own.
+    if let Some(shipped) = order.shipped_at.filter(|_| order.status == "Shipped") {
         xml.push_str(&format!("<ShippedTime>{}</ShippedTime>", iso(shipped)));
     }
     if !order.seller.is_empty() {
@@ -693,18 +937,6 @@ fn order_xml(id: &str, order: &Order) -> String {
             escape(order.seller.as_str())
         ));
     }
-    let tracking: String = order
-        .tracking
-        .iter()
-        .map(|(carrier, number)| {
-            format!(
-                "<ShipmentTrackingDetails><ShippingCarrierUsed>{}</ShippingCarrierUsed>\
-                 <ShipmentTrackingNumber>{}</ShipmentTrackingNumber></ShipmentTrackingDetails>",
-                escape(carrier.as_str()),
-                escape(number.as_str())
-            )
-        })
-        .collect();
     xml.push_str("<TransactionArray>");
     for (line, item) in &order.items {
         xml.push_str(&format!(
@@ -716,8 +948,39 @@ fn order_xml(id: &str, order: &Order) -> String {
             item.quantity,
             escape(line.as_str()),
         ));
+        // Every tracking number of every package holding this line, the earlier
+        // numbers of a corrected package first: what the buyer sees.
+        let tracking: String = order
+            .packages
+            .values()
+            .filter(|p| p.quantity_of(line) > 0 && !p.tracking_number.starts_with("untracked:"))
+            .flat_map(|p| {
+                p.earlier.iter().cloned().chain(std::iter::once((
+                    p.carrier.clone(),
+                    p.tracking_number.clone(),
+                )))
+            })
+            .map(|(carrier, number)| {
+                format!(
+                    "<ShipmentTrackingDetails><ShippingCarrierUsed>{}</ShippingCarrierUsed>\
+                     <ShipmentTrackingNumber>{}</ShipmentTrackingNumber></ShipmentTrackingDetails>",
+                    escape(carrier.as_str()),
+                    escape(number.as_str())
+                )
+            })
+            .collect();
         if !tracking.is_empty() {
             xml.push_str(&format!("<ShippingDetails>{tracking}</ShippingDetails>"));
+        }
+        if order.shipped_quantity(line) >= item.quantity {
+            let shipped = order
+                .packages
+                .values()
+                .filter(|p| p.quantity_of(line) > 0)
+                .map(|p| p.ship_date)
+                .max()
+                .unwrap_or(order.last_update);
+            xml.push_str(&format!("<ShippedTime>{}</ShippedTime>", iso(shipped)));
         }
         xml.push_str("</Transaction>");
     }
@@ -1161,10 +1424,11 @@ async fn create_shipping_fulfillment_checked(
             &[("orderId", &order_id)],
         );
     };
-    // The fulfillment is named by its tracking number: the same one again replaces it.
-    let mut package: HashMap<String, u32> = HashMap::new();
+    // The fulfillment is named by its tracking number: the same one again replaces it;
+    // the same lines under a new number add the number (see `take_package`).
+    let mut items: std::collections::BTreeMap<String, u32> = Default::default();
     for (id, quantity) in &lines {
-        let Some(ordered) = order.items.get(id) else {
+        if !order.items.contains_key(id) {
             return rest_error(
                 StatusCode::BAD_REQUEST,
                 32200,
@@ -1174,27 +1438,25 @@ async fn create_shipping_fulfillment_checked(
                 Some(&format!("Line item {id} is not part of order {order_id}.")),
                 &[("lineItemId", id)],
             );
-        };
-        let elsewhere: u32 = order
-            .packages
-            .iter()
-            .filter(|(reference, _)| **reference != tracking)
-            .filter_map(|(_, p)| p.get(id))
-            .sum();
-        let total = elsewhere + package.get(id).copied().unwrap_or(0) + quantity;
-        if total > ordered.quantity {
-            return invalid_data(
-                32600,
-                "Invalid input data",
-                &format!(
-                    "Quantity {total} for line item {id} exceeds the {} ordered.",
-                    ordered.quantity
-                ),
-            );
         }
-        *package.entry(id.clone()).or_default() += quantity;
+        *items.entry(id.clone()).or_default() += quantity;
     }
-    order.packages.insert(tracking.clone(), package);
+    let package = super::Package {
+        items,
+        carrier: carrier.clone(),
+        service: String::new(),
+        tracking_number: tracking.clone(),
+        ship_date: shipped_date,
+        created: Utc::now(),
+        earlier: Vec::new(),
+    };
+    if let Err(TooMany(line, total, ordered)) = take_package(order, package) {
+        return invalid_data(
+            32600,
+            "Invalid input data",
+            &format!("Quantity {total} for line item {line} exceeds the {ordered} ordered."),
+        );
+    }
     if order.shipped_at.is_none() {
         order.shipped_at = Some(shipped_date);
     }

@@ -39,6 +39,31 @@ struct OrderItem {
     title: String,
 }
 
+/// One package the marketplace holds for an order: what was shipped in it, and what the
+/// buyer sees of it.
+#[derive(Clone, Debug, PartialEq)]
+struct Package {
+    /// Quantity by order item id.
+    items: std::collections::BTreeMap<String, u32>,
+    /// As the marketplace shows it: Amazon's carrier code (or the carrier's own name
+    /// with `Other`), eBay's `ShippingCarrierUsed` / `shippingCarrierCode`.
+    carrier: String,
+    service: String,
+    tracking_number: String,
+    ship_date: DateTime<Utc>,
+    /// When the marketplace first received this package.
+    created: DateTime<Utc>,
+    /// Tracking numbers the package had before, oldest first, as (carrier, number):
+    /// eBay keeps them when a correction adds a new one, and the buyer sees them all.
+    earlier: Vec<(String, String)>,
+}
+
+impl Package {
+    fn quantity_of(&self, item_id: &str) -> u32 {
+        self.items.get(item_id).copied().unwrap_or(0)
+    }
+}
+
 /// One order in the marketplace's book.
 #[derive(Clone, Debug)]
 struct Order {
@@ -51,10 +76,17 @@ struct Order {
     last_update: DateTime<Utc>,
     /// By order item id (Amazon `OrderItemId`, eBay line item id), in a stable order.
     items: std::collections::BTreeMap<String, OrderItem>,
-    /// Confirmed packages by package reference: a re-confirmation of the same package
-    /// replaces it (a correction); a new package adds to what is shipped.
-    packages: HashMap<String, HashMap<String, u32>>,
+    /// Confirmed packages by package reference (Amazon `packageReferenceId`, eBay's
+    /// fulfillment id or line): a re-confirmation of the same package replaces it (a
+    /// correction); a new package adds to what is shipped.
+    packages: std::collections::BTreeMap<String, Package>,
+    /// `Pending` (payment not cleared), `Unshipped`, `PartiallyShipped`, `Shipped`,
+    /// `Canceled`.
     status: &'static str,
+    /// The latest time the order must ship by (Amazon `shipByWindow.latestDateTime`),
+    /// and the earliest.
+    ship_by: DateTime<Utc>,
+    ship_by_earliest: DateTime<Utc>,
     /// When the order was first marked shipped (eBay `ShippedTime`).
     shipped_at: Option<DateTime<Utc>>,
     /// Tracking written back, newest last: (carrier, tracking number).
@@ -65,8 +97,7 @@ impl Order {
     /// Counts the packages against the items and moves the status, as the
     /// marketplaces do when a shipment is confirmed.
     fn settle(&mut self, now: DateTime<Utc>) {
-        let shipped_of =
-            |id: &str| -> u32 { self.packages.values().filter_map(|p| p.get(id)).sum() };
+        let shipped_of = |id: &str| -> u32 { self.shipped_quantity(id) };
         let fully = self
             .items
             .iter()
@@ -79,7 +110,16 @@ impl Order {
     }
 
     fn shipped_quantity(&self, item_id: &str) -> u32 {
-        self.packages.values().filter_map(|p| p.get(item_id)).sum()
+        self.packages.values().map(|p| p.quantity_of(item_id)).sum()
+    }
+
+    /// Shipped in every package but `except` (the one being replaced).
+    fn shipped_elsewhere(&self, item_id: &str, except: &str) -> u32 {
+        self.packages
+            .iter()
+            .filter(|(reference, _)| reference.as_str() != except)
+            .map(|(_, p)| p.quantity_of(item_id))
+            .sum()
     }
 }
 
@@ -150,8 +190,10 @@ impl Emulator {
         use crate::marketplaces::rate_limit::{self as plans, UsagePlan};
         let limits = [
             (amazon::CONFIRM_SHIPMENT, plans::AMAZON_CONFIRM_SHIPMENT),
-            (amazon::GET_ORDERS, plans::AMAZON_GET_ORDERS),
-            (amazon::GET_ORDER_ITEMS, plans::AMAZON_GET_ORDER_ITEMS),
+            (amazon::GET_ORDERS, plans::AMAZON_GET_ORDERS_V0),
+            (amazon::GET_ORDER_ITEMS, plans::AMAZON_GET_ORDER_ITEMS_V0),
+            (amazon::SEARCH_ORDERS, plans::AMAZON_SEARCH_ORDERS),
+            (amazon::GET_ORDER, plans::AMAZON_GET_ORDER),
             (amazon::GET_CATALOG_ITEM, plans::AMAZON_GET_CATALOG_ITEM),
             (
                 ebay::TRADING_QUOTA,
@@ -207,6 +249,15 @@ impl Emulator {
         let mut book = self.book();
         for order in orders {
             let purchase_date = order.purchase_date.unwrap_or(now);
+            // Without its own, an order must ship within two days of its purchase.
+            let ship_by = order
+                .ship_by
+                .unwrap_or(purchase_date + chrono::Duration::days(2));
+            let status = match order.status.as_deref() {
+                Some("Pending") => "Pending",
+                Some("Canceled") => "Canceled",
+                _ => "Unshipped",
+            };
             book.orders.insert(
                 order.order_id,
                 Order {
@@ -234,8 +285,10 @@ impl Emulator {
                             )
                         })
                         .collect(),
-                    packages: HashMap::new(),
-                    status: "Unshipped",
+                    packages: Default::default(),
+                    status,
+                    ship_by,
+                    ship_by_earliest: purchase_date,
                     shipped_at: None,
                     tracking: Vec::new(),
                 },

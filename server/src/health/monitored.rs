@@ -5,8 +5,8 @@ use super::{ApiCall, CallOutcome, HealthMonitor};
 use crate::accounts::Account;
 use crate::marketplaces::rate_limit::time_spent_pacing;
 use crate::marketplaces::{
-    ApiFailure, ApiKind, CatalogItem, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem,
-    Operation, OrderUpdates, WritebackResult,
+    ApiFailure, ApiKind, CatalogItem, MarketplaceAdapter, MarketplaceOrder, Operation,
+    OrderUpdates, WritebackResult,
 };
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, Utc};
@@ -176,6 +176,10 @@ impl MarketplaceAdapter for Monitored {
         .await
     }
 
+    fn take_import_turn(&self, account: &Account) -> bool {
+        self.inner.take_import_turn(account)
+    }
+
     async fn orders_updated_since(
         &self,
         account: &Account,
@@ -199,20 +203,6 @@ impl MarketplaceAdapter for Monitored {
             account,
             Operation::OrdersById,
             self.inner.orders_by_id(account, order_ids),
-            Judged::of_result,
-        )
-        .await
-    }
-
-    async fn order_items(
-        &self,
-        account: &Account,
-        order_id: &str,
-    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
-        self.observe(
-            account,
-            Operation::OrderItems,
-            self.inner.order_items(account, order_id),
             Judged::of_result,
         )
         .await

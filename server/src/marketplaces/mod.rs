@@ -134,9 +134,37 @@ pub struct MarketplaceOrder {
     pub shipped: bool,
     pub purchase_date: Option<DateTime<Utc>>,
     pub last_updated: DateTime<Utc>,
-    /// The order's lines, when the listing carries them (eBay); Amazon's come from
-    /// [`MarketplaceAdapter::order_items`].
+    /// The order's lines, when the answer carries them (it does for Amazon's Orders
+    /// API 2026-01-01 and eBay's GetOrders).
     pub items: Option<Vec<MarketplaceOrderItem>>,
+    /// When the order must ship at the latest, if the marketplace says (Amazon
+    /// `fulfillment.shipByWindow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_by: Option<ShipByWindow>,
+    /// The packages the marketplace holds for the order, with what the buyer sees of
+    /// each: carrier, service, tracking number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<MarketplacePackage>,
+}
+
+/// The window in which an order must be shipped.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipByWindow {
+    pub earliest: Option<DateTime<Utc>>,
+    pub latest: DateTime<Utc>,
+}
+
+/// One package of an order, as the marketplace holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketplacePackage {
+    /// Amazon `packageReferenceId`: what Shipback sent it under (the shipment's row id).
+    pub reference_id: String,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub ship_time: Option<DateTime<Utc>>,
+    /// (order item id, quantity).
+    pub items: Vec<(String, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -181,7 +209,6 @@ pub enum Operation {
     WriteBack,
     OrdersUpdatedSince,
     OrdersById,
-    OrderItems,
     CatalogItem,
 }
 
@@ -200,26 +227,30 @@ pub trait MarketplaceAdapter: Send + Sync + 'static {
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult;
 
-    /// Orders created or changed since `since`, every page of them.
+    /// Takes the turn of an order import's first call if the usage plan gives one now
+    /// (Amazon's `searchOrders` allows one call in three minutes once its burst is
+    /// spent); `false` when it would have to wait. The sync then skips the import
+    /// rather than hold up the account's other work.
+    fn take_import_turn(&self, _account: &Account) -> bool {
+        true
+    }
+
+    /// Orders created or changed since `since`, every page of them, with their lines.
+    /// Call it after [`MarketplaceAdapter::take_import_turn`] said yes: its first call
+    /// uses that turn.
     async fn orders_updated_since(
         &self,
         account: &Account,
         since: DateTime<Utc>,
     ) -> Result<OrderUpdates, ApiFailure>;
 
-    /// The current state of these orders (after a write-back, to see them shipped).
+    /// The current state of these orders, with their lines and packages (after a
+    /// write-back, to see them shipped; or to learn an order's lines).
     async fn orders_by_id(
         &self,
         account: &Account,
         order_ids: &[String],
     ) -> Result<Vec<MarketplaceOrder>, ApiFailure>;
-
-    /// The lines of one order (Amazon getOrderItems).
-    async fn order_items(
-        &self,
-        account: &Account,
-        order_id: &str,
-    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure>;
 
     /// Catalog data of one item, or `None` when the marketplace has no Products API
     /// for Shipback or does not know the item.

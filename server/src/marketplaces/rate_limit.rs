@@ -81,14 +81,28 @@ pub const AMAZON_CONFIRM_SHIPMENT: UsagePlan = UsagePlan {
     burst: 10,
 };
 
-/// Amazon Orders v0 `getOrders`: 0.0167 requests per second, burst 20.
-pub const AMAZON_GET_ORDERS: UsagePlan = UsagePlan {
+/// Amazon Orders API 2026-01-01 `searchOrders`: 0.0056 requests per second (one in
+/// three minutes), burst 20.
+pub const AMAZON_SEARCH_ORDERS: UsagePlan = UsagePlan {
+    rate: 0.0056,
+    burst: 20,
+};
+
+/// Amazon Orders API 2026-01-01 `getOrder`: 0.5 requests per second, burst 30.
+pub const AMAZON_GET_ORDER: UsagePlan = UsagePlan {
+    rate: 0.5,
+    burst: 30,
+};
+
+/// Amazon Orders v0 `getOrders` (deprecated; Shipback reads with the 2026-01-01
+/// operations, the emulator still answers it): 0.0167 requests per second, burst 20.
+pub const AMAZON_GET_ORDERS_V0: UsagePlan = UsagePlan {
     rate: 0.0167,
     burst: 20,
 };
 
-/// Amazon Orders v0 `getOrderItems`: 0.5 requests per second, burst 30.
-pub const AMAZON_GET_ORDER_ITEMS: UsagePlan = UsagePlan {
+/// Amazon Orders v0 `getOrderItems` (deprecated, as above): 0.5 per second, burst 30.
+pub const AMAZON_GET_ORDER_ITEMS_V0: UsagePlan = UsagePlan {
     rate: 0.5,
     burst: 30,
 };
@@ -175,6 +189,15 @@ impl AccountLimiter {
     /// The marketplace told us the account's rate for this operation
     /// (`x-amzn-RateLimit-Limit`): from now on the account is paced at that rate when
     /// it differs from the documented one. The burst stays as documented.
+    /// Takes a call's turn if there is one now; `false` (and nothing taken) when the
+    /// plan would make it wait.
+    pub fn try_ready(&self, account: i64) -> bool {
+        match self.plan {
+            None => true,
+            Some(plan) => self.bucket(account, plan).check().is_ok(),
+        }
+    }
+
     pub fn observe_rate(&self, account: i64, rate: f64) {
         let Some(plan) = self.plan else { return };
         if !rate.is_finite() || rate <= 0.0 {
@@ -286,9 +309,13 @@ mod tests {
     #[test]
     fn the_reserve_is_kept_only_where_a_period_is_short() {
         assert_eq!(AMAZON_CONFIRM_SHIPMENT.reserve(), 1);
-        assert_eq!(AMAZON_GET_ORDER_ITEMS.reserve(), 1, "a period of 2 s");
+        assert_eq!(AMAZON_GET_ORDER.reserve(), 1, "a period of 2 s");
         assert_eq!(AMAZON_GET_CATALOG_ITEM.reserve(), 1);
-        assert_eq!(AMAZON_GET_ORDERS.reserve(), 0, "a period of a minute");
+        assert_eq!(
+            AMAZON_SEARCH_ORDERS.reserve(),
+            0,
+            "a period of three minutes"
+        );
         assert_eq!(UsagePlan::per_day(3).reserve(), 0, "a day's allowance");
         let one = UsagePlan {
             rate: 5.0,

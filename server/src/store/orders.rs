@@ -28,13 +28,19 @@ impl Store {
         let now = now_millis();
         let mut tx = self.write_tx().await?;
         for order in orders {
+            let packages = serde_json::to_string(&order.packages)
+                .map_err(|e| StoreError::Corrupt(format!("packages of {}: {e}", order.order_id)))?;
             sqlx::query(
-                "INSERT INTO marketplace_orders (account_id, order_id, status, shipped, purchase_date, last_updated, checked_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO marketplace_orders (account_id, order_id, status, shipped, purchase_date,
+                     last_updated, checked_at, ship_by, ship_by_earliest, packages)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (account_id, order_id) DO UPDATE SET
                      status = excluded.status, shipped = excluded.shipped,
                      purchase_date = excluded.purchase_date, last_updated = excluded.last_updated,
-                     checked_at = excluded.checked_at",
+                     checked_at = excluded.checked_at,
+                     ship_by = COALESCE(excluded.ship_by, marketplace_orders.ship_by),
+                     ship_by_earliest = COALESCE(excluded.ship_by_earliest, marketplace_orders.ship_by_earliest),
+                     packages = excluded.packages",
             )
             .bind(account_id)
             .bind(&order.order_id)
@@ -43,6 +49,9 @@ impl Store {
             .bind(order.purchase_date.map(to_millis))
             .bind(to_millis(order.last_updated))
             .bind(now)
+            .bind(order.ship_by.map(|w| to_millis(w.latest)))
+            .bind(order.ship_by.and_then(|w| w.earliest).map(to_millis))
+            .bind(packages)
             .execute(&mut *tx)
             .await?;
             if let Some(items) = &order.items {
@@ -86,26 +95,38 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Imported orders that have no lines yet (Amazon lists lines separately).
-    pub async fn orders_without_items(
+    /// The packages Shipback wrote back for these orders and the marketplace accepted:
+    /// for each Success shipment, (order id, package reference, tracking number).
+    pub async fn sent_packages(
         &self,
         account_id: i64,
-        limit: u32,
-    ) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT o.order_id FROM marketplace_orders o
-              WHERE o.account_id = ?
-                AND NOT EXISTS (SELECT 1 FROM marketplace_order_items i
-                                 WHERE i.account_id = o.account_id AND i.order_id = o.order_id)
-              ORDER BY o.last_updated DESC
-              LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get("order_id").map_err(StoreError::from))
+        order_ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = sqlx::QueryBuilder::new(
+            "SELECT order_id, id, tracking_number FROM shipments
+              WHERE status = 'success' AND account_id = ",
+        );
+        sql.push_bind(account_id);
+        sql.push(" AND order_id IN (");
+        let mut list = sql.separated(", ");
+        for id in order_ids {
+            list.push_bind(id.clone());
+        }
+        sql.push(")");
+        sql.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("order_id")?,
+                    r.try_get::<i64, _>("id")?.to_string(),
+                    r.try_get("tracking_number")?,
+                ))
+            })
             .collect()
     }
 

@@ -471,17 +471,25 @@ impl Store {
         let account_id: i64 = row.try_get("account_id")?;
         let order_id: String = row.try_get("order_id")?;
         let marketplace_order = sqlx::query(
-            "SELECT status, shipped, checked_at FROM marketplace_orders WHERE account_id = ? AND order_id = ?",
+            "SELECT status, shipped, checked_at, ship_by, packages FROM marketplace_orders
+              WHERE account_id = ? AND order_id = ?",
         )
         .bind(account_id)
         .bind(&order_id)
         .fetch_optional(&self.pool)
         .await?
         .map(|o| -> Result<MarketplaceOrderState, StoreError> {
+            let packages: String = o.try_get("packages")?;
             Ok(MarketplaceOrderState {
                 status: o.try_get("status")?,
                 shipped: o.try_get("shipped")?,
                 checked_at: from_millis(o.try_get("checked_at")?)?,
+                ship_by: o
+                    .try_get::<Option<i64>, _>("ship_by")?
+                    .map(from_millis)
+                    .transpose()?,
+                packages: serde_json::from_str(&packages)
+                    .map_err(|e| StoreError::Corrupt(format!("packages of {order_id}: {e}")))?,
             })
         })
         .transpose()?;

@@ -287,9 +287,13 @@ impl Worker {
             .map_err(storage)?;
         if unresolved(&by_sku) {
             let items = api
-                .order_items(account, &claim.order_id)
+                .orders_by_id(account, std::slice::from_ref(&claim.order_id))
                 .await
-                .map_err(WritebackResult::from)?;
+                .map_err(WritebackResult::from)?
+                .into_iter()
+                .find(|o| o.order_id == claim.order_id)
+                .and_then(|o| o.items)
+                .unwrap_or_default();
             // Written from a task of its own: this attempt is polled only between the
             // batch's result writes, and a write transaction left open while paused
             // would hold SQLite's lock against them.

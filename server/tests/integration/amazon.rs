@@ -1,5 +1,5 @@
-//! Amazon's other APIs, against the emulator: the order import (getOrders,
-//! getOrderItems), the read-back of written-back orders, SKU-only lines, the catalog
+//! Amazon's other APIs, against the emulator: the order import (Orders API 2026-01-01
+//! searchOrders), the read-back of written-back orders (getOrder), SKU-only lines, the catalog
 //! (getCatalogItem), and the faults each API can meet.
 
 use crate::common;
@@ -24,6 +24,8 @@ fn seller_order(n: u32, seller: &str, days_ago: i64) -> NewOrder {
             chrono::Utc::now() - chrono::Duration::days(days_ago)
                 + chrono::Duration::seconds(i64::from(n)),
         ),
+        ship_by: None,
+        status: None,
         items: vec![NewOrderItem {
             order_item_id: format!("{n}01"),
             sku: format!("SKU-{}", n % 7),
@@ -67,23 +69,15 @@ async fn orders_are_imported_page_by_page_with_their_lines() {
     let report = sync.sync_account(&account, true).await.unwrap();
     assert_eq!(report.orders_imported, 250);
     assert_eq!(
-        report.order_items_fetched, 30,
-        "a pass fetches 30 orders' lines"
-    );
-    assert_eq!(
-        calls_of(&h, "amazon.getOrders").await.len(),
+        calls_of(&h, "amazon.searchOrders").await.len(),
         3,
         "100 a page"
     );
-    assert_eq!(
-        h.store
-            .orders_without_items(account.id, 1000)
-            .await
-            .unwrap()
-            .len(),
-        220
+    assert!(
+        calls_of(&h, "amazon.getOrders").await.is_empty(),
+        "no v0 read"
     );
-    // The newest orders' lines come first.
+    // Each order came with its lines.
     let ids = h
         .store
         .order_item_ids_by_sku(account.id, "114-0000249-0000747")
@@ -94,7 +88,6 @@ async fn orders_are_imported_page_by_page_with_their_lines() {
     // The next import starts where this one was complete: nothing new.
     let again = sync.sync_account(&account, true).await.unwrap();
     assert_eq!(again.orders_imported, 0);
-    assert_eq!(again.order_items_fetched, 30);
     assert!(h.store.import_cursor(account.id).await.unwrap().is_some());
 }
 
@@ -109,10 +102,17 @@ async fn a_written_back_order_is_read_back_as_shipped() {
     let sync = h.sync();
     let report = sync.sync_account(&account, false).await.unwrap();
     assert_eq!(report.orders_checked, 1);
-    let order = &h.detail("S-1").await["marketplace_order"];
-    assert_eq!(order["status"], "Shipped", "{order}");
+    let detail = h.detail("S-1").await;
+    let order = &detail["marketplace_order"];
+    assert_eq!(order["status"], "SHIPPED", "{order}");
     assert_eq!(order["shipped"], true);
-    let call = &calls_of(&h, "amazon.getOrders").await[0];
+    // The package Amazon holds is the one sent: its reference, carrier and tracking.
+    let package = &order["packages"][0];
+    assert_eq!(package["reference_id"], detail["package_reference_id"]);
+    assert_eq!(package["tracking_number"], detail["tracking_number"]);
+    assert_eq!(package["carrier"], "UPS");
+    assert!(order["ship_by"].is_string(), "{order}");
+    let call = &calls_of(&h, "amazon.getOrder").await[0];
     assert_eq!(call["status"], 200);
 
     // Seen shipped: not read again.
@@ -159,9 +159,8 @@ async fn catalog_data_is_fetched_and_shown_in_the_detail() {
     post_order(&h, 7).await;
     let account = h.account(ACCOUNT).await;
     h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
-    // The read-back imports the order; its lines come next; then the catalog.
+    // The read-back imports the order with its lines; the catalog data follows.
     let sync = h.sync();
-    sync.sync_account(&account, false).await.unwrap();
     let report = sync.sync_account(&account, false).await.unwrap();
     assert_eq!(report.catalog_items_fetched, 2, "{report:?}");
 
@@ -254,7 +253,7 @@ async fn dropped_connections_malformed_answers_and_timeouts_are_retried() {
         assert_eq!(detail["status"], "retrying", "{fault}: {detail}");
         assert_eq!(detail["attempts"][0]["error_code"], *code, "{fault}");
     }
-    // A getOrders answer that is not JSON is a retryable failure of the Orders API.
+    // A searchOrders answer that is not JSON is a retryable failure of the Orders API.
     h.set_faults(json!({"api": "orders", "malformed": true}))
         .await;
     let account = h.account(ACCOUNT).await;

@@ -47,6 +47,8 @@ fn ebay_order(n: u32) -> NewOrder {
         marketplace_id: "0".into(),
         seller: SELLER.into(),
         purchase_date: None,
+        ship_by: None,
+        status: None,
         items: vec![
             NewOrderItem {
                 order_item_id: format!("1100{n:04}-1"),
@@ -132,13 +134,18 @@ async fn complete_sale_marks_the_order_shipped() {
     assert_eq!(order["status"], "Shipped");
     assert_eq!(order["shipped_at"], "2026-11-25T14:02:00Z");
     assert_eq!(order["tracking"], json!([["UPS", "1ZEB000001"]]));
+    // One CompleteSale per order line item, each with the line's units.
     let confirmations = h.confirmations().await;
-    assert_eq!(confirmations.len(), 1);
-    assert_eq!(confirmations[0].marketplace, "ebay");
-    assert_eq!(
-        confirmations[0].body["Shipment"]["ShipmentTrackingDetails"]["ShipmentTrackingNumber"],
-        "1ZEB000001"
-    );
+    assert_eq!(confirmations.len(), 2);
+    for (confirmation, line) in confirmations.iter().zip(["11000001-1", "11000001-2"]) {
+        assert_eq!(confirmation.marketplace, "ebay");
+        assert_eq!(confirmation.body["OrderLineItemID"], line);
+        assert_eq!(
+            confirmation.body["Shipment"]["ShipmentTrackingDetails"]["ShipmentTrackingNumber"],
+            "1ZEB000001"
+        );
+    }
+    assert_eq!(calls(&h, "ebay.CompleteSale").await, 2);
 
     // GetOrders now shows it shipped, every line.
     let orders = adapter(&unpaced())
@@ -374,6 +381,8 @@ async fn get_orders_reads_every_page() {
         (100..350)
             .map(|n| NewOrder {
                 purchase_date: Some(a_minute_ago),
+                ship_by: None,
+                status: None,
                 ..ebay_order(n)
             })
             .collect(),
@@ -436,6 +445,8 @@ async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
         (1..=3)
             .map(|n| NewOrder {
                 purchase_date: Some(a_minute_ago),
+                ship_by: None,
+                status: None,
                 ..ebay_order(n)
             })
             .collect(),
@@ -445,7 +456,6 @@ async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
     // GetOrders brings the orders with their lines: no separate line calls.
     let report = sync.sync_account(&account, true).await.unwrap();
     assert_eq!(report.orders_imported, 3);
-    assert_eq!(report.order_items_fetched, 0);
     assert_eq!(
         report.catalog_items_fetched, 0,
         "eBay has no Products API here"
@@ -472,4 +482,147 @@ async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
     assert_eq!(report.orders_checked, 1);
     let order = &h.detail("E-2").await["marketplace_order"];
     assert_eq!(order["shipped"], true, "{order}");
+}
+
+/// A two-line order shipped in two parcels: the first holds one of line 1's two units,
+/// the second the other unit and line 2. Each parcel is written back line by line, with
+/// its units; a third parcel that would ship more than was bought is refused with
+/// eBay's words. The same on both eBay write-back APIs.
+#[tokio::test]
+async fn a_two_line_order_shipped_in_two_packages_on_both_ebay_apis() {
+    for api in ["trading", "fulfillment"] {
+        let h = harness().await;
+        add_ebay_account(&h, "gadget", api).await;
+        let n = 20;
+        h.emulator.add_orders(vec![ebay_order(n)]);
+        let parcel = |id: &str, tracking: &str, lines: Value| {
+            let mut shipment = ebay_shipment(n, "gadget");
+            shipment["shipment_id"] = json!(id);
+            shipment["tracking_number"] = json!(tracking);
+            shipment["items"] = lines;
+            shipment
+        };
+        let line = |k: u32| format!("1100{n:04}-{k}");
+        let first = parcel(
+            "P-1",
+            "1ZPARCEL1",
+            json!([{"order_item_id": line(1), "quantity": 1}]),
+        );
+        let second = parcel(
+            "P-2",
+            "1ZPARCEL2",
+            json!([
+                {"order_item_id": line(1), "quantity": 1},
+                {"order_item_id": line(2), "quantity": 1}
+            ]),
+        );
+        assert_eq!(h.post(&first).await.0, 200);
+        let worker = h.worker("parcels");
+        h.drain(&worker, Duration::from_secs(10)).await;
+        let order = h
+            .emulator_get(&format!("/_emulator/orders/{}", order_id(n)))
+            .await;
+        assert_eq!(order["status"], "PartiallyShipped", "{api}: {order}");
+        assert_eq!(order["items"][0]["shipped"], 1, "{api}");
+        assert_eq!(order["items"][1]["shipped"], 0, "{api}");
+
+        assert_eq!(h.post(&second).await.0, 200);
+        h.drain(&worker, Duration::from_secs(10)).await;
+        for id in ["P-1", "P-2"] {
+            assert_eq!(h.detail(id).await["status"], "success", "{api} {id}");
+        }
+        let order = h
+            .emulator_get(&format!("/_emulator/orders/{}", order_id(n)))
+            .await;
+        assert_eq!(order["status"], "Shipped", "{api}: {order}");
+        let packages = order["packages"].as_array().unwrap();
+        assert_eq!(packages.len(), 2, "{api}: {order}");
+        let held: Vec<(String, Value)> = packages
+            .iter()
+            .map(|p| {
+                (
+                    p["tracking_number"].as_str().unwrap().to_string(),
+                    p["items"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            held,
+            vec![
+                (
+                    "1ZPARCEL1".to_string(),
+                    json!([{"order_item_id": line(1), "quantity": 1}])
+                ),
+                (
+                    "1ZPARCEL2".to_string(),
+                    json!([
+                        {"order_item_id": line(1), "quantity": 1},
+                        {"order_item_id": line(2), "quantity": 1}
+                    ])
+                ),
+            ],
+            "{api}"
+        );
+
+        // A third parcel with two more of line 1: more than the buyer bought.
+        let third = parcel(
+            "P-3",
+            "1ZPARCEL3",
+            json!([{"order_item_id": line(1), "quantity": 2}]),
+        );
+        assert_eq!(h.post(&third).await.0, 200);
+        h.drain(&worker, Duration::from_secs(10)).await;
+        let refused = h.detail("P-3").await;
+        assert_eq!(refused["status"], "failed", "{api}: {refused}");
+        let error = refused["last_error"].as_str().unwrap();
+        assert!(error.contains("exceeds"), "{api}: {error}");
+        assert_eq!(attempts(&refused).len(), 1, "{api}: refused for good, once");
+    }
+}
+
+/// A corrected tracking number: eBay keeps the earlier number beside the new one, and
+/// the shipment's detail says what the buyer now sees.
+#[tokio::test]
+async fn a_correction_adds_the_new_tracking_number_and_the_detail_says_so() {
+    for api in ["trading", "fulfillment"] {
+        let h = harness().await;
+        let account = add_ebay_account(&h, "gadget", api).await;
+        let mut shipment = post(&h, 21, "gadget").await;
+        let worker = h.worker("corrections");
+        h.drain(&worker, Duration::from_secs(10)).await;
+        shipment["tracking_number"] = json!("1ZNEWNUMBER");
+        assert_eq!(h.post(&shipment).await.0, 200);
+        h.drain(&worker, Duration::from_secs(10)).await;
+        assert_eq!(h.detail("E-21").await["status"], "success", "{api}");
+
+        let order = h
+            .emulator_get(&format!("/_emulator/orders/{}", order_id(21)))
+            .await;
+        let packages = order["packages"].as_array().unwrap();
+        assert_eq!(packages.len(), 1, "{api}: the same parcel, {order}");
+        assert_eq!(packages[0]["tracking_number"], "1ZNEWNUMBER", "{api}");
+        assert_eq!(
+            packages[0]["earlier_tracking_numbers"],
+            json!(["1ZEB000021"]),
+            "{api}"
+        );
+        assert_eq!(order["items"][0]["shipped"], 2, "{api}: no unit twice");
+
+        // Read back, the detail says what the buyer sees.
+        h.sync().sync_account(&account, false).await.unwrap();
+        let detail = h.detail("E-21").await;
+        assert_eq!(
+            detail["marketplace_order"]["packages"]
+                .as_array()
+                .map(Vec::len),
+            Some(2),
+            "{api}: {detail}"
+        );
+        let detail: app::shipments::ShipmentDetail = serde_json::from_value(detail).unwrap();
+        assert_eq!(
+            detail.buyer_sees().as_deref(),
+            Some("eBay shows both tracking numbers (1ZEB000021, 1ZNEWNUMBER); the newest is 1ZNEWNUMBER."),
+            "{api}"
+        );
+    }
 }

@@ -153,6 +153,8 @@ async fn the_emulators_answers_fit_the_models() {
         marketplace_id: "ATVPDKIKX0DER".into(),
         seller: String::new(),
         purchase_date: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+        ship_by: None,
+        status: None,
         items: vec![NewOrderItem {
             order_item_id: "1001".into(),
             sku: "SKU-1".into(),
@@ -236,4 +238,101 @@ async fn the_emulators_answers_fit_the_models() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     orders.assert_fits("ConfirmShipmentErrorResponse", &body);
+}
+
+/// Orders API 2026-01-01: what the emulator answers to searchOrders and getOrder, with
+/// every dataset Shipback asks for, fits the model; so do its refusals.
+#[tokio::test]
+async fn the_orders_api_2026_answers_fit_the_model() {
+    let h = harness().await;
+    let model = Model::load("amazon-orders-2026-01-01.json");
+    let (mut order, shipment) = h.order(41);
+    order.purchase_date = Some(chrono::Utc::now() - chrono::Duration::hours(1));
+    let order_id = order.order_id.clone();
+    h.emulator.add_orders(vec![order]);
+    assert_eq!(h.post(&shipment).await.0, 200);
+    h.drain(&h.worker("models"), Duration::from_secs(10)).await;
+    let token: Value = h
+        .http
+        .post(format!("{}/auth/o2/token", h.emulator_url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "Atzr|test-acme-us"),
+            ("client_id", "c"),
+            ("client_secret", "s"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let get = |path: String| {
+        let request = h
+            .http
+            .get(format!("{}{path}", h.emulator_url))
+            .header("x-amz-access-token", &token)
+            .timeout(Duration::from_secs(5));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let rate = response
+                .headers()
+                .get("x-amzn-RateLimit-Limit")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, rate, response.json::<Value>().await.unwrap())
+        }
+    };
+    let since =
+        app::query::percent_encode(&(chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339());
+    // The order was changed just now, and a search by update time reaches up to two
+    // minutes ago only: it is found by its creation time, an hour ago.
+    let (status, rate, body) = get(format!(
+        "/orders/2026-01-01/orders?createdAfter={since}&includedData=FULFILLMENT,PACKAGES\
+         &marketplaceIds=ATVPDKIKX0DER&maxResultsPerPage=10"
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rate.as_deref(), Some("0.0056"));
+    assert_eq!(body["orders"].as_array().unwrap().len(), 1, "{body}");
+    assert!(body["orders"][0]["packages"].is_array(), "{body}");
+    model.assert_fits("SearchOrdersResponse", &body);
+
+    let (status, rate, body) = get(format!(
+        "/orders/2026-01-01/orders/{order_id}?includedData=FULFILLMENT&includedData=PACKAGES"
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rate.as_deref(), Some("0.5"));
+    model.assert_fits("GetOrderResponse", &body);
+    let order = &body["order"];
+    assert_eq!(order["fulfillment"]["fulfillmentStatus"], "SHIPPED");
+    assert!(order["fulfillment"]["shipByWindow"]["latestDateTime"].is_string());
+    let package = &order["packages"][0];
+    assert_eq!(package["trackingNumber"], shipment["tracking_number"]);
+    assert_eq!(package["carrier"], "UPS");
+    assert_eq!(package["shippingService"], "Ground");
+    assert_eq!(package["packageItems"][0]["quantity"], 2);
+    assert_eq!(
+        order["orderItems"][0]["fulfillment"]["quantityUnfulfilled"],
+        0
+    );
+    // Without the datasets, the order carries neither.
+    let (_, _, bare) = get(format!("/orders/2026-01-01/orders/{order_id}")).await;
+    assert!(bare["order"]["packages"].is_null() && bare["order"]["fulfillment"].is_null());
+
+    for path in [
+        "/orders/2026-01-01/orders?marketplaceIds=ATVPDKIKX0DER".to_string(),
+        format!("/orders/2026-01-01/orders?createdAfter={since}&lastUpdatedAfter={since}"),
+        format!("/orders/2026-01-01/orders?createdAfter={since}&maxResultsPerPage=101"),
+        format!("/orders/2026-01-01/orders/{order_id}?includedData=EVERYTHING"),
+    ] {
+        let (status, _, body) = get(path.clone()).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        model.assert_fits("ErrorList", &body);
+    }
+    let (status, _, body) = get("/orders/2026-01-01/orders/999-0000000-0000000".into()).await;
+    assert_eq!(status, 404);
+    model.assert_fits("ErrorList", &body);
 }

@@ -215,7 +215,12 @@ async fn a_corrected_shipment_is_written_again_under_the_same_package() {
         ))
         .await;
     assert_eq!(order["status"], "Shipped");
-    assert_eq!(order["packages"].as_object().unwrap().len(), 1);
+    let packages = order["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 1, "{order}");
+    // Amazon holds the corrected package as sent last: carrier and tracking number.
+    assert_eq!(packages[0]["tracking_number"], "1ZCORRECTED");
+    assert_eq!(packages[0]["carrier"], "FedEx");
+    assert_eq!(packages[0]["earlier_tracking_numbers"], json!([]));
 }
 
 #[tokio::test]

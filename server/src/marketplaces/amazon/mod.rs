@@ -1,5 +1,7 @@
-//! Amazon Selling Partner API: Login with Amazon tokens, Orders v0 (`confirmShipment`,
-//! `getOrders`, `getOrderItems`) and Catalog Items 2022-04-01 (`getCatalogItem`).
+//! Amazon Selling Partner API: Login with Amazon tokens, Orders v0 `confirmShipment`
+//! (the write-back, which stays on v0), Orders API 2026-01-01 (`searchOrders` to
+//! import orders, `getOrder` to read them back) and Catalog Items 2022-04-01
+//! (`getCatalogItem`).
 //!
 //! Request and error bodies follow `amazon-orders-v0.json` (ConfirmShipmentRequest,
 //! PackageDetail, ConfirmShipmentOrderItem, ConfirmShipmentErrorResponse) field for field.
@@ -10,13 +12,13 @@ use super::access_tokens::{AccessTokenCache, AccessTokenError, FreshToken};
 use super::rate_limit::{self, AccountLimiter};
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
-    OrderUpdates, WritebackResult,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, Utc};
-use model::{catalog, GetOrderItemsResponse, GetOrdersResponse};
+use model::catalog;
+use model::orders::{GetOrderResponse, SearchOrdersResponse};
 use serde::{Deserialize, Serialize};
 
 /// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` body.
@@ -149,8 +151,8 @@ pub struct AmazonClient {
     http: reqwest::Client,
     /// Each operation's usage plan, per account.
     confirm_limit: AccountLimiter,
-    orders_limit: AccountLimiter,
-    order_items_limit: AccountLimiter,
+    search_orders_limit: AccountLimiter,
+    get_order_limit: AccountLimiter,
     catalog_limit: AccountLimiter,
     tokens: AccessTokenCache,
 }
@@ -160,8 +162,8 @@ impl AmazonClient {
         AmazonClient {
             http,
             confirm_limit: config.limiter(rate_limit::AMAZON_CONFIRM_SHIPMENT),
-            orders_limit: config.limiter(rate_limit::AMAZON_GET_ORDERS),
-            order_items_limit: config.limiter(rate_limit::AMAZON_GET_ORDER_ITEMS),
+            search_orders_limit: config.limiter(rate_limit::AMAZON_SEARCH_ORDERS),
+            get_order_limit: config.limiter(rate_limit::AMAZON_GET_ORDER),
             catalog_limit: config.limiter(rate_limit::AMAZON_GET_CATALOG_ITEM),
             tokens: AccessTokenCache::default(),
         }
@@ -262,18 +264,19 @@ impl AmazonClient {
         }
     }
 
-    /// A GET answered with JSON of type `T`.
+    /// A GET answered with JSON of type `T`, paced by `limit` unless the caller took
+    /// the call's turn already (`paced: false`).
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         account: &Account,
         api: ApiKind,
-        limit: &AccountLimiter,
+        (limit, pace): (&AccountLimiter, bool),
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiFailure> {
         let url = format!("{}{path}", account.api_base_url.trim_end_matches('/'));
         let response = self
-            .send(account, api, limit, true, |token| {
+            .send(account, api, limit, pace, |token| {
                 self.http
                     .get(&url)
                     .query(query)
@@ -294,60 +297,55 @@ impl AmazonClient {
         })
     }
 
-    /// getOrders, every page: by update time, or by order id.
-    async fn get_orders(
+    /// Orders API 2026-01-01 `searchOrders`, every page: the orders changed since
+    /// `since`, with their lines, fulfillment (the ship-by window) and packages. The
+    /// first page's turn of the usage plan was taken by [`MarketplaceAdapter::take_import_turn`].
+    async fn search_orders(
         &self,
         account: &Account,
-        filter: OrdersFilter,
+        since: DateTime<Utc>,
     ) -> Result<OrderUpdates, ApiFailure> {
-        let mut query = vec![("MarketplaceIds", account.marketplace_id.clone())];
         let asked_at = Utc::now();
-        match &filter {
-            OrdersFilter::UpdatedSince(since) => query.push((
-                "LastUpdatedAfter",
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )),
-            OrdersFilter::Ids(ids) => query.push(("AmazonOrderIds", ids.join(","))),
-        }
         let mut orders = Vec::new();
         let mut next_token: Option<String> = None;
         let mut complete_until = None;
         loop {
-            // A NextToken request repeats the filters only through the token.
-            let page_query = match &next_token {
-                Some(token) => vec![
-                    ("MarketplaceIds", account.marketplace_id.clone()),
-                    ("NextToken", token.clone()),
-                ],
-                None => query.clone(),
-            };
-            let page: GetOrdersResponse = self
+            let mut query = vec![
+                ("marketplaceIds", account.marketplace_id.clone()),
+                (
+                    "lastUpdatedAfter",
+                    since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ),
+                ("includedData", INCLUDED_DATA.to_string()),
+                ("maxResultsPerPage", "100".to_string()),
+            ];
+            if let Some(token) = &next_token {
+                query.push(("paginationToken", token.clone()));
+            }
+            let page: SearchOrdersResponse = self
                 .get_json(
                     account,
                     ApiKind::Orders,
-                    &self.orders_limit,
-                    "/orders/v0/orders",
-                    &page_query,
+                    (&self.search_orders_limit, next_token.is_some()),
+                    "/orders/2026-01-01/orders",
+                    &query,
                 )
                 .await?;
-            let Some(payload) = page.payload else {
-                return Err(ApiFailure::malformed(
-                    ApiKind::Orders,
-                    Some(200),
-                    "getOrders answered without a payload".into(),
-                ));
-            };
             if complete_until.is_none() {
-                complete_until = payload
+                complete_until = page
                     .last_updated_before
                     .as_deref()
                     .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                     .map(|t| t.with_timezone(&Utc));
             }
-            for order in payload.orders {
+            for order in page.orders {
                 orders.push(order.into_marketplace_order()?);
             }
-            match payload.next_token.filter(|t| !t.is_empty()) {
+            match page
+                .pagination
+                .and_then(|p| p.next_token)
+                .filter(|t| !t.is_empty())
+            {
                 Some(token) => next_token = Some(token),
                 None => break,
             }
@@ -359,58 +357,27 @@ impl AmazonClient {
         })
     }
 
-    /// getOrderItems, every page.
-    async fn get_order_items(
+    /// Orders API 2026-01-01 `getOrder`: one order with its lines, fulfillment and
+    /// packages (what the buyer sees of each package Shipback confirmed).
+    async fn get_order(
         &self,
         account: &Account,
         order_id: &str,
-    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
+    ) -> Result<MarketplaceOrder, ApiFailure> {
         let path = format!(
-            "/orders/v0/orders/{}/orderItems",
+            "/orders/2026-01-01/orders/{}",
             app::query::percent_encode(order_id)
         );
-        let mut items = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let query: Vec<(&str, String)> = next_token
-                .iter()
-                .map(|t| ("NextToken", t.clone()))
-                .collect();
-            let page: GetOrderItemsResponse = self
-                .get_json(
-                    account,
-                    ApiKind::Orders,
-                    &self.order_items_limit,
-                    &path,
-                    &query,
-                )
-                .await?;
-            let Some(payload) = page.payload else {
-                return Err(ApiFailure::malformed(
-                    ApiKind::Orders,
-                    Some(200),
-                    "getOrderItems answered without a payload".into(),
-                ));
-            };
-            items.extend(
-                payload
-                    .order_items
-                    .into_iter()
-                    .map(|i| MarketplaceOrderItem {
-                        order_item_id: i.order_item_id,
-                        sku: i.seller_sku,
-                        item_number: Some(i.asin),
-                        title: i.title,
-                        quantity_ordered: i.quantity_ordered,
-                        quantity_shipped: i.quantity_shipped.unwrap_or(0),
-                    }),
-            );
-            match payload.next_token.filter(|t| !t.is_empty()) {
-                Some(token) => next_token = Some(token),
-                None => break,
-            }
-        }
-        Ok(items)
+        let answer: GetOrderResponse = self
+            .get_json(
+                account,
+                ApiKind::Orders,
+                (&self.get_order_limit, true),
+                &path,
+                &[("includedData", INCLUDED_DATA.to_string())],
+            )
+            .await?;
+        answer.order.into_marketplace_order()
     }
 
     /// getCatalogItem with the summaries, dimensions and images Shipback shows.
@@ -431,7 +398,7 @@ impl AmazonClient {
             .get_json::<catalog::Item>(
                 account,
                 ApiKind::Products,
-                &self.catalog_limit,
+                (&self.catalog_limit, true),
                 &path,
                 &query,
             )
@@ -444,10 +411,9 @@ impl AmazonClient {
     }
 }
 
-enum OrdersFilter {
-    UpdatedSince(DateTime<Utc>),
-    Ids(Vec<String>),
-}
+/// What Shipback reads of an order besides its lines: the fulfillment (status and
+/// ship-by window) and the packages.
+const INCLUDED_DATA: &str = "FULFILLMENT,PACKAGES";
 
 /// An error answer, read as the model's `ErrorList`, classified by its status.
 async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
@@ -483,9 +449,7 @@ impl MarketplaceAdapter for AmazonClient {
     fn api_for(&self, operation: Operation) -> Option<ApiKind> {
         Some(match operation {
             Operation::WriteBack => ApiKind::Writeback,
-            Operation::OrdersUpdatedSince | Operation::OrdersById | Operation::OrderItems => {
-                ApiKind::Orders
-            }
+            Operation::OrdersUpdatedSince | Operation::OrdersById => ApiKind::Orders,
             Operation::CatalogItem => ApiKind::Products,
         })
     }
@@ -494,13 +458,16 @@ impl MarketplaceAdapter for AmazonClient {
         self.confirm_limit.ready(account.id).await;
     }
 
+    fn take_import_turn(&self, account: &Account) -> bool {
+        self.search_orders_limit.try_ready(account.id)
+    }
+
     async fn orders_updated_since(
         &self,
         account: &Account,
         since: DateTime<Utc>,
     ) -> Result<OrderUpdates, ApiFailure> {
-        self.get_orders(account, OrdersFilter::UpdatedSince(since))
-            .await
+        self.search_orders(account, since).await
     }
 
     async fn orders_by_id(
@@ -508,23 +475,11 @@ impl MarketplaceAdapter for AmazonClient {
         account: &Account,
         order_ids: &[String],
     ) -> Result<Vec<MarketplaceOrder>, ApiFailure> {
-        let mut orders = Vec::new();
-        // getOrders takes at most 50 AmazonOrderIds.
-        for chunk in order_ids.chunks(50) {
-            let found = self
-                .get_orders(account, OrdersFilter::Ids(chunk.to_vec()))
-                .await?;
-            orders.extend(found.orders);
+        let mut orders = Vec::with_capacity(order_ids.len());
+        for order_id in order_ids {
+            orders.push(self.get_order(account, order_id).await?);
         }
         Ok(orders)
-    }
-
-    async fn order_items(
-        &self,
-        account: &Account,
-        order_id: &str,
-    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
-        self.get_order_items(account, order_id).await
     }
 
     async fn catalog_item(

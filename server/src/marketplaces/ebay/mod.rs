@@ -14,8 +14,7 @@ use super::access_tokens::AccessTokenCache;
 use super::rate_limit::{self, AccountLimiter, UsagePlan};
 use super::{
     network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplaceOrderItem, Operation,
-    OrderUpdates, WritebackResult,
+    ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -239,38 +238,57 @@ impl EbayClient {
         }
     }
 
+    /// CompleteSale for each order line item of the shipment. The calls are made in
+    /// turn; the first refusal ends the attempt (the next attempt sends every line
+    /// again: a line eBay has with the same tracking number is a plain Success). A
+    /// warning of any call is kept.
     async fn complete_sale(
         &self,
         account: &Account,
         shipment: &ClaimedShipment,
     ) -> WritebackResult {
-        let body = match trading::complete_sale_body(shipment) {
-            Ok(body) => body,
-            Err(e) => {
-                return WritebackResult::Permanent {
-                    http_status: None,
-                    code: "InvalidShipment".into(),
-                    message: format!("the CompleteSale request could not be written: {e}"),
+        let requests = trading::complete_sale_requests(shipment);
+        if requests.is_empty() {
+            return WritebackResult::Permanent {
+                http_status: None,
+                code: "NoLineItems".into(),
+                message: "CompleteSale needs the shipment's order line items".into(),
+            };
+        }
+        let mut warnings = Vec::new();
+        let mut status = 200;
+        for (n, request) in requests.iter().enumerate() {
+            let body = match trading::complete_sale_body(request) {
+                Ok(body) => body,
+                Err(e) => {
+                    return WritebackResult::Permanent {
+                        http_status: None,
+                        code: "InvalidShipment".into(),
+                        message: format!("the CompleteSale request could not be written: {e}"),
+                    }
                 }
+            };
+            let answer = match self
+                // The worker paced the first call; the usage plan paces the others.
+                .trading_call(account, ApiKind::Writeback, "CompleteSale", body, n > 0)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(failure) => return failure.into(),
+            };
+            status = answer.status;
+            let parsed: AckResponse = match trading::parse(ApiKind::Writeback, &answer.body) {
+                Ok(parsed) => parsed,
+                Err(failure) => return failure.into(),
+            };
+            match verdict_result(ApiKind::Writeback, parsed.verdict()) {
+                Ok(warning) => warnings.extend(warning),
+                Err(failure) => return failure.into(),
             }
-        };
-        let answer = match self
-            .trading_call(account, ApiKind::Writeback, "CompleteSale", body, false)
-            .await
-        {
-            Ok(answer) => answer,
-            Err(failure) => return failure.into(),
-        };
-        let parsed: AckResponse = match trading::parse(ApiKind::Writeback, &answer.body) {
-            Ok(parsed) => parsed,
-            Err(failure) => return failure.into(),
-        };
-        match verdict_result(ApiKind::Writeback, parsed.verdict()) {
-            Ok(warning) => WritebackResult::Accepted {
-                http_status: answer.status,
-                warning,
-            },
-            Err(failure) => failure.into(),
+        }
+        WritebackResult::Accepted {
+            http_status: status,
+            warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
         }
     }
 
@@ -409,9 +427,7 @@ impl MarketplaceAdapter for EbayClient {
     fn api_for(&self, operation: Operation) -> Option<ApiKind> {
         match operation {
             Operation::WriteBack => Some(ApiKind::Writeback),
-            Operation::OrdersUpdatedSince | Operation::OrdersById | Operation::OrderItems => {
-                Some(ApiKind::Trading)
-            }
+            Operation::OrdersUpdatedSince | Operation::OrdersById => Some(ApiKind::Trading),
             // eBay offers Shipback no Products API: `catalog_item` calls nothing.
             Operation::CatalogItem => None,
         }
@@ -473,26 +489,6 @@ impl MarketplaceAdapter for EbayClient {
             );
         }
         Ok(orders)
-    }
-
-    async fn order_items(
-        &self,
-        account: &Account,
-        order_id: &str,
-    ) -> Result<Vec<MarketplaceOrderItem>, ApiFailure> {
-        let orders = self.orders_by_id(account, &[order_id.to_string()]).await?;
-        orders
-            .into_iter()
-            .find(|o| o.order_id == order_id)
-            .map(|o| o.items.unwrap_or_default())
-            .ok_or_else(|| ApiFailure {
-                api: ApiKind::Trading,
-                http_status: Some(200),
-                code: "OrderNotFound".into(),
-                message: format!("GetOrders does not know order {order_id}"),
-                retryable: false,
-                retry_after: None,
-            })
     }
 
     async fn catalog_item(

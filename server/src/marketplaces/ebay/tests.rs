@@ -3,10 +3,11 @@
 
 use super::fulfillment::{self, shipping_fulfillment};
 use super::trading::{
-    complete_sale_body, get_orders_body, parse, AckResponse, GetOrdersResponse, OrdersFilter,
-    Verdict,
+    complete_sale_body, complete_sale_requests, get_orders_body, parse, AckResponse,
+    GetOrdersResponse, OrdersFilter, Verdict,
 };
 use super::*;
+use crate::marketplaces::MarketplaceOrderItem;
 use app::shipments::ShipmentItem;
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ fn shipment(order_id: &str, carrier: &str, tracking: &str) -> ClaimedShipment {
         ship_date: "2026-11-25T14:02:00Z".parse().unwrap(),
         items: vec![
             ShipmentItem {
-                order_item_id: "10001".into(),
+                order_item_id: "110012345678-10001".into(),
                 sku: Some("SKU-A".into()),
                 quantity: 2,
             },
@@ -38,32 +39,56 @@ fn shipment(order_id: &str, carrier: &str, tracking: &str) -> ClaimedShipment {
     }
 }
 
+/// The CompleteSale bodies of a shipment: one per order line item.
+fn complete_sale_bodies(shipment: &ClaimedShipment) -> Vec<String> {
+    complete_sale_requests(shipment)
+        .iter()
+        .map(|r| complete_sale_body(r).unwrap())
+        .collect()
+}
+
 #[test]
-fn complete_sale_has_every_required_element() {
-    let xml = complete_sale_body(&shipment("12-34567-89012", "ups", "1Z999")).unwrap();
+fn complete_sale_writes_back_each_line_with_its_units() {
+    let bodies = complete_sale_bodies(&shipment("12-34567-89012", "ups", "1Z999"));
     assert_eq!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
-         <CompleteSaleRequest xmlns=\"urn:ebay:apis:eBLBaseComponents\">\
-         <OrderID>12-34567-89012</OrderID><Shipped>true</Shipped><Shipment>\
-         <ShipmentTrackingDetails><ShipmentTrackingNumber>1Z999</ShipmentTrackingNumber>\
-         <ShippingCarrierUsed>UPS</ShippingCarrierUsed></ShipmentTrackingDetails>\
-         <ShippedTime>2026-11-25T14:02:00.000Z</ShippedTime></Shipment></CompleteSaleRequest>"
+        bodies,
+        [
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+             <CompleteSaleRequest xmlns=\"urn:ebay:apis:eBLBaseComponents\">\
+             <OrderLineItemID>110012345678-10001</OrderLineItemID><Shipped>true</Shipped><Shipment>\
+             <ShipmentTrackingDetails><ShipmentTrackingNumber>1Z999</ShipmentTrackingNumber>\
+             <ShippingCarrierUsed>UPS</ShippingCarrierUsed><ShipmentLineItem><LineItem>\
+             <ItemID>110012345678</ItemID><TransactionID>10001</TransactionID><Quantity>2</Quantity>\
+             </LineItem></ShipmentLineItem></ShipmentTrackingDetails>\
+             <ShippedTime>2026-11-25T14:02:00.000Z</ShippedTime></Shipment></CompleteSaleRequest>",
+            // Each call tells the whole parcel; a line id that is not
+            // ItemID-TransactionID is written back whole.
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+             <CompleteSaleRequest xmlns=\"urn:ebay:apis:eBLBaseComponents\">\
+             <OrderLineItemID>10002</OrderLineItemID><Shipped>true</Shipped><Shipment>\
+             <ShipmentTrackingDetails><ShipmentTrackingNumber>1Z999</ShipmentTrackingNumber>\
+             <ShippingCarrierUsed>UPS</ShippingCarrierUsed><ShipmentLineItem><LineItem>\
+             <ItemID>110012345678</ItemID><TransactionID>10001</TransactionID><Quantity>2</Quantity>\
+             </LineItem></ShipmentLineItem></ShipmentTrackingDetails>\
+             <ShippedTime>2026-11-25T14:02:00.000Z</ShippedTime></Shipment></CompleteSaleRequest>",
+        ]
     );
 }
 
 #[test]
 fn complete_sale_escapes_text() {
     let hostile = "1Z</ShipmentTrackingNumber><x>&\"'";
-    let xml = complete_sale_body(&shipment("12-1&2<3", "Bob's <Vans> & Co", hostile)).unwrap();
+    let mut hostile_shipment = shipment("12-1&2<3", "Bob's <Vans> & Co", hostile);
+    hostile_shipment.items[0].order_item_id = "12&-1<3".into();
+    let xml = complete_sale_bodies(&hostile_shipment).remove(0);
     assert!(!xml.contains("<x>"), "markup leaked: {xml}");
     assert!(xml.contains("&lt;") && xml.contains("&amp;"), "{xml}");
     // Read back, every value is what was sent.
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Back {
-        #[serde(rename = "OrderID")]
-        order_id: String,
+        #[serde(rename = "OrderLineItemID")]
+        line: String,
         shipment: BackShipment,
     }
     #[derive(serde::Deserialize)]
@@ -78,7 +103,7 @@ fn complete_sale_escapes_text() {
         shipping_carrier_used: String,
     }
     let back: Back = quick_xml::de::from_str(&xml).unwrap();
-    assert_eq!(back.order_id, "12-1&2<3");
+    assert_eq!(back.line, "12&-1<3");
     let tracking = back.shipment.shipment_tracking_details;
     assert_eq!(tracking.shipment_tracking_number, hostile);
     assert_eq!(tracking.shipping_carrier_used, "Bob's <Vans> & Co");
@@ -422,7 +447,7 @@ fn fulfillment_body_follows_the_spec() {
         body,
         serde_json::json!({
             "lineItems": [
-                {"lineItemId": "10001", "quantity": 2},
+                {"lineItemId": "110012345678-10001", "quantity": 2},
                 {"lineItemId": "10002", "quantity": 1}
             ],
             "shippedDate": "2026-11-25T14:02:00.000Z",

@@ -2,7 +2,9 @@
 //! CompleteSale and GetOrders requests Shipback sends, their answers, and how an
 //! answer's `Ack` and `Errors` read as an outcome.
 
-use super::super::{ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem};
+use super::super::{
+    ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage,
+};
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,13 +37,16 @@ fn to_xml<T: Serialize>(root: &str, request: &T) -> Result<String, quick_xml::Se
     Ok(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{body}"))
 }
 
+/// `CompleteSaleRequest`, for one order line item: a shipment that covers some lines of
+/// an order, or part of a line, is written back line by line (`OrderLineItemID`), each
+/// with the units of the line in the package (`ShipmentLineItem`).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CompleteSaleRequest {
     #[serde(rename = "@xmlns")]
     pub xmlns: &'static str,
-    #[serde(rename = "OrderID")]
-    pub order_id: String,
+    #[serde(rename = "OrderLineItemID")]
+    pub order_line_item_id: String,
     pub shipped: bool,
     pub shipment: Shipment,
 }
@@ -59,6 +64,26 @@ pub struct Shipment {
 pub struct ShipmentTrackingDetails {
     pub shipment_tracking_number: String,
     pub shipping_carrier_used: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_line_item: Option<ShipmentLineItem>,
+}
+
+/// `ShipmentLineItemType`: the order line items in the package, and how many of each.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ShipmentLineItem {
+    pub line_item: Vec<LineItem>,
+}
+
+/// `LineItemType`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LineItem {
+    #[serde(rename = "ItemID")]
+    pub item_id: String,
+    #[serde(rename = "TransactionID")]
+    pub transaction_id: String,
+    pub quantity: u32,
 }
 
 /// eBay's spelling of the common carriers (`ShippingCarrierCodeType`); anything else
@@ -84,24 +109,47 @@ pub fn carrier_code(carrier: &str) -> String {
         .map_or_else(|| carrier.to_string(), |c| c.to_string())
 }
 
-/// The CompleteSale body that marks the whole order shipped with the shipment's tracking.
-pub fn complete_sale_request(shipment: &ClaimedShipment) -> CompleteSaleRequest {
-    CompleteSaleRequest {
-        xmlns: NAMESPACE,
-        order_id: shipment.order_id.clone(),
-        shipped: true,
-        shipment: Shipment {
-            shipment_tracking_details: ShipmentTrackingDetails {
-                shipment_tracking_number: shipment.tracking_number.clone(),
-                shipping_carrier_used: carrier_code(&shipment.carrier),
+/// The CompleteSale requests of one shipment, one per order line item. Each names its
+/// line (`OrderLineItemID`) and tells the whole parcel: every line in it with its units
+/// (`ShipmentLineItem`), so that eBay knows the parcel whichever call it reads. An order
+/// line item id is eBay's `ItemID-TransactionID`; a line given in another form is
+/// written back whole, without units.
+pub fn complete_sale_requests(shipment: &ClaimedShipment) -> Vec<CompleteSaleRequest> {
+    let parcel: Vec<LineItem> = shipment
+        .items
+        .iter()
+        .filter_map(|item| {
+            let (item_id, transaction_id) = item.order_item_id.trim().rsplit_once('-')?;
+            (!item_id.is_empty() && !transaction_id.is_empty()).then(|| LineItem {
+                item_id: item_id.to_string(),
+                transaction_id: transaction_id.to_string(),
+                quantity: item.quantity,
+            })
+        })
+        .collect();
+    shipment
+        .items
+        .iter()
+        .map(|item| CompleteSaleRequest {
+            xmlns: NAMESPACE,
+            order_line_item_id: item.order_item_id.trim().to_string(),
+            shipped: true,
+            shipment: Shipment {
+                shipment_tracking_details: ShipmentTrackingDetails {
+                    shipment_tracking_number: shipment.tracking_number.clone(),
+                    shipping_carrier_used: carrier_code(&shipment.carrier),
+                    shipment_line_item: (!parcel.is_empty()).then(|| ShipmentLineItem {
+                        line_item: parcel.clone(),
+                    }),
+                },
+                shipped_time: iso(shipment.ship_date),
             },
-            shipped_time: iso(shipment.ship_date),
-        },
-    }
+        })
+        .collect()
 }
 
-pub fn complete_sale_body(shipment: &ClaimedShipment) -> Result<String, quick_xml::SeError> {
-    to_xml("CompleteSaleRequest", &complete_sale_request(shipment))
+pub fn complete_sale_body(request: &CompleteSaleRequest) -> Result<String, quick_xml::SeError> {
+    to_xml("CompleteSaleRequest", request)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -386,6 +434,22 @@ pub struct Transaction {
     pub quantity_purchased: Option<String>,
     #[serde(rename = "OrderLineItemID")]
     pub order_line_item_id: Option<String>,
+    pub shipping_details: Option<ShippingDetails>,
+    pub shipped_time: Option<String>,
+}
+
+/// The tracking numbers of the line's packages, as the buyer sees them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ShippingDetails {
+    pub shipment_tracking_details: Vec<TrackingDetails>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TrackingDetails {
+    pub shipping_carrier_used: Option<String>,
+    pub shipment_tracking_number: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -454,38 +518,61 @@ impl Order {
             ))
         })?;
         let shipped = shipped_time.is_some();
-        let items = self
+        let mut packages: Vec<MarketplacePackage> = Vec::new();
+        let mut items = Vec::new();
+        for t in self
             .transaction_array
             .map(|a| a.transactions)
             .unwrap_or_default()
-            .into_iter()
-            .map(|t| {
-                let line = non_empty(t.order_line_item_id).ok_or_else(|| {
-                    malformed(format!("order {id}: a line without OrderLineItemID"))
+        {
+            let line = non_empty(t.order_line_item_id)
+                .ok_or_else(|| malformed(format!("order {id}: a line without OrderLineItemID")))?;
+            let quantity = t
+                .quantity_purchased
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or("")
+                .parse::<u32>()
+                .map_err(|_| {
+                    malformed(format!(
+                        "order {id}, line {line}: QuantityPurchased is not a count"
+                    ))
                 })?;
-                let quantity = t
-                    .quantity_purchased
-                    .as_deref()
-                    .map(str::trim)
-                    .unwrap_or("")
-                    .parse::<u32>()
-                    .map_err(|_| {
-                        malformed(format!(
-                            "order {id}, line {line}: QuantityPurchased is not a count"
-                        ))
-                    })?;
-                let item = t.item.unwrap_or_default();
-                Ok(MarketplaceOrderItem {
-                    order_item_id: line,
-                    sku: non_empty(item.sku),
-                    item_number: non_empty(item.item_id),
-                    title: non_empty(item.title),
-                    quantity_ordered: quantity,
-                    // eBay marks shipping per order: ShippedTime covers every line.
-                    quantity_shipped: if shipped { quantity } else { 0 },
-                })
-            })
-            .collect::<Result<Vec<_>, ApiFailure>>()?;
+            let line_shipped = shipped
+                || time(&id, "Transaction.ShippedTime", t.shipped_time.as_deref())?.is_some();
+            // Each tracking number is a package; a line in several packages appears in
+            // each. eBay does not say how many units each holds: the line's.
+            for detail in t
+                .shipping_details
+                .map(|d| d.shipment_tracking_details)
+                .unwrap_or_default()
+            {
+                let Some(number) = non_empty(detail.shipment_tracking_number) else {
+                    continue;
+                };
+                let carrier = non_empty(detail.shipping_carrier_used).unwrap_or_default();
+                match packages.iter_mut().find(|p| p.tracking_number == number) {
+                    Some(package) => package.items.push((line.clone(), quantity)),
+                    None => packages.push(MarketplacePackage {
+                        reference_id: number.clone(),
+                        carrier,
+                        service: String::new(),
+                        tracking_number: number,
+                        ship_time: None,
+                        items: vec![(line.clone(), quantity)],
+                    }),
+                }
+            }
+            let item = t.item.unwrap_or_default();
+            items.push(MarketplaceOrderItem {
+                order_item_id: line,
+                sku: non_empty(item.sku),
+                item_number: non_empty(item.item_id),
+                title: non_empty(item.title),
+                quantity_ordered: quantity,
+                quantity_shipped: if line_shipped { quantity } else { 0 },
+            });
+        }
         Ok(MarketplaceOrder {
             order_id: id,
             status: non_empty(self.order_status).unwrap_or_else(|| "Unknown".into()),
@@ -493,6 +580,8 @@ impl Order {
             purchase_date: created,
             last_updated,
             items: Some(items),
+            ship_by: None,
+            packages,
         })
     }
 }

@@ -195,6 +195,8 @@ impl Harness {
             marketplace_id: "ATVPDKIKX0DER".into(),
             seller: String::new(),
             purchase_date: None,
+            ship_by: None,
+            status: None,
             items: vec![
                 NewOrderItem {
                     order_item_id: format!("{n}01"),

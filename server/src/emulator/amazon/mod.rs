@@ -1,5 +1,9 @@
-//! Amazon's side: Login with Amazon token exchange and Orders v0 `confirmShipment`,
-//! validated as `amazon-orders-v0.json` defines the request.
+//! Amazon's side: Login with Amazon token exchange, Orders v0 `confirmShipment`
+//! (validated as `amazon-orders-v0.json` defines the request) and the deprecated v0
+//! reads (`getOrders`, `getOrderItems`), Catalog Items, and in [`orders`] the Orders API
+//! 2026-01-01 (`searchOrders`, `getOrder`).
+
+mod orders;
 
 use super::faults::{connection_reset, CallTarget, FaultAction};
 use super::{control::ConfirmationRecord, Emulator};
@@ -28,7 +32,10 @@ pub(super) fn routes() -> Router<Emulator> {
         )
         .route("/catalog/2022-04-01/items/{asin}", get(get_catalog_item))
         .route("/_emulator/images/{asin}", get(catalog_image))
+        .merge(orders::routes())
 }
+
+pub(super) use orders::{GET_ORDER, SEARCH_ORDERS};
 
 /// The model's error body: `{"errors": [{"code", "message", "details"}]}`.
 fn error(status: StatusCode, code: &str, message: &str, details: Option<&str>) -> Response {
@@ -386,7 +393,7 @@ async fn confirm_shipment_checked(
             Some("The order does not belong to this marketplaceId"),
         );
     }
-    let mut package: HashMap<String, u32> = HashMap::new();
+    let mut items: std::collections::BTreeMap<String, u32> = Default::default();
     for item in detail["orderItems"].as_array().into_iter().flatten() {
         let id = item["orderItemId"].as_str().unwrap_or_default();
         let quantity = item["quantity"].as_i64().unwrap_or_default() as u32;
@@ -399,13 +406,8 @@ async fn confirm_shipment_checked(
             );
         };
         // Other packages of the order count; this package's earlier version does not.
-        let elsewhere: u32 = order
-            .packages
-            .iter()
-            .filter(|(r, _)| **r != reference)
-            .filter_map(|(_, p)| p.get(id))
-            .sum();
-        let total = elsewhere + package.get(id).copied().unwrap_or(0) + quantity;
+        let elsewhere = order.shipped_elsewhere(id, &reference);
+        let total = elsewhere + items.get(id).copied().unwrap_or(0) + quantity;
         if total > ordered.quantity {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -417,7 +419,34 @@ async fn confirm_shipment_checked(
                 )),
             );
         }
-        *package.entry(id.to_string()).or_default() += quantity;
+        *items.entry(id.to_string()).or_default() += quantity;
+    }
+    // The package as the buyer sees it: a correction under the same reference replaces
+    // every detail, carrier and tracking number included.
+    let text = |field: &str| detail[field].as_str().unwrap_or_default().to_string();
+    let carrier = match text("carrierCode").as_str() {
+        "Other" => text("carrierName"),
+        code => code.to_string(),
+    };
+    let now = Utc::now();
+    let created = order
+        .packages
+        .get(&reference)
+        .map_or(now, |earlier| earlier.created);
+    let package = super::Package {
+        items,
+        carrier,
+        service: text("shippingMethod"),
+        tracking_number: text("trackingNumber"),
+        ship_date: DateTime::parse_from_rfc3339(&text("shipDate"))
+            .map_or(now, |t| t.with_timezone(&Utc)),
+        created,
+        // Amazon replaces the package: the earlier tracking number is gone.
+        earlier: Vec::new(),
+    };
+    let tracking = (package.carrier.clone(), package.tracking_number.clone());
+    if !order.tracking.contains(&tracking) {
+        order.tracking.push(tracking);
     }
     order.packages.insert(reference.clone(), package);
     order.settle(Utc::now());
