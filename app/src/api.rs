@@ -199,10 +199,61 @@ pub async fn revoke_token(name: String) -> Result<bool, ServerFnError> {
         .map_err(server_fn_error)
 }
 
+/// The Carriers screen's data, for admins.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn admin_carriers() -> Result<crate::carriers::CarriersScreen, ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, _) = backend_for_caller(AdminCarriers::PATH)?;
+    backend.admin_carriers().await.map_err(server_fn_error)
+}
+
+/// Adds or replaces a carrier mapping: the shipments waiting for it go on at once.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn save_carrier_mapping(
+    mapping: crate::carriers::CarrierMappingRow,
+) -> Result<(), ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(SaveCarrierMapping::PATH)?;
+    backend
+        .save_carrier_mapping(&who, &mapping)
+        .await
+        .map_err(server_fn_error)
+}
+
+/// Removes a carrier mapping. False if there was none.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn delete_carrier_mapping(
+    marketplace: String,
+    station_name: String,
+) -> Result<bool, ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(DeleteCarrierMapping::PATH)?;
+    backend
+        .delete_carrier_mapping(&who, &marketplace, &station_name)
+        .await
+        .map_err(server_fn_error)
+}
+
+/// Imports carrier mappings from CSV (`marketplace,station_carrier,code,name`), all or
+/// none; answers how many were saved.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn import_carrier_mappings(csv: String) -> Result<usize, ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(ImportCarrierMappings::PATH)?;
+    backend
+        .import_carrier_mappings(&who, &csv)
+        .await
+        .map_err(server_fn_error)
+}
+
 /// Who may call each server function: the least role. The server's route table takes
 /// these entries, and each server function checks its own against the caller. A server
 /// function missing here is refused to everyone.
-pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 16] {
+pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 20] {
     use crate::people::Role::{Admin, Operator, Viewer};
     use leptos::server_fn::ServerFn;
     [
@@ -225,6 +276,10 @@ pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 16] {
         (AdminTokens::PATH, Admin),
         (CreateToken::PATH, Admin),
         (RevokeToken::PATH, Admin),
+        (AdminCarriers::PATH, Admin),
+        (SaveCarrierMapping::PATH, Admin),
+        (DeleteCarrierMapping::PATH, Admin),
+        (ImportCarrierMappings::PATH, Admin),
     ]
 }
 

@@ -142,6 +142,31 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
     /// Revokes a live token; false if there is none by that name.
     async fn revoke_token(&self, who: &SignedIn, name: &str) -> Result<bool, BackendError>;
 
+    /// The carrier mappings, the names shipments wait on, and each marketplace's codes.
+    async fn admin_carriers(&self) -> Result<crate::carriers::CarriersScreen, BackendError>;
+
+    /// Adds or replaces a carrier mapping; the shipments waiting for it go on.
+    async fn save_carrier_mapping(
+        &self,
+        who: &SignedIn,
+        mapping: &crate::carriers::CarrierMappingRow,
+    ) -> Result<(), BackendError>;
+
+    /// Removes a carrier mapping; false if there was none.
+    async fn delete_carrier_mapping(
+        &self,
+        who: &SignedIn,
+        marketplace: &str,
+        station_name: &str,
+    ) -> Result<bool, BackendError>;
+
+    /// Imports mappings from CSV (all or none); how many were saved.
+    async fn import_carrier_mappings(
+        &self,
+        who: &SignedIn,
+        csv: &str,
+    ) -> Result<usize, BackendError>;
+
     /// The newest entries of the audit log, newest first.
     async fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>, BackendError>;
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod audit;
+pub mod carriers;
 pub mod components;
 pub mod health;
 pub mod live_rows;
@@ -73,6 +74,7 @@ fn preload_admin_screens() {
     spawn_local(<pages::access::AccessRoute as LazyRoute>::preload());
     spawn_local(<pages::accounts::AccountsRoute as LazyRoute>::preload());
     spawn_local(<pages::audit::AuditRoute as LazyRoute>::preload());
+    spawn_local(<pages::carriers::CarriersRoute as LazyRoute>::preload());
 }
 
 #[component]
@@ -94,6 +96,10 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=(StaticSegment("admin"), StaticSegment("accounts"))
                     view={Lazy::<pages::accounts::AccountsRoute>::new()}
+                />
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("carriers"))
+                    view={Lazy::<pages::carriers::CarriersRoute>::new()}
                 />
                 <Route
                     path=(StaticSegment("shipments"), ParamSegment("id"))

@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { API, auth, hydrated, PASSWORD, signIn, test } from "./helpers";
+import { API, auth, hydrated, PASSWORD, postShipment, signIn, test, waitForStatus } from "./helpers";
 
 async function aFailedShipment(request: import("@playwright/test").APIRequestContext): Promise<string> {
   const page = await (await request.get(`${API}/api/v1/shipments?status=failed&limit=1`, { headers: auth() })).json();
@@ -86,12 +86,12 @@ test("an admin reads the audit log: who did what, when and from where", async ({
       .map((p) => p.match(/^\/pkg\/split___(\w+)_route_view_\d+\.wasm$/)?.[1])
       .filter((screen) => screen)
       .sort();
-  await expect.poll(screens).toEqual(["access", "accounts", "audit"]);
+  await expect.poll(screens).toEqual(["access", "accounts", "audit", "carriers"]);
   await page.getByTestId("audit-link").click();
   await expect(page).toHaveURL(/\/audit$/);
   const rows = page.getByTestId("audit-row");
   await expect(rows.first()).toBeVisible();
-  expect(screens()).toEqual(["access", "accounts", "audit"]);
+  expect(screens()).toEqual(["access", "accounts", "audit", "carriers"]);
   // The newest entry is this sign-in.
   await expect(rows.first()).toContainText("e2e-admin");
   await expect(rows.first()).toContainText("sign_in");
@@ -205,4 +205,44 @@ test("an admin adds a person and makes a token, shown once, then revokes it", as
   await page.reload();
   await expect(page.locator(`tr[data-token='${name}']`)).toBeVisible();
   expect(await page.content()).not.toContain(token.slice(4, 20));
+});
+
+test("a carrier nobody mapped waits with its reason, and an admin maps it on the Carriers screen", async ({ page, request }) => {
+  const carrier = `Van Line ${Date.now() % 1_000_000}`;
+  const shipment = await postShipment(request, { carrier });
+  // Never sent as it is: it waits, and says why.
+  await expect
+    .poll(
+      async () =>
+        (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`, { headers: auth() })).json())
+          .last_error,
+      { timeout: 30_000 },
+    )
+    .toBe(`carrier '${carrier}' has no Amazon carrier code: map it under Admin → Carriers`);
+
+  await signIn(page, "admin");
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId("admin-menu").locator("summary").click();
+  await page.getByTestId("carriers-link").click();
+  await expect(page).toHaveURL(/\/admin\/carriers$/);
+  await hydrated(page);
+  const waiting = page.getByTestId("unmapped-carrier").filter({ hasText: carrier });
+  await expect(waiting).toContainText("1 waiting");
+  await page.screenshot({ path: "screenshots/carriers-desktop.png", fullPage: true });
+  await waiting.getByRole("button", { name: "Map it" }).click();
+  const form = page.getByTestId("carrier-form");
+  await expect(form.locator("input[name='station_name']")).toHaveValue(carrier);
+  await form.locator("select[name='code']").selectOption("Other");
+  await form.getByTestId("save-carrier").click();
+  await expect(page.getByTestId("carrier-error")).toContainText("give the carrier's name");
+  await form.locator("input[name='name']").fill("Van Line Ltd");
+  await form.getByTestId("save-carrier").click();
+  await expect(page.getByTestId("carrier-saved")).toBeVisible();
+  await expect(page.getByTestId("carrier-row").filter({ hasText: carrier })).toContainText("Other");
+  await waitForStatus(request, shipment.shipment_id, "success");
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.screenshot({ path: "screenshots/carriers-tablet-portrait.png", fullPage: true });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, "no sideways scrolling").toBeLessThanOrEqual(768);
 });

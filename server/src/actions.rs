@@ -3,7 +3,9 @@
 //! The station API, the dashboard's server functions and the command line all call
 //! these, so that a rule or an audit entry cannot differ between them.
 
+use crate::accounts::MarketplaceKind;
 use crate::audit::{self, Action, Actor};
+use crate::carriers::CarrierMapping;
 use crate::people::PeopleError;
 use crate::shipments::{IngestOutcome, NewShipment};
 use crate::store::{ShipmentRefusal, Store, StoreError};
@@ -235,6 +237,96 @@ impl Actions {
         );
         audit::record(&self.store, actor, Action::UserAdd, name, &detail).await;
         Ok(added)
+    }
+
+    /// Adds or replaces a carrier mapping; the shipments waiting for that name on that
+    /// marketplace go on at once. How many went on.
+    pub async fn save_carrier_mapping(
+        &self,
+        actor: &Actor,
+        mapping: &CarrierMapping,
+    ) -> Result<u64, ActionError> {
+        if let Some(problem) = mapping.problem() {
+            return Err(ActionError::Invalid(problem));
+        }
+        self.store
+            .save_carrier_mappings(std::slice::from_ref(mapping))
+            .await?;
+        let resumed = self.resume_for(mapping).await?;
+        let target = format!(
+            "{}: {}",
+            mapping.marketplace.as_str(),
+            mapping.station_name.trim()
+        );
+        let mut detail = format!("sent as {}", mapping.code);
+        if mapping.code == "Other" {
+            detail.push_str(&format!(" ({})", mapping.name.trim()));
+        }
+        if resumed > 0 {
+            detail.push_str(&format!("; {resumed} waiting shipments sent on"));
+        }
+        audit::record(&self.store, actor, Action::CarrierMap, &target, &detail).await;
+        Ok(resumed)
+    }
+
+    /// Removes a carrier mapping: the built-in table decides for that name again.
+    pub async fn delete_carrier_mapping(
+        &self,
+        actor: &Actor,
+        marketplace: MarketplaceKind,
+        station_name: &str,
+    ) -> Result<(), ActionError> {
+        if !self
+            .store
+            .delete_carrier_mapping(marketplace, station_name)
+            .await?
+        {
+            return Err(ActionError::NotFound {
+                what: "carrier mapping",
+                name: station_name.to_string(),
+            });
+        }
+        let target = format!("{}: {}", marketplace.as_str(), station_name.trim());
+        audit::record(&self.store, actor, Action::CarrierUnmap, &target, "").await;
+        Ok(())
+    }
+
+    /// Imports mappings from CSV (`marketplace,station_carrier,code,name`, a header line
+    /// first): every line checked, then all saved, or none with what is wrong where.
+    pub async fn import_carrier_mappings(
+        &self,
+        actor: &Actor,
+        csv_text: &str,
+    ) -> Result<usize, ActionError> {
+        let mappings = crate::carriers::parse_csv(csv_text).map_err(ActionError::Invalid)?;
+        self.store.save_carrier_mappings(&mappings).await?;
+        let mut resumed = 0;
+        for mapping in &mappings {
+            resumed += self.resume_for(mapping).await?;
+        }
+        let detail = format!(
+            "{} mappings; {resumed} waiting shipments sent on",
+            mappings.len()
+        );
+        audit::record(
+            &self.store,
+            actor,
+            Action::CarrierImport,
+            "carriers",
+            &detail,
+        )
+        .await;
+        Ok(mappings.len())
+    }
+
+    /// Sends on the shipments waiting for `mapping`'s name, and wakes the worker.
+    async fn resume_for(&self, mapping: &CarrierMapping) -> Result<u64, ActionError> {
+        let key = crate::carriers::waiting_key(mapping.marketplace, &mapping.station_name);
+        let resumed = self.store.resume_waiting(&key).await?;
+        if resumed > 0 {
+            self.wake.notify_one();
+        }
+        Ok(resumed)
     }
 
     /// Makes a station API token and returns it: the only time it can be seen.

@@ -1,5 +1,6 @@
 //! The dashboard's backend: the store, behind the interface `app` declares.
 
+use crate::accounts::MarketplaceKind;
 use crate::actions::{ActionError, Actions};
 use crate::audit::Actor;
 use crate::store::{ShipmentRefusal, Store, StoreError};
@@ -56,6 +57,12 @@ impl From<ActionError> for BackendError {
 
 fn refused(e: impl Into<ActionError>) -> BackendError {
     BackendError::from(e.into())
+}
+
+fn marketplace_of(text: &str) -> Result<MarketplaceKind, BackendError> {
+    MarketplaceKind::parse(text).ok_or_else(|| {
+        BackendError::InvalidRequest(format!("the marketplace is amazon or ebay, not '{text}'"))
+    })
 }
 
 fn person(who: &SignedIn) -> Actor {
@@ -220,6 +227,86 @@ impl ShipmentsBackend for DashboardBackend {
             Err(ActionError::NotFound { .. }) => Ok(false),
             Err(e) => Err(refused(e)),
         }
+    }
+
+    async fn admin_carriers(&self) -> Result<app::carriers::CarriersScreen, BackendError> {
+        use app::carriers::{CarrierMappingRow, CarriersScreen, UnmappedCarrier};
+        let mappings = self.store().carrier_mappings().await.map_err(refused)?;
+        let unmapped = self.store().unmapped_carriers().await.map_err(refused)?;
+        let codes = |m: MarketplaceKind| {
+            crate::carriers::accepted_codes(m)
+                .map(str::to_string)
+                .collect()
+        };
+        Ok(CarriersScreen {
+            mappings: mappings
+                .into_iter()
+                .map(|m| CarrierMappingRow {
+                    marketplace: m.marketplace.as_str().to_string(),
+                    station_name: m.station_name,
+                    code: m.code,
+                    name: m.name,
+                })
+                .collect(),
+            unmapped: unmapped
+                .into_iter()
+                .map(|(marketplace, station_name, waiting)| UnmappedCarrier {
+                    marketplace: marketplace.as_str().to_string(),
+                    station_name,
+                    waiting,
+                })
+                .collect(),
+            amazon_codes: codes(MarketplaceKind::Amazon),
+            ebay_codes: codes(MarketplaceKind::Ebay),
+        })
+    }
+
+    async fn save_carrier_mapping(
+        &self,
+        who: &SignedIn,
+        mapping: &app::carriers::CarrierMappingRow,
+    ) -> Result<(), BackendError> {
+        let marketplace = marketplace_of(&mapping.marketplace)?;
+        let mapping = crate::carriers::CarrierMapping {
+            marketplace,
+            station_name: mapping.station_name.clone(),
+            code: mapping.code.clone(),
+            name: mapping.name.clone(),
+        };
+        self.actions
+            .save_carrier_mapping(&person(who), &mapping)
+            .await
+            .map(|_| ())
+            .map_err(refused)
+    }
+
+    async fn delete_carrier_mapping(
+        &self,
+        who: &SignedIn,
+        marketplace: &str,
+        station_name: &str,
+    ) -> Result<bool, BackendError> {
+        let marketplace = marketplace_of(marketplace)?;
+        match self
+            .actions
+            .delete_carrier_mapping(&person(who), marketplace, station_name)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(ActionError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(refused(e)),
+        }
+    }
+
+    async fn import_carrier_mappings(
+        &self,
+        who: &SignedIn,
+        csv: &str,
+    ) -> Result<usize, BackendError> {
+        self.actions
+            .import_carrier_mappings(&person(who), csv)
+            .await
+            .map_err(refused)
     }
 
     async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {

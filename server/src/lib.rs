@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod actions;
 pub mod audit;
 pub mod backend;
+pub mod carriers;
 pub mod cli;
 pub mod demo;
 pub mod emulator;

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod carriers;
 mod lazy;
 pub mod login;
 pub mod shipment;

@@ -41,6 +41,9 @@ pub fn UserMenu() -> impl IntoView {
                                         <a class="button" href="/admin/accounts" data-testid="accounts-link">
                                             "Accounts"
                                         </a>
+                                        <a class="button" href="/admin/carriers" data-testid="carriers-link">
+                                            "Carriers"
+                                        </a>
                                         <a class="button" href="/admin/access" data-testid="access-link">
                                             "People and tokens"
                                         </a>

@@ -92,6 +92,9 @@ pub enum Action {
     TokenCreate,
     TokenRevoke,
     KeysRotate,
+    CarrierMap,
+    CarrierUnmap,
+    CarrierImport,
 }
 
 impl Action {
@@ -109,6 +112,9 @@ impl Action {
             Action::TokenCreate => "token_create",
             Action::TokenRevoke => "token_revoke",
             Action::KeysRotate => "keys_rotate",
+            Action::CarrierMap => "carrier_map",
+            Action::CarrierUnmap => "carrier_unmap",
+            Action::CarrierImport => "carrier_import",
         }
     }
 }

@@ -715,6 +715,11 @@ fn take_package(order: &mut Order, package: super::Package) -> Result<Taken, Too
     Ok(Taken::TrackingAdded)
 }
 
+/// Whether eBay knows the carrier code (its `ShippingCarrierCodeType` values).
+fn ebay_carrier(code: &str) -> bool {
+    crate::carriers::accepted_codes(crate::accounts::MarketplaceKind::Ebay).any(|c| c == code)
+}
+
 /// The order the seller may act on, if the book has it.
 fn order_of<'a>(
     orders: &'a mut HashMap<String, Order>,
@@ -756,7 +761,10 @@ fn complete_sale(emulator: &Emulator, seller: &str, text: &str) -> Response {
         let Some(number) = details.and_then(|d| text_of(&d.shipment_tracking_number)) else {
             return trading_failure(CALL, TradingError::invalid_tag("ShipmentTrackingNumber"));
         };
-        let Some(carrier) = details.and_then(|d| text_of(&d.shipping_carrier_used)) else {
+        let Some(carrier) = details
+            .and_then(|d| text_of(&d.shipping_carrier_used))
+            .filter(|c| ebay_carrier(c))
+        else {
             return trading_failure(CALL, TradingError::invalid_tag("ShippingCarrierUsed"));
         };
         tracking = Some((carrier.to_string(), number.to_string()));
@@ -1334,8 +1342,10 @@ fn validate_fulfillment(body: &Value) -> Result<Fulfillment, Invalid> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
-    let (Some(tracking), Some(carrier)) = (text("trackingNumber"), text("shippingCarrierCode"))
-    else {
+    let (Some(tracking), Some(carrier)) = (
+        text("trackingNumber"),
+        text("shippingCarrierCode").filter(|c| ebay_carrier(c)),
+    ) else {
         return Err((
             32300,
             "Invalid shipment tracking number or carrier",

@@ -96,6 +96,19 @@ pub fn describe(e: &reqwest::Error) -> String {
     text
 }
 
+/// A shipment handed over without its carrier mapped: the worker maps every carrier
+/// before a call, so this is a fault of the caller, never sent on.
+pub fn unmapped_carrier(shipment: &crate::store::ClaimedShipment) -> WritebackResult {
+    WritebackResult::Permanent {
+        http_status: None,
+        code: "CarrierNotMapped".into(),
+        message: format!(
+            "carrier '{}' was not mapped before the call",
+            shipment.carrier
+        ),
+    }
+}
+
 /// An answer body nobody could read, shortened for the user.
 pub fn unexpected_answer(body: &str) -> String {
     format!(

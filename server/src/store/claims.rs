@@ -27,6 +27,9 @@ pub struct ClaimedShipment {
     pub revision: i64,
     /// Failed attempts so far in this round.
     pub error_count: i64,
+    /// The carrier as the account's marketplace is sent it: the worker maps the
+    /// station's name before the call (`crate::carriers`); `None` until then.
+    pub marketplace_carrier: Option<crate::carriers::MarketplaceCarrier>,
 }
 
 /// One finished attempt and the state it leaves the shipment in.
@@ -91,6 +94,7 @@ impl Store {
                 let items = serde_json::from_str(&r.try_get::<String, _>("items")?)
                     .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
                 Ok(ClaimedShipment {
+                    marketplace_carrier: None,
                     row_id: r.try_get("id")?,
                     fence: r.try_get("fence")?,
                     shipment_id,

@@ -6,6 +6,7 @@
 mod accounts;
 mod actions;
 mod audit;
+mod carriers;
 mod claims;
 mod counts;
 mod cursor;

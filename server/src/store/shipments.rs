@@ -298,7 +298,7 @@ impl Store {
                 tracking_number = excluded.tracking_number, ship_date = excluded.ship_date,
                 items = excluded.items, quantity = excluded.quantity,
                 status = 'pending', error_count = 0, revision = shipments.revision + 1,
-                next_attempt_at = excluded.next_attempt_at, last_error = NULL,
+                next_attempt_at = excluded.next_attempt_at, last_error = NULL, waiting_on = NULL,
                 lease_owner = NULL, lease_until = NULL, fence = shipments.fence + 1,
                 updated_at = excluded.updated_at
               WHERE shipments.account_id IS NOT excluded.account_id

@@ -121,13 +121,14 @@ fn fixed_rules() -> Vec<RouteRule> {
 }
 
 /// Who may open each page of the app (`app::App`'s routes).
-pub const PAGES: [(&str, Access); 6] = [
+pub const PAGES: [(&str, Access); 7] = [
     ("/", Access::Person(Role::Viewer)),
     ("/shipments/{id}", Access::Person(Role::Viewer)),
     (SIGN_IN_PATH, Access::Anyone),
     ("/audit", Access::Person(Role::Admin)),
     ("/admin/access", Access::Person(Role::Admin)),
     ("/admin/accounts", Access::Person(Role::Admin)),
+    ("/admin/carriers", Access::Person(Role::Admin)),
 ];
 
 /// The table, and a matcher over its paths.

@@ -9,6 +9,7 @@
 pub mod policy;
 
 use crate::accounts::Account;
+use crate::carriers;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
 use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
 use futures::StreamExt;
@@ -92,6 +93,8 @@ pub struct BatchReport {
     pub released: usize,
     /// Results not applied because a newer claim or a correction superseded them.
     pub stale: usize,
+    /// Shipments left waiting without a call (a carrier nobody mapped yet).
+    pub waiting: usize,
 }
 
 pub struct Worker {
@@ -171,6 +174,34 @@ impl Worker {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
+        // A carrier the account's marketplace would not know is never sent: the
+        // shipment waits, with the reason, until an admin maps the name.
+        let mappings = self.store.carrier_mappings().await?;
+        let mut ready = Vec::with_capacity(claims.len());
+        for mut claim in claims {
+            let Some(account) = accounts.get(&claim.account_id) else {
+                ready.push(claim);
+                continue;
+            };
+            match carriers::resolve(account.marketplace, &claim.carrier, &mappings) {
+                Some(carrier) => {
+                    claim.marketplace_carrier = Some(carrier);
+                    ready.push(claim);
+                }
+                None => {
+                    let (reason, key) = carriers::unmapped(account.marketplace, &claim.carrier);
+                    tracing::info!(shipment = %claim.shipment_id, %reason, "waiting");
+                    if self
+                        .store
+                        .wait_for(claim.row_id, claim.fence, &key, &reason)
+                        .await?
+                    {
+                        report.waiting += 1;
+                    }
+                }
+            }
+        }
+        let claims = ready;
         // No call may still be running when the lease runs out: past that point another
         // worker may take the shipment over.
         let last_safe_start = claimed_at

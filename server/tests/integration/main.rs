@@ -8,6 +8,7 @@ mod common;
 mod actions;
 mod amazon;
 mod audit;
+mod carriers;
 mod crash;
 mod credentials;
 mod ebay;

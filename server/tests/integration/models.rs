@@ -134,10 +134,19 @@ fn the_checker_finds_what_breaks_a_model() {
 #[test]
 fn confirm_shipment_requests_fit_the_model() {
     let orders = Model::load("amazon-orders-v0.json");
+    // A carrier Amazon knows, one an admin mapped to Other with its name, another known.
+    let mappings = [shipback::carriers::CarrierMapping {
+        marketplace: shipback::accounts::MarketplaceKind::Amazon,
+        station_name: "Bob's Vans".into(),
+        code: "Other".into(),
+        name: "Bob's Vans Ltd".into(),
+    }];
     for (carrier, service) in [("UPS", "Ground"), ("Bob's Vans", ""), ("fedex", "2Day")] {
         let account = common::sample_account();
         let shipment = common::sample_claim(carrier, service);
-        let body = serde_json::to_value(confirm_shipment_request(&account, &shipment)).unwrap();
+        let mapped = shipback::carriers::resolve(account.marketplace, carrier, &mappings).unwrap();
+        let body =
+            serde_json::to_value(confirm_shipment_request(&account, &shipment, &mapped)).unwrap();
         orders.assert_fits("ConfirmShipmentRequest", &body);
     }
 }

@@ -168,6 +168,14 @@ fn arguments(path: &str) -> &'static str {
         }
         p if p == CreateToken::PATH => "name=route-test&scopes=read",
         p if p == ConfirmShipment::PATH => "shipment_id=S-1&confirmed_by=Dana&note=",
+        p if p == AdminCarriers::PATH => "",
+        p if p == SaveCarrierMapping::PATH => {
+            "mapping[marketplace]=amazon&mapping[station_name]=Route%20Test&mapping[code]=UPS&mapping[name]="
+        }
+        p if p == DeleteCarrierMapping::PATH => "marketplace=amazon&station_name=nobody",
+        p if p == ImportCarrierMappings::PATH => {
+            "csv=marketplace%2Cstation_carrier%2Ccode%2Cname%0Aebay%2CRoute%20Test%2CUPS%2C%0A"
+        }
         other => panic!("the route test needs arguments for the new server function {other}"),
     }
 }

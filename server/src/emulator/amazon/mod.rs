@@ -217,6 +217,15 @@ fn validate_body(body: &Value) -> Result<(), String> {
     {
         return Err("packageReferenceId: only positive numeric values are supported".into());
     }
+    let carrier = detail["carrierCode"].as_str().unwrap_or_default();
+    if !crate::carriers::accepted_codes(crate::accounts::MarketplaceKind::Amazon)
+        .any(|code| code == carrier)
+    {
+        return Err(format!(
+            "packageDetail.carrierCode '{carrier}' is not a valid carrier code; use one from \
+             the carrier code list, or Other with a carrierName"
+        ));
+    }
     if detail["carrierCode"] == "Other"
         && detail
             .get("carrierName")

@@ -11,10 +11,12 @@ pub mod model;
 use super::access_tokens::{AccessTokenCache, AccessTokenError, FreshToken};
 use super::rate_limit::{self, AccountLimiter};
 use super::{
-    network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates, WritebackResult,
+    network_failure, retry_after, unexpected_answer, unmapped_carrier, ApiFailure, ApiKind,
+    CatalogItem, ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates,
+    WritebackResult,
 };
 use crate::accounts::Account;
+use crate::carriers::MarketplaceCarrier;
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, Utc};
 use model::catalog;
@@ -83,49 +85,18 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// Amazon's carrier codes (the `CarrierCode` list); anything else goes as "Other" with
-/// the carrier's own name, as Amazon requires.
-const CARRIER_CODES: [&str; 16] = [
-    "UPS",
-    "USPS",
-    "FedEx",
-    "DHL",
-    "DHL eCommerce",
-    "OnTrac",
-    "Amazon Shipping",
-    "Royal Mail",
-    "Parcelforce",
-    "Hermes",
-    "DPD",
-    "GLS",
-    "Canada Post",
-    "Australia Post",
-    "Japan Post",
-    "Yamato",
-];
-
-pub fn carrier_code(carrier: &str) -> (String, Option<String>) {
-    match CARRIER_CODES
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(carrier.trim()))
-    {
-        Some(code) => (code.to_string(), None),
-        None => ("Other".to_string(), Some(carrier.to_string())),
-    }
-}
-
-/// The body Amazon expects for one shipment.
+/// The body Amazon expects for one shipment, its carrier as mapped for Amazon.
 pub fn confirm_shipment_request(
     account: &Account,
     shipment: &ClaimedShipment,
+    carrier: &MarketplaceCarrier,
 ) -> ConfirmShipmentRequest {
-    let (carrier_code, carrier_name) = carrier_code(&shipment.carrier);
     ConfirmShipmentRequest {
         marketplace_id: account.marketplace_id.clone(),
         package_detail: PackageDetail {
             package_reference_id: shipment.row_id.to_string(),
-            carrier_code,
-            carrier_name,
+            carrier_code: carrier.code.clone(),
+            carrier_name: carrier.name.clone(),
             shipping_method: (!shipment.service.is_empty()).then(|| shipment.service.clone()),
             tracking_number: shipment.tracking_number.clone(),
             ship_date: shipment
@@ -496,7 +467,10 @@ impl MarketplaceAdapter for AmazonClient {
             account.api_base_url.trim_end_matches('/'),
             app::query::percent_encode(&shipment.order_id)
         );
-        let body = confirm_shipment_request(account, shipment);
+        let Some(carrier) = &shipment.marketplace_carrier else {
+            return unmapped_carrier(shipment);
+        };
+        let body = confirm_shipment_request(account, shipment, carrier);
         let request = |token: &str| {
             self.http
                 .post(&url)
@@ -565,8 +539,15 @@ mod tests {
             }],
             revision: 0,
             error_count: 0,
+            marketplace_carrier: None,
         };
-        let body = serde_json::to_value(confirm_shipment_request(&account, &shipment)).unwrap();
+        // An admin mapped the station's name to Other, with the name buyers read.
+        let carrier = MarketplaceCarrier {
+            code: "Other".into(),
+            name: Some("Acme Freight".into()),
+        };
+        let body =
+            serde_json::to_value(confirm_shipment_request(&account, &shipment, &carrier)).unwrap();
         assert_eq!(
             body,
             serde_json::json!({
@@ -581,16 +562,6 @@ mod tests {
                     "orderItems": [{"orderItemId": "111", "quantity": 2}]
                 }
             })
-        );
-    }
-
-    #[test]
-    fn known_carriers_use_their_code() {
-        assert_eq!(carrier_code("ups"), ("UPS".to_string(), None));
-        assert_eq!(carrier_code("FEDEX"), ("FedEx".to_string(), None));
-        assert_eq!(
-            carrier_code("Bob's Vans"),
-            ("Other".to_string(), Some("Bob's Vans".to_string()))
         );
     }
 }

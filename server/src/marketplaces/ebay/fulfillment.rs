@@ -3,7 +3,7 @@
 //! `LineItemReference`, `ErrorDetailV3`).
 
 use super::super::{unexpected_answer, ApiFailure, ApiKind};
-use super::trading::carrier_code;
+use crate::carriers::MarketplaceCarrier;
 use crate::store::ClaimedShipment;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -29,7 +29,10 @@ pub struct LineItemReference {
 
 /// The body for one shipment: its lines are eBay line items (the station's
 /// `order_item_id` is eBay's `lineItemId`).
-pub fn shipping_fulfillment(shipment: &ClaimedShipment) -> ShippingFulfillmentDetails {
+pub fn shipping_fulfillment(
+    shipment: &ClaimedShipment,
+    carrier: &MarketplaceCarrier,
+) -> ShippingFulfillmentDetails {
     ShippingFulfillmentDetails {
         line_items: shipment
             .items
@@ -42,7 +45,7 @@ pub fn shipping_fulfillment(shipment: &ClaimedShipment) -> ShippingFulfillmentDe
         shipped_date: shipment
             .ship_date
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        shipping_carrier_code: carrier_code(&shipment.carrier),
+        shipping_carrier_code: carrier.code.clone(),
         tracking_number: shipment.tracking_number.clone(),
     }
 }

@@ -13,8 +13,9 @@ pub mod trading;
 use super::access_tokens::AccessTokenCache;
 use super::rate_limit::{self, AccountLimiter, UsagePlan};
 use super::{
-    network_failure, retry_after, unexpected_answer, ApiFailure, ApiKind, CatalogItem,
-    ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates, WritebackResult,
+    network_failure, retry_after, unexpected_answer, unmapped_carrier, ApiFailure, ApiKind,
+    CatalogItem, ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates,
+    WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -247,7 +248,10 @@ impl EbayClient {
         account: &Account,
         shipment: &ClaimedShipment,
     ) -> WritebackResult {
-        let requests = trading::complete_sale_requests(shipment);
+        let Some(carrier) = &shipment.marketplace_carrier else {
+            return unmapped_carrier(shipment);
+        };
+        let requests = trading::complete_sale_requests(shipment, carrier);
         if requests.is_empty() {
             return WritebackResult::Permanent {
                 http_status: None,
@@ -297,7 +301,10 @@ impl EbayClient {
         account: &Account,
         shipment: &ClaimedShipment,
     ) -> WritebackResult {
-        let body = fulfillment::shipping_fulfillment(shipment);
+        let Some(carrier) = &shipment.marketplace_carrier else {
+            return unmapped_carrier(shipment);
+        };
+        let body = fulfillment::shipping_fulfillment(shipment, carrier);
         if body.line_items.is_empty() {
             return WritebackResult::Permanent {
                 http_status: None,

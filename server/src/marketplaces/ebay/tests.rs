@@ -36,12 +36,21 @@ fn shipment(order_id: &str, carrier: &str, tracking: &str) -> ClaimedShipment {
         ],
         revision: 0,
         error_count: 0,
+        marketplace_carrier: None,
+    }
+}
+
+/// The carrier as mapped for eBay.
+fn mapped(code: &str) -> crate::carriers::MarketplaceCarrier {
+    crate::carriers::MarketplaceCarrier {
+        code: code.into(),
+        name: None,
     }
 }
 
 /// The CompleteSale bodies of a shipment: one per order line item.
 fn complete_sale_bodies(shipment: &ClaimedShipment) -> Vec<String> {
-    complete_sale_requests(shipment)
+    complete_sale_requests(shipment, &mapped(&shipment.carrier))
         .iter()
         .map(|r| complete_sale_body(r).unwrap())
         .collect()
@@ -49,7 +58,7 @@ fn complete_sale_bodies(shipment: &ClaimedShipment) -> Vec<String> {
 
 #[test]
 fn complete_sale_writes_back_each_line_with_its_units() {
-    let bodies = complete_sale_bodies(&shipment("12-34567-89012", "ups", "1Z999"));
+    let bodies = complete_sale_bodies(&shipment("12-34567-89012", "UPS", "1Z999"));
     assert_eq!(
         bodies,
         [
@@ -426,11 +435,10 @@ fn check(spec: &Value, schema_name: &str, value: &Value, must: &[&str]) {
 #[test]
 fn fulfillment_body_follows_the_spec() {
     let spec = spec();
-    let body = serde_json::to_value(shipping_fulfillment(&shipment(
-        "12-34567-89012",
-        "fedex",
-        "7712",
-    )))
+    let body = serde_json::to_value(shipping_fulfillment(
+        &shipment("12-34567-89012", "fedex", "7712"),
+        &mapped("FedEx"),
+    ))
     .unwrap();
     check(
         &spec,

@@ -5,6 +5,7 @@
 use super::super::{
     ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage,
 };
+use crate::carriers::MarketplaceCarrier;
 use crate::store::ClaimedShipment;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,35 +87,15 @@ pub struct LineItem {
     pub quantity: u32,
 }
 
-/// eBay's spelling of the common carriers (`ShippingCarrierCodeType`); anything else
-/// goes as the station wrote it, which eBay accepts as free text.
-const CARRIERS: [&str; 10] = [
-    "UPS",
-    "USPS",
-    "FedEx",
-    "DHL",
-    "DHLEKB",
-    "Royal Mail",
-    "Parcelforce",
-    "Hermes",
-    "Canada Post",
-    "Australia Post",
-];
-
-pub fn carrier_code(carrier: &str) -> String {
-    let carrier = carrier.trim();
-    CARRIERS
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(carrier))
-        .map_or_else(|| carrier.to_string(), |c| c.to_string())
-}
-
 /// The CompleteSale requests of one shipment, one per order line item. Each names its
 /// line (`OrderLineItemID`) and tells the whole parcel: every line in it with its units
 /// (`ShipmentLineItem`), so that eBay knows the parcel whichever call it reads. An order
 /// line item id is eBay's `ItemID-TransactionID`; a line given in another form is
 /// written back whole, without units.
-pub fn complete_sale_requests(shipment: &ClaimedShipment) -> Vec<CompleteSaleRequest> {
+pub fn complete_sale_requests(
+    shipment: &ClaimedShipment,
+    carrier: &MarketplaceCarrier,
+) -> Vec<CompleteSaleRequest> {
     let parcel: Vec<LineItem> = shipment
         .items
         .iter()
@@ -137,7 +118,7 @@ pub fn complete_sale_requests(shipment: &ClaimedShipment) -> Vec<CompleteSaleReq
             shipment: Shipment {
                 shipment_tracking_details: ShipmentTrackingDetails {
                     shipment_tracking_number: shipment.tracking_number.clone(),
-                    shipping_carrier_used: carrier_code(&shipment.carrier),
+                    shipping_carrier_used: carrier.code.clone(),
                     shipment_line_item: (!parcel.is_empty()).then(|| ShipmentLineItem {
                         line_item: parcel.clone(),
                     }),

@@ -403,5 +403,6 @@ pub fn sample_claim(carrier: &str, service: &str) -> shipback::store::ClaimedShi
         ],
         revision: 0,
         error_count: 0,
+        marketplace_carrier: None,
     }
 }

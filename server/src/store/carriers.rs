@@ -1,0 +1,150 @@
+//! The admins' carrier mappings, and shipments that wait for one.
+
+use super::{now_millis, Store, StoreError};
+use crate::accounts::MarketplaceKind;
+use crate::carriers::{normalise, CarrierMapping};
+use sqlx::Row;
+
+impl Store {
+    pub async fn carrier_mappings(&self) -> Result<Vec<CarrierMapping>, StoreError> {
+        sqlx::query(
+            "SELECT marketplace, station_name, code, name FROM carrier_mappings
+              ORDER BY marketplace, station_key",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let marketplace: String = row.try_get("marketplace")?;
+            Ok(CarrierMapping {
+                marketplace: MarketplaceKind::parse(&marketplace).ok_or_else(|| {
+                    StoreError::Corrupt(format!("carrier mapping for '{marketplace}'"))
+                })?,
+                station_name: row.try_get("station_name")?,
+                code: row.try_get("code")?,
+                name: row.try_get("name")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Adds or replaces mappings (checked by the caller), all or none.
+    pub async fn save_carrier_mappings(
+        &self,
+        mappings: &[CarrierMapping],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        for m in mappings {
+            sqlx::query(
+                "INSERT INTO carrier_mappings (marketplace, station_key, station_name, code, name, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (marketplace, station_key) DO UPDATE SET
+                     station_name = excluded.station_name, code = excluded.code,
+                     name = excluded.name, updated_at = excluded.updated_at",
+            )
+            .bind(m.marketplace.as_str())
+            .bind(normalise(&m.station_name))
+            .bind(m.station_name.trim())
+            .bind(&m.code)
+            .bind(m.name.trim())
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a mapping; `false` when there was none.
+    pub async fn delete_carrier_mapping(
+        &self,
+        marketplace: MarketplaceKind,
+        station_name: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let deleted =
+            sqlx::query("DELETE FROM carrier_mappings WHERE marketplace = ? AND station_key = ?")
+                .bind(marketplace.as_str())
+                .bind(normalise(station_name))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Leaves a claimed shipment waiting on `waiting_on`, with `reason` for the grid:
+    /// not attempted, no attempt spent, released for whoever takes it up again.
+    pub async fn wait_for(
+        &self,
+        row_id: i64,
+        fence: i64,
+        waiting_on: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let waiting = sqlx::query(
+            "UPDATE shipments SET waiting_on = ?, last_error = ?, next_attempt_at = NULL,
+                 lease_owner = NULL, lease_until = NULL, updated_at = ?
+             WHERE id = ? AND fence = ?",
+        )
+        .bind(waiting_on)
+        .bind(reason)
+        .bind(now_millis())
+        .bind(row_id)
+        .bind(fence)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        tx.commit().await?;
+        Ok(waiting)
+    }
+
+    /// Sends on every shipment waiting on `waiting_on`: due at once. The number sent on.
+    pub async fn resume_waiting(&self, waiting_on: &str) -> Result<u64, StoreError> {
+        let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        let resumed = sqlx::query(
+            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?,
+                 updated_at = ?
+             WHERE waiting_on = ?",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(waiting_on)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(resumed)
+    }
+
+    /// The carrier names shipments wait on, with how many wait: what the Carriers
+    /// screen asks an admin to map.
+    pub async fn unmapped_carriers(
+        &self,
+    ) -> Result<Vec<(MarketplaceKind, String, u64)>, StoreError> {
+        sqlx::query(
+            "SELECT a.marketplace, s.carrier, COUNT(*) AS waiting
+               FROM shipments s JOIN accounts a ON a.id = s.account_id
+              WHERE s.waiting_on LIKE 'carrier:%'
+              GROUP BY a.marketplace, s.carrier
+              ORDER BY waiting DESC, s.carrier",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let marketplace: String = row.try_get("marketplace")?;
+            Ok((
+                MarketplaceKind::parse(&marketplace)
+                    .ok_or_else(|| StoreError::Corrupt(format!("marketplace '{marketplace}'")))?,
+                row.try_get("carrier")?,
+                row.try_get::<i64, _>("waiting")? as u64,
+            ))
+        })
+        .collect()
+    }
+}
