@@ -115,7 +115,12 @@ pub fn accounts(emulator_url: &str) -> Vec<NewAccount> {
             api_base_url: emulator_url.into(),
             auth_base_url: emulator_url.into(),
             credentials: Credentials {
-                client_id: format!("demo-client-{}", a.key),
+                client_id: match a.marketplace {
+                    MarketplaceKind::Amazon => {
+                        format!("amzn1.application-oa2-client.demo-{}", a.key)
+                    }
+                    MarketplaceKind::Ebay => format!("Demo-{}-PRD", a.key),
+                },
                 client_secret: format!("demo-secret-{}", a.key).into(),
                 refresh_token: refresh_token(a).into(),
             },

@@ -76,6 +76,7 @@ pub(super) fn routes() -> Router<Emulator> {
             get(faults).put(set_faults).delete(clear_faults),
         )
         .route("/_emulator/limits", put(set_limits))
+        .route("/_emulator/clients", put(set_clients))
         .route("/_emulator/calls", get(calls))
 }
 
@@ -224,6 +225,40 @@ struct Limits {
 async fn set_limits(State(emulator): State<Emulator>, Json(limits): Json<Limits>) -> Json<Value> {
     emulator.enforce_limits(limits.enforce);
     Json(json!({ "enforce": limits.enforce }))
+}
+
+/// A Login with Amazon application: its client id and secret.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Client {
+    client_id: String,
+    client_secret: String,
+}
+
+/// `PUT /_emulator/clients [{"client_id", "client_secret"}, ...]`: the applications
+/// Login with Amazon knows; any other client id or secret is `invalid_client`. An empty
+/// list goes back to knowing any well-formed client id with a secret.
+async fn set_clients(
+    State(emulator): State<Emulator>,
+    body: Result<Json<Vec<Client>>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(clients)) => {
+            let count = clients.len();
+            emulator.set_clients(
+                clients
+                    .into_iter()
+                    .map(|c| (c.client_id, c.client_secret))
+                    .collect(),
+            );
+            Json(json!({ "clients": count })).into_response()
+        }
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": format!("a list of {{client_id, client_secret}}: {}", e.body_text())})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /_emulator/calls`: the recent calls, and a count per seller, API and status.

@@ -133,6 +133,8 @@ async fn token_checked(
         Some(FaultAction::Malformed) => {
             return (StatusCode::OK, "{\"access_token\": \"v^1.1#i^1#p^3#").into_response()
         }
+        Some(FaultAction::EmptyBody) => return crate::emulator::faults::empty_body(),
+        Some(FaultAction::Html(status)) => return crate::emulator::faults::html_page(status),
         Some(FaultAction::Status(status)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             return oauth_error(status, "server_error", "Service temporarily unavailable");
@@ -360,6 +362,8 @@ fn trading_fault(call: &str, action: Option<FaultAction>) -> Option<Response> {
         )
             .into_response(),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
+        FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         // Cut off before the Ack: a client must not read it as an answer.
         FaultAction::Malformed => (
             StatusCode::OK,
@@ -1214,6 +1218,8 @@ fn rest_fault(action: Option<FaultAction>) -> Option<Response> {
         }
         FaultAction::Outage | FaultAction::Timeout => system_error(StatusCode::SERVICE_UNAVAILABLE),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
+        FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         FaultAction::Malformed => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

@@ -36,6 +36,13 @@ pub struct FaultRule {
     pub connection_reset: bool,
     /// Answer 200 with a body that is not what the model says.
     pub malformed: bool,
+    /// Answer 200 with an empty body (a front end in trouble, as eBay's Trading API's
+    /// sometimes is).
+    pub empty_body: bool,
+    /// With `forced_status`: answer the status with an HTML error page instead of the
+    /// marketplace's own error body (eBay Trading: a bare HTTP 429 rather than its
+    /// Ack Failure 518).
+    pub html: bool,
     /// Access tokens issued before the rule was set are refused as expired; a fresh
     /// token works.
     pub expired_token: bool,
@@ -55,6 +62,9 @@ pub enum FaultAction {
     Timeout,
     ConnectionReset,
     Malformed,
+    EmptyBody,
+    /// An HTML error page with this status.
+    Html(u16),
     ExpiredToken,
 }
 
@@ -76,6 +86,9 @@ impl FaultRule {
             if !(400..=599).contains(&status) {
                 return Err("forced_status must be an HTTP error status (400-599)".into());
             }
+        }
+        if self.html && self.forced_status.is_none() {
+            return Err("html goes with a forced_status".into());
         }
         if let Some(marketplace) = &self.marketplace {
             if !["amazon", "ebay"].contains(&marketplace.as_str()) {
@@ -112,12 +125,18 @@ impl FaultRule {
             Some(FaultAction::ConnectionReset)
         } else if self.malformed {
             Some(FaultAction::Malformed)
+        } else if self.empty_body {
+            Some(FaultAction::EmptyBody)
         } else if self.expired_token
             && token_issued.is_some_and(|issued| self.set_at.is_none_or(|set| issued <= set))
         {
             Some(FaultAction::ExpiredToken)
         } else if let Some(status) = self.forced_status {
-            Some(FaultAction::Status(status))
+            Some(if self.html {
+                FaultAction::Html(status)
+            } else {
+                FaultAction::Status(status)
+            })
         } else if self.error_rate > 0.0 && rng.gen_bool(self.error_rate.clamp(0.0, 1.0)) {
             Some(FaultAction::Status(503))
         } else {
@@ -147,6 +166,30 @@ pub const NO_ANSWER: Duration = Duration::from_secs(600);
 
 /// A response that breaks off the connection before a complete answer: the status
 /// line may have left, but the body fails, so the client sees the connection drop.
+/// An HTML error page with `status`, as a proxy or front end sends it.
+pub fn html_page(status: u16) -> Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html")],
+        format!(
+            "<!DOCTYPE html><html><head><title>{0} {1}</title></head>\
+             <body><h1>{0} {1}</h1></body></html>",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("Error")
+        ),
+    )
+        .into_response()
+}
+
+/// A success status with an empty body.
+pub fn empty_body() -> Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::OK, "").into_response()
+}
+
 pub fn connection_reset() -> Response {
     let failing = futures::stream::once(async {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(

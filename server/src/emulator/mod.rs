@@ -148,6 +148,8 @@ const CALLS_KEPT: usize = 50_000;
 
 struct Book {
     orders: HashMap<String, Order>,
+    /// Login with Amazon applications by client id, with their secrets.
+    clients: HashMap<String, String>,
     tokens: HashMap<String, Grant>,
     confirmations: Vec<ConfirmationRecord>,
     faults: Vec<FaultRule>,
@@ -161,6 +163,7 @@ impl Default for Book {
         Book {
             orders: HashMap::new(),
             tokens: HashMap::new(),
+            clients: HashMap::new(),
             confirmations: Vec::new(),
             faults: Vec::new(),
             enforce_limits: true,
@@ -294,6 +297,26 @@ impl Emulator {
                 },
             );
         }
+    }
+
+    /// Whether Login with Amazon knows this application: one of those registered with
+    /// `PUT /_emulator/clients`, or, while none is, any well-formed client id
+    /// (`amzn1.application-oa2-client.…`) with a secret.
+    fn knows_client(&self, client_id: &str, client_secret: &str) -> bool {
+        let book = self.book();
+        if book.clients.is_empty() {
+            return client_id.starts_with("amzn1.application-oa2-client.")
+                && client_id.len() > "amzn1.application-oa2-client.".len()
+                && !client_secret.is_empty();
+        }
+        book.clients
+            .get(client_id)
+            .is_some_and(|s| s == client_secret)
+    }
+
+    /// Registers the applications Login with Amazon knows (none: any well-formed one).
+    pub fn set_clients(&self, clients: HashMap<String, String>) {
+        self.book().clients = clients;
     }
 
     /// Replaces the fault rules.

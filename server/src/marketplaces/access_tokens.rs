@@ -48,11 +48,8 @@ impl AccessTokenError {
             api,
             http_status: self.http_status,
             code: self.code,
-            message: if self.transient {
-                self.message
-            } else {
-                format!("{} (check the account's authorisation)", self.message)
-            },
+            // The message of a refusal says what to check; others are passing trouble.
+            message: self.message,
             // Even a refused grant is worth retrying: the seller may authorise again.
             retryable: true,
             retry_after: None,

@@ -109,11 +109,30 @@ pub fn unmapped_carrier(shipment: &crate::store::ClaimedShipment) -> WritebackRe
     }
 }
 
-/// An answer body nobody could read, shortened for the user.
+/// An answer body nobody could read, said as a person would: an empty body, an HTML
+/// page (with its title), or the start of whatever came.
 pub fn unexpected_answer(body: &str) -> String {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return "the answer was empty".to_string();
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        let title = lower
+            .find("<title>")
+            .and_then(|start| {
+                let rest = &trimmed[start + "<title>".len()..];
+                rest.find('<').map(|end| rest[..end].trim().to_string())
+            })
+            .filter(|t| !t.is_empty());
+        return match title {
+            Some(title) => format!("the answer was an HTML page, not data: \"{title}\""),
+            None => "the answer was an HTML page, not data".to_string(),
+        };
+    }
     format!(
         "unexpected answer: {}",
-        body.chars().take(200).collect::<String>()
+        trimmed.chars().take(200).collect::<String>()
     )
 }
 

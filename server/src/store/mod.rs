@@ -21,7 +21,7 @@ mod tokens;
 pub use actions::ShipmentRefusal;
 pub use claims::{AttemptRecord, ClaimedShipment};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
-pub use orders::OrderCheck;
+pub use orders::{ImportedOrder, OrderCheck};
 pub use sessions::Sessions;
 pub use shipments::{ImportedAttempt, ImportedHistory};
 

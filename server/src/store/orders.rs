@@ -6,6 +6,16 @@ use crate::marketplaces::{CatalogItem, MarketplaceOrder, MarketplaceOrderItem};
 use sqlx::Row;
 use std::collections::HashMap;
 
+/// What Shipback knows of an order from the marketplace: enough to refuse a shipment the
+/// marketplace would refuse.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedOrder {
+    pub status: String,
+    pub purchase_date: Option<chrono::DateTime<chrono::Utc>>,
+    /// Quantity ordered by order item id.
+    pub quantities: HashMap<String, u32>,
+}
+
 /// An order whose status is to be read back after a write-back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderCheck {
@@ -72,6 +82,52 @@ impl Store {
         save_items(&mut tx, account_id, order_id, items).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The orders as imported, of those asked for that were.
+    pub async fn imported_orders(
+        &self,
+        wanted: &[(i64, String)],
+    ) -> Result<HashMap<(i64, String), ImportedOrder>, StoreError> {
+        let mut found: HashMap<(i64, String), ImportedOrder> = HashMap::new();
+        for chunk in wanted.chunks(400) {
+            let mut sql = sqlx::QueryBuilder::new(
+                "SELECT o.account_id, o.order_id, o.status, o.purchase_date,
+                        i.order_item_id, i.quantity_ordered
+                   FROM marketplace_orders o
+                   LEFT JOIN marketplace_order_items i
+                     ON i.account_id = o.account_id AND i.order_id = o.order_id
+                  WHERE (o.account_id, o.order_id) IN (",
+            );
+            let mut list = sql.separated(", ");
+            for (account_id, order_id) in chunk {
+                list.push("(");
+                list.push_bind_unseparated(*account_id);
+                list.push_unseparated(", ");
+                list.push_bind_unseparated(order_id.clone());
+                list.push_unseparated(")");
+            }
+            sql.push(")");
+            for row in sql.build().fetch_all(&self.pool).await? {
+                let key: (i64, String) = (row.try_get("account_id")?, row.try_get("order_id")?);
+                let order = match found.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(ImportedOrder {
+                        status: row.try_get("status")?,
+                        purchase_date: row
+                            .try_get::<Option<i64>, _>("purchase_date")?
+                            .map(from_millis)
+                            .transpose()?,
+                        quantities: HashMap::new(),
+                    }),
+                };
+                if let Some(line) = row.try_get::<Option<String>, _>("order_item_id")? {
+                    let ordered: i64 = row.try_get("quantity_ordered")?;
+                    order.quantities.insert(line, ordered as u32);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The imported lines of an order, by SKU: what a shipment sent with SKUs only is

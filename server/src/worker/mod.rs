@@ -11,7 +11,7 @@ pub mod policy;
 use crate::accounts::Account;
 use crate::carriers;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
-use crate::store::{now_millis, AttemptRecord, ClaimedShipment, Store, StoreError};
+use crate::store::{now_millis, AttemptRecord, ClaimedShipment, ImportedOrder, Store, StoreError};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
 use std::borrow::Cow;
@@ -202,6 +202,14 @@ impl Worker {
             }
         }
         let claims = ready;
+        // What the imported orders tell against each shipment, read in one go: the
+        // attempts below run between the batch's writes and must not wait on the pool.
+        let wanted: Vec<(i64, String)> = claims
+            .iter()
+            .map(|c| (c.account_id, c.order_id.clone()))
+            .collect();
+        let orders = self.store.imported_orders(&wanted).await?;
+        let orders = &orders;
         // No call may still be running when the lease runs out: past that point another
         // worker may take the shipment over.
         let last_safe_start = claimed_at
@@ -220,7 +228,8 @@ impl Worker {
                     if Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
                     }
-                    Ok(self.attempt(target, claim).await)
+                    let order = orders.get(&(claim.account_id, claim.order_id.clone()));
+                    Ok(self.attempt(target, claim, order).await)
                 }
             })
             .buffer_unordered(self.config.concurrency.max(1))
@@ -370,6 +379,7 @@ impl Worker {
         &self,
         target: Result<(&Account, &Arc<dyn MarketplaceAdapter>), WritebackResult>,
         claim: ClaimedShipment,
+        order: Option<&ImportedOrder>,
     ) -> AttemptRecord {
         let started_at = now_millis();
         let clock = Instant::now();
@@ -377,10 +387,19 @@ impl Worker {
             Err(result) => result,
             Ok((account, api)) => {
                 let call = async {
-                    match self.resolve_items(account, api.as_ref(), &claim).await {
-                        Ok(resolved) => api.write_back(account, &resolved).await,
-                        Err(result) => result,
+                    let resolved = match self.resolve_items(account, api.as_ref(), &claim).await {
+                        Ok(resolved) => resolved,
+                        Err(result) => return result,
+                    };
+                    if let Err(refusal) = check_ship_date(&resolved) {
+                        return refusal;
                     }
+                    if let Some(order) = order {
+                        if let Err(refusal) = check_against_order(account, &resolved, order) {
+                            return refusal;
+                        }
+                    }
+                    api.write_back(account, &resolved).await
                 };
                 match tokio::time::timeout(self.config.attempt_timeout, call).await {
                     Ok(result) => result,
@@ -432,4 +451,81 @@ impl Worker {
             last_error,
         }
     }
+}
+
+/// The marketplaces refuse a ship date in the future (a few minutes aside, for the
+/// clocks): such a shipment fails with the reason, without a call.
+fn check_ship_date(claim: &ClaimedShipment) -> Result<(), WritebackResult> {
+    let latest = chrono::Utc::now() + chrono::Duration::minutes(10);
+    if claim.ship_date > latest {
+        return Err(WritebackResult::Permanent {
+            http_status: None,
+            code: "ShipDateInFuture".into(),
+            message: format!(
+                "the ship date {} is in the future; the marketplaces refuse it",
+                claim
+                    .ship_date
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// What the imported order already tells against sending the shipment: a call the
+/// marketplace would refuse for the shipment's own content is not made, and the
+/// shipment fails with the reason at once.
+fn check_against_order(
+    account: &Account,
+    claim: &ClaimedShipment,
+    order: &ImportedOrder,
+) -> Result<(), WritebackResult> {
+    let refuse = |code: &str, message: String| {
+        Err(WritebackResult::Permanent {
+            http_status: None,
+            code: code.into(),
+            message,
+        })
+    };
+    let marketplace = account.marketplace.label();
+    if matches!(
+        order.status.to_ascii_uppercase().as_str(),
+        "CANCELLED" | "CANCELED"
+    ) {
+        return refuse(
+            "OrderCancelled",
+            format!(
+                "{marketplace} shows order {} cancelled: it is not to be confirmed",
+                claim.order_id
+            ),
+        );
+    }
+    if let Some(bought) = order.purchase_date {
+        if claim.ship_date < bought {
+            return refuse(
+                "ShipDateBeforePurchase",
+                format!(
+                    "the ship date {} is before the order's purchase date {}",
+                    claim
+                        .ship_date
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    bought.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            );
+        }
+    }
+    for item in &claim.items {
+        if let Some(ordered) = order.quantities.get(&item.order_item_id) {
+            if item.quantity > *ordered {
+                return refuse(
+                    "QuantityExceedsOrder",
+                    format!(
+                        "{} of line {} shipped, but the order holds {ordered}",
+                        item.quantity, item.order_item_id
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -149,7 +149,7 @@ async fn the_emulator_refuses_unknown_carrier_codes() {
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "c"),
+            ("client_id", "amzn1.application-oa2-client.test"),
             ("client_secret", "s"),
         ])
         .send()

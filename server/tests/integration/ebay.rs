@@ -13,7 +13,7 @@ use std::time::Duration;
 
 const SELLER: &str = "gadget-ebay";
 
-async fn add_ebay_account(h: &Harness, key: &str, writeback_api: &str) -> Account {
+pub async fn add_ebay_account(h: &Harness, key: &str, writeback_api: &str) -> Account {
     h.store
         .upsert_account(&NewAccount {
             key: key.into(),
@@ -40,13 +40,14 @@ fn order_id(n: u32) -> String {
     format!("12-{:05}-{:05}", n, n * 7 % 100_000)
 }
 
-fn ebay_order(n: u32) -> NewOrder {
+pub fn ebay_order(n: u32) -> NewOrder {
     NewOrder {
         marketplace: "ebay".into(),
         order_id: order_id(n),
         marketplace_id: "0".into(),
         seller: SELLER.into(),
-        purchase_date: None,
+        // Bought the day before the shipments' fixed ship date.
+        purchase_date: Some("2026-11-24T09:00:00Z".parse().unwrap()),
         ship_by: None,
         status: None,
         items: vec![
@@ -68,7 +69,7 @@ fn ebay_order(n: u32) -> NewOrder {
     }
 }
 
-fn ebay_shipment(n: u32, account: &str) -> Value {
+pub fn ebay_shipment(n: u32, account: &str) -> Value {
     json!({
         "shipment_id": format!("E-{n}"),
         "account": account,
@@ -470,6 +471,8 @@ async fn the_sync_imports_ebay_orders_and_reads_written_back_ones_back() {
     // A station that sends SKUs only: the line ids come from the imported order.
     let mut shipment = ebay_shipment(2, "gadget");
     shipment["items"] = json!([{"sku": "MUG-1", "quantity": 2}, {"sku": "SPOON", "quantity": 1}]);
+    // Shipped after the order was bought, a minute ago.
+    shipment["ship_date"] = json!(chrono::Utc::now().to_rfc3339());
     assert_eq!(h.post(&shipment).await.0, 200);
     h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
     let detail = h.detail("E-2").await;

@@ -19,6 +19,7 @@ mod live;
 mod models;
 mod people;
 mod rate_limits;
+mod refusals;
 mod security;
 mod tokens;
 mod writeback;

@@ -178,7 +178,7 @@ async fn the_emulators_answers_fit_the_models() {
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "c"),
+            ("client_id", "amzn1.application-oa2-client.test"),
             ("client_secret", "s"),
         ])
         .send()
@@ -255,8 +255,9 @@ async fn the_emulators_answers_fit_the_models() {
 async fn the_orders_api_2026_answers_fit_the_model() {
     let h = harness().await;
     let model = Model::load("amazon-orders-2026-01-01.json");
-    let (mut order, shipment) = h.order(41);
+    let (mut order, mut shipment) = h.order(41);
     order.purchase_date = Some(chrono::Utc::now() - chrono::Duration::hours(1));
+    shipment["ship_date"] = json!(chrono::Utc::now().to_rfc3339());
     let order_id = order.order_id.clone();
     h.emulator.add_orders(vec![order]);
     assert_eq!(h.post(&shipment).await.0, 200);
@@ -267,7 +268,7 @@ async fn the_orders_api_2026_answers_fit_the_model() {
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "c"),
+            ("client_id", "amzn1.application-oa2-client.test"),
             ("client_secret", "s"),
         ])
         .send()

@@ -58,6 +58,8 @@ fn injected_fault(action: Option<FaultAction>) -> Option<Response> {
         FaultAction::Status(status) => injected(status),
         FaultAction::Outage | FaultAction::Timeout => injected(503),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
+        FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         FaultAction::Malformed => (
             StatusCode::OK,
             [("content-type", "application/json")],
@@ -146,8 +148,16 @@ async fn token(
             "The request is missing a required parameter : refresh_token",
         );
     };
-    if field("client_id").is_none() || field("client_secret").is_none() {
-        return invalid("invalid_client", "Client authentication failed");
+    let known_client = match (field("client_id"), field("client_secret")) {
+        (Some(id), Some(secret)) => emulator.knows_client(id, secret),
+        _ => false,
+    };
+    if !known_client {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client", "error_description": "Client authentication failed"})),
+        )
+            .into_response();
     }
     if !refresh_token.starts_with("Atzr|") || refresh_token.contains("revoked") {
         return invalid(
@@ -292,8 +302,7 @@ async fn confirm_shipment(
             .and_then(|v| v.to_str().ok()),
     );
     let response = confirm_shipment_checked(&emulator, &seller, order_id, &headers, &body).await;
-    emulator.record_call(&seller, CONFIRM_SHIPMENT, response.status().as_u16());
-    response
+    answered(&emulator, &seller, CONFIRM_SHIPMENT, response)
 }
 
 async fn confirm_shipment_checked(
@@ -394,12 +403,57 @@ async fn confirm_shipment_checked(
             Some(&format!("Order {order_id} does not exist")),
         );
     };
+    // Amazon does not show one seller another's orders.
+    if !order.seller.is_empty() && order.seller != seller {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The requested order was not found.",
+            Some(&format!("Order {order_id} is not an order of this seller")),
+        );
+    }
     if body["marketplaceId"] != order.marketplace_id.as_str() {
         return error(
             StatusCode::BAD_REQUEST,
             "InvalidInput",
             "Invalid Input",
             Some("The order does not belong to this marketplaceId"),
+        );
+    }
+    match order.status {
+        "Canceled" => {
+            return invalid_input(&format!(
+                "Order {order_id} has been canceled; a canceled order cannot be confirmed"
+            ))
+        }
+        "Pending" => {
+            return invalid_input(&format!(
+                "Order {order_id} is Pending: its payment is not yet verified; confirm the \
+                 shipment once the order is Unshipped"
+            ))
+        }
+        _ => {}
+    }
+    let ship_date = DateTime::parse_from_rfc3339(detail["shipDate"].as_str().unwrap_or_default())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    // A few minutes' grace for the clocks of the warehouse and of Amazon.
+    if ship_date > Utc::now() + chrono::Duration::minutes(10) {
+        return invalid_input("packageDetail.shipDate cannot be in the future");
+    }
+    if ship_date < order.purchase_date {
+        return invalid_input(&format!(
+            "packageDetail.shipDate cannot be before the order's purchase date ({})",
+            iso(order.purchase_date)
+        ));
+    }
+    // A new package on an order Amazon holds as fully shipped: nothing to attach it to.
+    if order.status == "Shipped" && !order.packages.contains_key(&reference) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "PackageToUpdateNotFound",
+            "Failed to create package due to not finding a matching package or order already fulfilled",
+            None,
         );
     }
     let mut items: std::collections::BTreeMap<String, u32> = Default::default();
@@ -606,9 +660,36 @@ async fn check_call(
     Ok(())
 }
 
-/// Answers `operation` after recording the call.
+/// Answers `operation` after recording the call; every answer, refusals included,
+/// states the operation's rate limit (`x-amzn-RateLimit-Limit`) as Amazon's do.
 fn answered(emulator: &Emulator, seller: &str, operation: &str, response: Response) -> Response {
     emulator.record_call(seller, operation, response.status().as_u16());
+    stamp_rate(response, operation)
+}
+
+/// The documented rate of each operation, as the header writes it.
+fn documented_rate(operation: &str) -> Option<&'static str> {
+    Some(match operation {
+        CONFIRM_SHIPMENT => "2.0",
+        GET_ORDERS => "0.0167",
+        GET_ORDER_ITEMS => "0.5",
+        GET_CATALOG_ITEM => "2.0",
+        orders::SEARCH_ORDERS => "0.0056",
+        orders::GET_ORDER => "0.5",
+        _ => return None,
+    })
+}
+
+fn stamp_rate(mut response: Response, operation: &str) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key("x-amzn-RateLimit-Limit") {
+        if let Some(rate) = documented_rate(operation) {
+            headers.insert("x-amzn-RateLimit-Limit", HeaderValue::from_static(rate));
+        }
+    }
+    if !headers.contains_key("x-amzn-RequestId") {
+        headers.insert("x-amzn-RequestId", request_id());
+    }
     response
 }
 

@@ -173,9 +173,14 @@ impl AmazonClient {
                     )
                 })
                 .unwrap_or_else(|| ("AccessTokenError".into(), body.clone()));
+            let refused = if code == "invalid_client" {
+                "the application's client id or secret (check them under Admin → Accounts)"
+            } else {
+                "the refresh token (the seller may need to authorise Shipback again)"
+            };
             return Err(AccessTokenError {
                 http_status: Some(status.as_u16()),
-                message: format!("Login with Amazon refused the refresh token: {message}"),
+                message: format!("Login with Amazon refused {refused}: {message} ({code})"),
                 code,
                 transient: status.is_server_error() || status.as_u16() == 429,
             });
@@ -404,13 +409,16 @@ async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
         }
         None => (format!("HTTP{status}"), unexpected_answer(&body)),
     };
+    // An order whose payment is not yet verified becomes Unshipped on its own: the
+    // write-back is tried again then, not given up. Amazon says so only in words.
+    let pending = status == 400 && message.contains("is Pending");
     ApiFailure {
         api,
         http_status: Some(status),
         code,
         message,
         // Authorisation may be restored by the seller; throttling and server errors pass.
-        retryable: matches!(status, 401 | 403 | 408 | 429 | 500..=599),
+        retryable: pending || matches!(status, 401 | 403 | 408 | 429 | 500..=599),
         retry_after: wait,
     }
 }

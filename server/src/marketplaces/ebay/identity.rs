@@ -70,7 +70,17 @@ pub async fn exchange(
         };
         return Err(AccessTokenError {
             http_status: Some(status.as_u16()),
-            message: format!("eBay refused the refresh token: {description}"),
+            message: if code == "invalid_client" {
+                format!(
+                    "eBay refused the application's client id or secret (check them under \
+                     Admin → Accounts): {description}"
+                )
+            } else {
+                format!(
+                    "eBay refused the refresh token: {description} (check the account's \
+                     authorisation: the seller may need to grant Shipback access again)"
+                )
+            },
             code,
             transient: status.is_server_error() || status.as_u16() == 429,
         });

@@ -343,6 +343,20 @@ impl AckResponse {
 
 /// Parses a Trading answer.
 pub fn parse<T: serde::de::DeserializeOwned>(api: ApiKind, body: &str) -> Result<T, ApiFailure> {
+    let trimmed = body.trim_start();
+    if trimmed.is_empty()
+        || trimmed.to_ascii_lowercase().starts_with("<!doctype html")
+        || trimmed.to_ascii_lowercase().starts_with("<html")
+    {
+        return Err(ApiFailure::malformed(
+            api,
+            Some(200),
+            format!(
+                "eBay's Trading API did not answer in XML: {}",
+                super::super::unexpected_answer(body)
+            ),
+        ));
+    }
     quick_xml::de::from_str(body).map_err(|e| {
         ApiFailure::malformed(
             api,

@@ -194,7 +194,8 @@ impl Harness {
             order_id: order_id.clone(),
             marketplace_id: "ATVPDKIKX0DER".into(),
             seller: String::new(),
-            purchase_date: None,
+            // Bought the day before the shipment's fixed ship date.
+            purchase_date: Some("2026-11-24T09:00:00Z".parse().unwrap()),
             ship_by: None,
             status: None,
             items: vec![
