@@ -337,6 +337,8 @@ async fn the_orders_api_2026_answers_fit_the_model() {
         format!("/orders/2026-01-01/orders?createdAfter={since}&lastUpdatedAfter={since}"),
         format!("/orders/2026-01-01/orders?createdAfter={since}&maxResultsPerPage=101"),
         format!("/orders/2026-01-01/orders/{order_id}?includedData=EVERYTHING"),
+        format!("/orders/2026-01-01/orders/{order_id}?includeData=PACKAGES"),
+        format!("/orders/2026-01-01/orders?createdAfter={since}&MarketplaceIds=ATVPDKIKX0DER"),
     ] {
         let (status, _, body) = get(path.clone()).await;
         assert_eq!(status, 400, "{path}: {body}");
@@ -345,4 +347,252 @@ async fn the_orders_api_2026_answers_fit_the_model() {
     let (status, _, body) = get("/orders/2026-01-01/orders/999-0000000-0000000".into()).await;
     assert_eq!(status, 404);
     model.assert_fits("ErrorList", &body);
+}
+
+/// An XML element, as the Trading API's checks read it.
+#[derive(Debug)]
+struct Element {
+    name: String,
+    text: String,
+    children: Vec<Element>,
+}
+
+fn read_xml(text: &str) -> Element {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut stack: Vec<Element> = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(start) => stack.push(Element {
+                name: start.local_name().as_ref().to_string(),
+                text: String::new(),
+                children: Vec::new(),
+            }),
+            Event::Empty(start) => {
+                let element = Element {
+                    name: start.local_name().as_ref().to_string(),
+                    text: String::new(),
+                    children: Vec::new(),
+                };
+                stack.last_mut().unwrap().children.push(element);
+            }
+            Event::Text(text) => {
+                if let Some(open) = stack.last_mut() {
+                    open.text.push_str(&text.xml10_content());
+                }
+            }
+            // An entity (&amp;): part of a text; its character does not matter here.
+            Event::GeneralRef(_) => {
+                if let Some(open) = stack.last_mut() {
+                    open.text.push('&');
+                }
+            }
+            Event::End(_) => {
+                let done = stack.pop().unwrap();
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => return done,
+                }
+            }
+            Event::Eof => panic!("unexpected end of {text}"),
+            _ => {}
+        }
+    }
+}
+
+/// The Trading API reference's excerpt in `server/specs/ebay-trading-excerpt.json`.
+struct TradingReference(Value);
+
+impl TradingReference {
+    fn load() -> TradingReference {
+        let path = format!(
+            "{}/specs/ebay-trading-excerpt.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        TradingReference(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    }
+
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        match schema["ref"].as_str() {
+            Some(name) => &self.0["types"][name],
+            None => schema,
+        }
+    }
+
+    /// Every way `element` breaks `schema`, as "path: problem".
+    fn check(&self, schema: &Value, element: &Element, path: &str, problems: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        match schema["children"].as_object() {
+            Some(children) => {
+                let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+                for child in &element.children {
+                    let at = format!("{path}.{}", child.name);
+                    match children.get(&child.name) {
+                        None => problems.push(format!("{at}: not in the Trading API reference")),
+                        Some(child_schema) => {
+                            *seen.entry(child.name.as_str()).or_default() += 1;
+                            self.check(child_schema, child, &at, problems);
+                        }
+                    }
+                }
+                for (name, count) in &seen {
+                    let repeats = self.resolve(&children[*name])["repeat"] == true
+                        || children[*name]["repeat"] == true;
+                    if *count > 1 && !repeats {
+                        problems.push(format!("{path}.{name}: {count} times, may appear once"));
+                    }
+                }
+                for required in schema["required"].as_array().into_iter().flatten() {
+                    let name = required.as_str().unwrap();
+                    if !seen.contains_key(name) {
+                        problems.push(format!("{path}.{name}: required, missing"));
+                    }
+                }
+            }
+            None => {
+                let text = element.text.trim();
+                if !element.children.is_empty() {
+                    problems.push(format!("{path}: a value, not elements"));
+                }
+                let fits = match schema["type"].as_str().unwrap_or("string") {
+                    "boolean" => text == "true" || text == "false",
+                    "int" => text.parse::<i64>().is_ok(),
+                    "dateTime" => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+                    _ => true,
+                };
+                if !fits {
+                    problems.push(format!("{path}: '{text}' is not a {}", schema["type"]));
+                }
+                if let Some(allowed) = schema["enum"].as_array() {
+                    if !allowed.iter().any(|a| a == text) {
+                        problems.push(format!("{path}: '{text}' is not one of {allowed:?}"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn assert_fits(&self, xml: &str) {
+        let root = read_xml(xml);
+        let schema = &self.0["roots"][&root.name];
+        assert!(!schema.is_null(), "{} is not in the excerpt", root.name);
+        let mut problems = Vec::new();
+        self.check(schema, &root, &root.name, &mut problems);
+        assert!(problems.is_empty(), "{xml}\ndoes not fit:\n{problems:#?}");
+    }
+}
+
+#[test]
+fn the_trading_checker_finds_what_breaks_the_reference() {
+    let reference = TradingReference::load();
+    let root = read_xml(
+        "<CompleteSaleRequest xmlns=\"urn:ebay:apis:eBLBaseComponents\"><Shipped>yes</Shipped>\
+         <Colour>red</Colour><OrderID>1</OrderID><OrderID>2</OrderID><Shipment>\
+         <ShipmentTrackingDetails><ShipmentLineItem><LineItem><Quantity>2</Quantity></LineItem>\
+         </ShipmentLineItem></ShipmentTrackingDetails></Shipment></CompleteSaleRequest>",
+    );
+    let mut problems = Vec::new();
+    reference.check(
+        &reference.0["roots"]["CompleteSaleRequest"],
+        &root,
+        "r",
+        &mut problems,
+    );
+    problems.sort();
+    assert_eq!(
+        problems,
+        [
+            "r.Colour: not in the Trading API reference",
+            "r.OrderID: 2 times, may appear once",
+            "r.Shipment.ShipmentTrackingDetails.ShipmentLineItem.LineItem.ItemID: required, missing",
+            "r.Shipment.ShipmentTrackingDetails.ShipmentLineItem.LineItem.TransactionID: required, missing",
+            "r.Shipped: 'yes' is not a \"boolean\"",
+        ]
+    );
+}
+
+/// What Shipback sends to the Trading API, and what the emulator answers, names only
+/// elements the Trading API reference defines, of their types.
+#[tokio::test]
+async fn trading_requests_and_answers_fit_the_reference() {
+    use shipback::marketplaces::ebay::trading::{
+        complete_sale_body, complete_sale_requests, get_orders_body, OrdersFilter,
+    };
+    let reference = TradingReference::load();
+    let mut claim = common::sample_claim("UPS", "Ground");
+    claim.order_id = crate::ebay::ebay_order(3).order_id;
+    claim.items[0].order_item_id = "11000003-1".into();
+    claim.items[1].order_item_id = "11000003-2".into();
+    claim.items[1].quantity = 1;
+    let carrier = shipback::carriers::MarketplaceCarrier {
+        code: "UPS".into(),
+        name: None,
+    };
+    let requests: Vec<String> = complete_sale_requests(&claim, &carrier)
+        .iter()
+        .map(|r| complete_sale_body(r).unwrap())
+        .collect();
+    for body in &requests {
+        reference.assert_fits(body);
+    }
+    let from = "2026-11-01T00:00:00Z".parse().unwrap();
+    let to = "2026-11-02T00:00:00Z".parse().unwrap();
+    let get_orders = [
+        get_orders_body(&OrdersFilter::Modified { from, to }, 2).unwrap(),
+        get_orders_body(&OrdersFilter::Ids(vec![claim.order_id.clone()]), 1).unwrap(),
+    ];
+    for body in &get_orders {
+        reference.assert_fits(body);
+    }
+
+    // The emulator's answers: a success, a warning, a failure, an order listing.
+    let h = harness().await;
+    let account = crate::ebay::add_ebay_account(&h, "gadget", "trading").await;
+    h.emulator.add_orders(vec![crate::ebay::ebay_order(3)]);
+    let token = shipback::marketplaces::ebay::identity::exchange(&h.http, &account)
+        .await
+        .unwrap()
+        .access_token;
+    let call = |name: &'static str, body: String| {
+        let request = h
+            .http
+            .post(format!("{}/ws/api.dll", h.emulator_url))
+            .header("X-EBAY-API-CALL-NAME", name)
+            .header("X-EBAY-API-SITEID", "0")
+            .header("X-EBAY-API-COMPATIBILITY-LEVEL", "1331")
+            .header("X-EBAY-API-IAF-TOKEN", token.clone())
+            .header("content-type", "text/xml")
+            .body(body);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    for body in &requests {
+        let answer = call("CompleteSale", body.clone()).await;
+        assert!(answer.contains("<Ack>Success</Ack>"), "{answer}");
+        reference.assert_fits(&answer);
+    }
+    // The same parcel under another number: a correction, answered with a warning.
+    let corrected = requests[0].replace(
+        "<ShipmentTrackingNumber>1Z999<",
+        "<ShipmentTrackingNumber>1Z998<",
+    );
+    let answer = call("CompleteSale", corrected).await;
+    assert!(answer.contains("<Ack>Warning</Ack>"), "{answer}");
+    reference.assert_fits(&answer);
+    let answer = call(
+        "CompleteSale",
+        requests[0].replace("11000003-1", "99999999-9"),
+    )
+    .await;
+    assert!(answer.contains("<Ack>Failure</Ack>"), "{answer}");
+    reference.assert_fits(&answer);
+    for body in &get_orders {
+        let answer = call("GetOrders", body.clone()).await;
+        assert!(answer.contains("<Ack>Success</Ack>"), "{answer}");
+        reference.assert_fits(&answer);
+    }
+    let listing = call("GetOrders", get_orders[1].clone()).await;
+    assert!(
+        listing.contains("<ShipmentTrackingNumber>1Z998</ShipmentTrackingNumber>"),
+        "{listing}"
+    );
 }

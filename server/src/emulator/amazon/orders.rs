@@ -76,6 +76,28 @@ fn params(raw: &str) -> Params {
     params
 }
 
+/// searchOrders' parameters, as the model names them.
+const SEARCH_PARAMETERS: [&str; 10] = [
+    "createdAfter",
+    "createdBefore",
+    "lastUpdatedAfter",
+    "lastUpdatedBefore",
+    "fulfillmentStatuses",
+    "marketplaceIds",
+    "fulfilledBy",
+    "maxResultsPerPage",
+    "paginationToken",
+    "includedData",
+];
+
+/// A parameter the model does not define, if the query has one.
+fn unknown_parameter(params: &Params, known: &[&str]) -> Result<(), String> {
+    match params.keys().find(|name| !known.contains(&name.as_str())) {
+        Some(name) => Err(format!("'{name}' is not a parameter of this operation")),
+        None => Ok(()),
+    }
+}
+
 /// The one value of a scalar parameter.
 fn single<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, String> {
     match params.get(name).map(Vec::as_slice) {
@@ -233,6 +255,7 @@ async fn search_orders(
 /// The page a search asks for, or why it is refused (the model's 400 `InvalidInput`).
 fn search(emulator: &Emulator, seller: &str, raw: &str) -> Result<Value, String> {
     let mut query = params(raw);
+    unknown_parameter(&query, &SEARCH_PARAMETERS)?;
     let mut offset = 0;
     // A next page is asked for by its token; the token carries the first page's query.
     if let Some(token) = single(&query, "paginationToken")? {
@@ -360,7 +383,8 @@ async fn get_order(
         Err(response) => return response,
     };
     let query = params(raw.as_deref().unwrap_or(""));
-    let response = match included(&query) {
+    let checked = unknown_parameter(&query, &["includedData"]).and_then(|()| included(&query));
+    let response = match checked {
         Err(details) => invalid_input(&details),
         Ok(included) => {
             let book = emulator.book();
