@@ -109,6 +109,14 @@ pub struct ApiStatus {
     pub last_call_at: Option<DateTime<Utc>>,
     /// The last 24 hours, oldest first, one bucket per [`StatusBoard::bucket_minutes`].
     pub history: Vec<HistoryBucket>,
+    /// Shipments waiting behind this API (paused by the marketplace's trouble, or held
+    /// by the account's own problem): none is sent until it works again.
+    #[serde(default)]
+    pub waiting: u64,
+    /// Red because Shipback cannot use the account (its credentials or settings),
+    /// whatever the calls said: it stays so, idle or not, until an admin corrects it.
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// One registered and enabled account, with each of its APIs.
@@ -120,6 +128,10 @@ pub struct AccountStatus {
     /// `amazon` or `ebay`.
     pub marketplace: String,
     pub apis: Vec<ApiStatus>,
+    /// Why Shipback cannot use the account ("Shipback cannot read this account's
+    /// credentials: …"); its APIs are Red with this sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// The connection-status panel: every enabled account, every API.
@@ -130,6 +142,10 @@ pub struct StatusBoard {
     pub idle_after_secs: u64,
     pub bucket_minutes: u32,
     pub accounts: Vec<AccountStatus>,
+    /// Shipments waiting on something rather than due (a paused API, a disabled or
+    /// unusable account, an unmapped carrier), across all accounts.
+    #[serde(default)]
+    pub waiting: u64,
 }
 
 impl ApiStatus {
@@ -142,7 +158,7 @@ impl ApiStatus {
             Some(last) => now - last >= idle,
             None => true,
         };
-        if !stale || self.health == Health::None {
+        if !stale || self.health == Health::None || self.held {
             return self.clone();
         }
         let since = self.last_call_at.map(|last| last + idle);
@@ -198,6 +214,8 @@ mod tests {
             since: last_call_at,
             last_call_at,
             history: Vec::new(),
+            waiting: 0,
+            held: false,
         }
     }
 

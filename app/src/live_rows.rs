@@ -87,6 +87,7 @@ mod tests {
             next_attempt_at: None,
             last_error: None,
             updated_at: at,
+            waiting: false,
         }
     }
 

@@ -38,6 +38,11 @@ impl WritebackStatus {
         }
     }
 
+    /// Still to be written back (pending or retrying).
+    pub fn is_open(self) -> bool {
+        matches!(self, WritebackStatus::Pending | WritebackStatus::Retrying)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             WritebackStatus::Pending => "Pending",
@@ -81,6 +86,23 @@ pub struct ShipmentRow {
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Not due: it waits on something outside the shipment (its account disabled or
+    /// unusable, its marketplace's API paused, a carrier nobody mapped), which
+    /// `last_error` names. No attempt is spent meanwhile.
+    #[serde(default)]
+    pub waiting: bool,
+}
+
+impl ShipmentRow {
+    /// The word the grid shows for the status: "Waiting" for an open shipment that
+    /// waits on something else, the status's own label otherwise.
+    pub fn status_label(&self) -> &'static str {
+        if self.waiting && self.status.is_open() {
+            "Waiting"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 /// How one write-back attempt ended.
@@ -135,7 +157,9 @@ impl AttemptOutcome {
 /// One call made to the marketplace to write a shipment back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WritebackAttempt {
-    /// 1 to 5 within a round; a corrected shipment starts a new round.
+    /// 1 to 5 within a round; a corrected shipment starts a new round. 0: a call that
+    /// spent no attempt (a probe of a paused API, a result superseded by a newer
+    /// revision or claim, Shipback's own database failing).
     pub number: u32,
     /// Which version of the shipment was written (0 = as first posted).
     pub revision: u32,
@@ -145,6 +169,23 @@ pub struct WritebackAttempt {
     pub http_status: Option<u16>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// Its result arrived after a correction (or another worker's claim) had replaced
+    /// the revision it carried: kept for the record, applied to nothing.
+    #[serde(default)]
+    pub superseded: bool,
+}
+
+impl WritebackAttempt {
+    /// What the outcome column says: the outcome, and why it did not count.
+    pub fn outcome_words(&self) -> String {
+        if self.superseded {
+            format!("{} (superseded)", self.outcome.label())
+        } else if self.number == 0 {
+            format!("{} (not counted)", self.outcome.label())
+        } else {
+            self.outcome.label().to_string()
+        }
+    }
 }
 
 /// Everything about one shipment: the detail panel and `GET /api/v1/shipments/{id}`.
@@ -412,6 +453,7 @@ mod tests {
                 next_attempt_at: None,
                 last_error: None,
                 updated_at: at,
+                waiting: false,
             },
             items: vec![ShipmentLine {
                 order_item_id: "L-1".into(),

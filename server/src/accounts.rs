@@ -75,6 +75,30 @@ pub struct Account {
     /// Which API writes back where the marketplace offers two ("" = its default). eBay:
     /// `trading` (CompleteSale) or `fulfillment` (createShippingFulfillment).
     pub writeback_api: String,
+    /// Why Shipback cannot use the account as stored, in a sentence ("Shipback cannot
+    /// read this account's credentials: …"): credentials sealed with another key,
+    /// damaged or missing, or settings the form would refuse. Its shipments wait, and
+    /// its connection status is Red, until an admin corrects it; the others go on.
+    pub unusable: Option<String>,
+}
+
+impl Account {
+    /// What in the stored settings the account form would refuse: a value written
+    /// around the form (an older version, a hand edit) must not stop the worker.
+    pub fn settings_problem(&self) -> Option<String> {
+        let mut input = app::accounts::AccountInput::from_summary(&summary(self));
+        // The secrets are checked apart (they are sealed); present here.
+        input.client_secret = "set".into();
+        input.refresh_token = "set".into();
+        let problems = input.problems(None);
+        (!problems.is_empty()).then(|| {
+            problems
+                .iter()
+                .map(|p| format!("{} must be {}", p.field.replace('_', " "), p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
 }
 
 /// An account to register (the id is given by the store).

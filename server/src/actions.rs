@@ -169,7 +169,17 @@ impl Actions {
             return Ok(problems);
         }
         let account = crate::accounts::from_input(input, existing.as_ref());
-        self.store.upsert_account(&account).await?;
+        let saved = self.store.upsert_account(&account).await?;
+        // Enabled, with credentials it can read: what its shipments waited on is mended.
+        if saved.enabled && saved.unusable.is_none() {
+            let resumed = self
+                .store
+                .resume_waiting_on(&crate::store::account_keys(saved.id))
+                .await?;
+            if resumed > 0 {
+                self.wake.notify_one();
+            }
+        }
         let mut detail = format!(
             "{} ({}, {})",
             if existing.is_some() {
@@ -211,6 +221,19 @@ impl Actions {
                 what: "account",
                 name: key.to_string(),
             });
+        }
+        if enabled {
+            // Its shipments that waited on it go on at once.
+            let account_id = self.store.account_by_key(key).await?.map(|a| a.id);
+            if let Some(id) = account_id {
+                let resumed = self
+                    .store
+                    .resume_waiting_on(&crate::store::account_keys(id))
+                    .await?;
+                if resumed > 0 {
+                    self.wake.notify_one();
+                }
+            }
         }
         let action = if enabled {
             Action::AccountEnable

@@ -398,9 +398,15 @@ pub fn worker_defaults() -> crate::worker::WorkerConfig {
         lease: Duration::from_secs(60),
         attempt_timeout: Duration::from_secs(20),
         idle_poll: Duration::from_millis(250),
+        // A paused API is probed every few seconds, so that recovery shows at once.
+        probe_every: Duration::from_secs(5),
         retry: RetryPolicy {
-            base_delay: Duration::from_secs(3),
-            max_delay: Duration::from_secs(30),
+            delays: vec![
+                Duration::from_secs(3),
+                Duration::from_secs(10),
+                Duration::from_secs(30),
+                Duration::from_secs(60),
+            ],
             ..RetryPolicy::default()
         },
     }

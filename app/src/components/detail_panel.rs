@@ -222,7 +222,7 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
         <dl class="facts">
             <dt>"Status"</dt>
             <dd>
-                <StatusBadge status=row.status/>
+                <StatusBadge status=row.status waiting=row.waiting/>
             </dd>
             <dt>"Order"</dt>
             <dd class="mono" data-testid="detail-order">{row.order_id}</dd>
@@ -258,18 +258,34 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
             <dt>"Last attempt"</dt>
             <dd>{date_time_or_dash(row.last_attempt_at)}</dd>
             <dt>"Next attempt"</dt>
-            <dd>{date_time_or_dash(row.next_attempt_at)}</dd>
+            <dd>
+                {if row.waiting && row.status.is_open() {
+                    "when what it waits on is mended".to_string()
+                } else {
+                    date_time_or_dash(row.next_attempt_at)
+                }}
+            </dd>
             <dt>"Error count"</dt>
             <dd class="num" data-testid="detail-error-count">{format!("{} of 5", row.error_count)}</dd>
         </dl>
         {row
             .last_error
-            .map(|e| view! { <p class="error-line last-error">{format!("Last error: {e}")}</p> })}
+            .map(|e| {
+                if row.waiting && row.status.is_open() {
+                    // The sentence says what it waits on ("Waiting: …").
+                    view! { <p class="waiting-line" data-testid="detail-waiting">{e}</p> }
+                        .into_any()
+                } else {
+                    view! { <p class="error-line last-error">{format!("Last error: {e}")}</p> }
+                        .into_any()
+                }
+            })}
     }
 }
 
 /// What was shipped, and every write-back attempt, newest first.
 fn history(detail: ShipmentDetail) -> impl IntoView {
+    let current_revision = detail.revision;
     let items = detail
         .items
         .into_iter()
@@ -327,12 +343,20 @@ fn history(detail: ShipmentDetail) -> impl IntoView {
             };
             let outcome_class = format!("attempt-outcome-{}", a.outcome.as_str());
             let has_message = !message.is_empty();
+            let number = if a.number == 0 {
+                "—".to_string()
+            } else {
+                a.number.to_string()
+            };
+            // Which revision the call carried, once the shipment was corrected.
+            let revision = (a.revision > 0 || current_revision > 0)
+                .then(|| view! { <span class="attempt-revision muted">{format!("rev {}", a.revision)}</span> });
             view! {
-                <tr class="attempt" class:has-message=has_message>
-                    <td class="num">{a.number}</td>
+                <tr class="attempt" class:has-message=has_message class:uncounted=a.number == 0>
+                    <td class="num">{number} {revision}</td>
                     <td>{date_seconds(a.started_at)}</td>
                     <td class="num">{duration_ms(a.duration_ms)}</td>
-                    <td class=outcome_class>{a.outcome.label()}</td>
+                    <td class=outcome_class>{a.outcome_words()}</td>
                     <td class="num">{http}</td>
                 </tr>
                 {has_message

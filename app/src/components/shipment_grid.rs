@@ -356,7 +356,7 @@ fn GridTable(
                     <td class="col-qty num">{row.quantity}</td>
                     <td class="col-date">{crate::components::format::date_minutes(row.ship_date)}</td>
                     <td class="col-status">
-                        <StatusBadge status=row.status/>
+                        <StatusBadge status=row.status waiting=row.waiting/>
                     </td>
                     <td class="col-errors num">{row.error_count}</td>
                     <td class="col-last">{date_time_or_dash(row.last_attempt_at)}</td>

@@ -106,11 +106,16 @@ pub struct EmulatorArgs {
 /// Worker tuning; each command has its own defaults (the demo retries in seconds).
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
-    /// Wait after a first failed attempt, doubled after each further one (e.g. 60s, 500ms).
-    #[arg(long, env = "SHIPBACK_RETRY_BASE_DELAY", value_parser = parse_duration)]
+    /// The waits after each failed attempt of a round, e.g. 1m,10m,1h,4h (the default:
+    /// five attempts over about five hours); the last one repeats.
+    #[arg(long, env = "SHIPBACK_RETRY_SCHEDULE", value_parser = crate::worker::policy::parse_schedule)]
+    pub retry_schedule: Option<Vec<Duration>>,
+    /// Instead of a schedule: wait this long after a first failure, doubled after each
+    /// further one up to --retry-max-delay (e.g. 60s, 500ms).
+    #[arg(long, env = "SHIPBACK_RETRY_BASE_DELAY", value_parser = parse_duration, conflicts_with = "retry_schedule")]
     pub retry_base_delay: Option<Duration>,
-    /// Longest wait between two attempts.
-    #[arg(long, env = "SHIPBACK_RETRY_MAX_DELAY", value_parser = parse_duration)]
+    /// With --retry-base-delay: the longest wait between two attempts.
+    #[arg(long, env = "SHIPBACK_RETRY_MAX_DELAY", value_parser = parse_duration, conflicts_with = "retry_schedule")]
     pub retry_max_delay: Option<Duration>,
     /// How long a worker's claim lasts; a crashed worker's shipments are taken over after it.
     #[arg(long, env = "SHIPBACK_LEASE", value_parser = parse_duration)]
@@ -130,6 +135,10 @@ pub struct WorkerArgs {
     /// How often an idle worker looks for due shipments.
     #[arg(long, env = "SHIPBACK_IDLE_POLL", value_parser = parse_duration)]
     pub idle_poll: Option<Duration>,
+    /// How often a paused API (down, throttling, refusing credentials) is probed with
+    /// one of the shipments waiting on it; the first success sends them all on.
+    #[arg(long, env = "SHIPBACK_PROBE_EVERY", value_parser = parse_duration)]
+    pub probe_every: Option<Duration>,
     /// Do not pace calls to the marketplaces' documented rate limits (benchmarks against
     /// an emulator whose limits are off).
     #[arg(long, env = "SHIPBACK_NO_RATE_LIMITS")]
@@ -185,9 +194,21 @@ impl WorkerArgs {
             lease: self.lease.unwrap_or(defaults.lease),
             attempt_timeout: self.attempt_timeout.unwrap_or(defaults.attempt_timeout),
             idle_poll: self.idle_poll.unwrap_or(defaults.idle_poll),
+            probe_every: self.probe_every.unwrap_or(defaults.probe_every),
             retry: RetryPolicy {
-                base_delay: self.retry_base_delay.unwrap_or(defaults.retry.base_delay),
-                max_delay: self.retry_max_delay.unwrap_or(defaults.retry.max_delay),
+                delays: match (
+                    &self.retry_schedule,
+                    self.retry_base_delay,
+                    self.retry_max_delay,
+                ) {
+                    (Some(schedule), _, _) => schedule.clone(),
+                    (None, None, None) => defaults.retry.delays.clone(),
+                    (None, base, max) => RetryPolicy::doubling(
+                        base.unwrap_or(defaults.retry.backoff(1)),
+                        max.unwrap_or(Duration::from_secs(3600)),
+                        defaults.retry.max_attempts,
+                    ),
+                },
                 ..defaults.retry
             },
         };

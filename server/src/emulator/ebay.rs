@@ -15,14 +15,14 @@
 //!   does): the same tracking number again replaces that package instead of adding one.
 
 use super::control::ConfirmationRecord;
-use super::faults::{connection_reset, CallTarget, FaultAction};
+use super::faults::{connection_reset, lost_answer, CallTarget, FaultAction};
 use super::{Emulator, Order};
 use app::marketplace::ApiKind;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -63,7 +63,11 @@ pub(super) fn routes() -> Router<Emulator> {
         .route("/ws/api.dll", post(trading))
         .route(
             "/sell/fulfillment/v1/order/{order_id}/shipping_fulfillment",
-            post(create_shipping_fulfillment),
+            post(create_shipping_fulfillment).get(get_shipping_fulfillments),
+        )
+        .route(
+            "/sell/fulfillment/v1/order/{order_id}/shipping_fulfillment/{fulfillment_id}",
+            get(get_shipping_fulfillment),
         )
 }
 
@@ -130,6 +134,7 @@ async fn token_checked(
     match emulator.fault(target, None).await {
         None | Some(FaultAction::ExpiredToken) => {}
         Some(FaultAction::ConnectionReset) => return connection_reset(),
+        Some(FaultAction::LostAnswer(status)) => return lost_answer(status),
         Some(FaultAction::Malformed) => {
             return (StatusCode::OK, "{\"access_token\": \"v^1.1#i^1#p^3#").into_response()
         }
@@ -362,6 +367,7 @@ fn trading_fault(call: &str, action: Option<FaultAction>) -> Option<Response> {
         )
             .into_response(),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::LostAnswer(status) => lost_answer(status),
         FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
         FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         // Cut off before the Ack: a client must not read it as an answer.
@@ -413,9 +419,27 @@ async fn trading_checked(
         api: Some(api),
         seller,
     };
-    if let Some(response) = trading_fault(call, emulator.fault(target, token).await) {
+    let action = emulator.fault(target, token).await;
+    if let Some(FaultAction::LostAnswer(status)) = action {
+        // The call takes effect; its answer never reaches the client.
+        trading_served(emulator, call, token, seller, headers, body).await;
+        return lost_answer(status);
+    }
+    if let Some(response) = trading_fault(call, action) {
         return response;
     }
+    trading_served(emulator, call, token, seller, headers, body).await
+}
+
+/// A Trading call past the injected faults: checked, applied and answered.
+async fn trading_served(
+    emulator: &Emulator,
+    call: &str,
+    token: Option<&str>,
+    seller: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     if !matches!(call, "CompleteSale" | "GetOrders") {
         return trading_failure(
             call,
@@ -681,42 +705,83 @@ fn take_package(order: &mut Order, package: super::Package) -> Result<Taken, Too
         .iter()
         .find(|(key, p)| **key == tracking || p.tracking_number == tracking)
         .map(|(key, _)| key.clone());
-    if let Some(key) = holding {
-        if let Some(refusal) = too_many(order, &package.items, &key) {
-            return Err(refusal);
+    if holding.is_none() && too_many(order, &package.items, &tracking).is_some() {
+        // The newest parcel with the same content is the one corrected, whole.
+        let corrected = order
+            .packages
+            .values_mut()
+            .filter(|p| p.items == package.items)
+            .max_by_key(|p| p.created);
+        if let Some(corrected) = corrected {
+            let before = (corrected.carrier.clone(), corrected.tracking_number.clone());
+            corrected.earlier.push(before);
+            corrected.carrier = package.carrier;
+            corrected.service = package.service;
+            corrected.tracking_number = package.tracking_number;
+            corrected.ship_date = package.ship_date;
+            return Ok(Taken::TrackingAdded);
         }
-        let held = order.packages[&key].clone();
-        order.packages.insert(
-            key,
-            super::Package {
-                created: held.created,
-                earlier: held.earlier,
-                tracking_number: held.tracking_number,
-                ..package
-            },
-        );
-        return Ok(Taken::Updated);
     }
-    let Some(refusal) = too_many(order, &package.items, &tracking) else {
-        order.packages.insert(tracking, package);
-        return Ok(Taken::Added);
+    let key = holding.clone().unwrap_or_else(|| tracking.clone());
+    let mut packages = order.packages.clone();
+    let held = holding.as_ref().and_then(|k| packages.remove(k));
+    // The parcel's lines as now sent replace what it held of them; its other lines stay
+    // (CompleteSale names one line at a time, and the parcel holds them all).
+    let mut items = held.as_ref().map(|p| p.items.clone()).unwrap_or_default();
+    items.extend(package.items.clone());
+    let mut earlier = held.as_ref().map(|p| p.earlier.clone()).unwrap_or_default();
+    // A line another parcel holds with the same quantity, which this one would ship a
+    // second time, is a correction of that line's tracking: it moves here, and eBay
+    // keeps the number it had beside the new one.
+    let mut moved = false;
+    for (line, quantity) in &package.items {
+        let ordered = order.items.get(line).map_or(0, |i| i.quantity);
+        let elsewhere: u32 = packages.values().map(|p| p.quantity_of(line)).sum();
+        if elsewhere + quantity <= ordered {
+            continue;
+        }
+        let from = packages
+            .values_mut()
+            .filter(|p| p.items.get(line) == Some(quantity))
+            .max_by_key(|p| p.created);
+        if let Some(from) = from {
+            from.items.remove(line);
+            let number = (from.carrier.clone(), from.tracking_number.clone());
+            if !earlier.contains(&number) {
+                earlier.push(number);
+            }
+            moved = true;
+        }
+    }
+    packages.retain(|_, p| !p.items.is_empty());
+    for (line, quantity) in &items {
+        let ordered = order.items.get(line).map_or(0, |i| i.quantity);
+        let total = packages.values().map(|p| p.quantity_of(line)).sum::<u32>() + quantity;
+        if total > ordered {
+            return Err(TooMany(line.clone(), total, ordered));
+        }
+    }
+    let taken = if moved {
+        Taken::TrackingAdded
+    } else if held.is_some() {
+        Taken::Updated
+    } else {
+        Taken::Added
     };
-    // The newest parcel with the same content is the one corrected.
-    let corrected = order
-        .packages
-        .values_mut()
-        .filter(|p| p.items == package.items)
-        .max_by_key(|p| p.created);
-    let Some(corrected) = corrected else {
-        return Err(refusal);
-    };
-    let before = (corrected.carrier.clone(), corrected.tracking_number.clone());
-    corrected.earlier.push(before);
-    corrected.carrier = package.carrier;
-    corrected.service = package.service;
-    corrected.tracking_number = package.tracking_number;
-    corrected.ship_date = package.ship_date;
-    Ok(Taken::TrackingAdded)
+    packages.insert(
+        key,
+        super::Package {
+            items,
+            earlier,
+            created: held.as_ref().map_or(package.created, |p| p.created),
+            tracking_number: held.as_ref().map_or(package.tracking_number.clone(), |p| {
+                p.tracking_number.clone()
+            }),
+            ..package
+        },
+    );
+    order.packages = packages;
+    Ok(taken)
 }
 
 /// Whether eBay knows the carrier code (its `ShippingCarrierCodeType` values).
@@ -1218,6 +1283,7 @@ fn rest_fault(action: Option<FaultAction>) -> Option<Response> {
         }
         FaultAction::Outage | FaultAction::Timeout => system_error(StatusCode::SERVICE_UNAVAILABLE),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::LostAnswer(status) => lost_answer(status),
         FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
         FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         FaultAction::Malformed => (
@@ -1253,6 +1319,120 @@ async fn create_shipping_fulfillment(
         response.status().as_u16(),
     );
     response
+}
+
+/// `getShippingFulfillments`: every fulfillment of the order, as a
+/// `ShippingFulfillmentPagedCollection`.
+async fn get_shipping_fulfillments(
+    State(emulator): State<Emulator>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let token = bearer(&headers);
+    let seller = emulator.seller_of(token);
+    let response = match fulfillments_checked(&emulator, &seller, token, &order_id).await {
+        Ok(fulfillments) => Json(json!({
+            "fulfillments": fulfillments,
+            "total": fulfillments.len(),
+        }))
+        .into_response(),
+        Err(refusal) => refusal,
+    };
+    emulator.record_call(
+        &seller,
+        "ebay.getShippingFulfillments",
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// `getShippingFulfillment`: one fulfillment, by its id.
+async fn get_shipping_fulfillment(
+    State(emulator): State<Emulator>,
+    Path((order_id, fulfillment_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let token = bearer(&headers);
+    let seller = emulator.seller_of(token);
+    let response = match fulfillments_checked(&emulator, &seller, token, &order_id).await {
+        Ok(fulfillments) => match fulfillments
+            .into_iter()
+            .find(|f| f["fulfillmentId"] == fulfillment_id.as_str())
+        {
+            Some(fulfillment) => Json(fulfillment).into_response(),
+            None => rest_error(
+                StatusCode::NOT_FOUND,
+                32110,
+                "API_FULFILLMENT",
+                "REQUEST",
+                "Invalid shipping fulfillment Id",
+                Some(&format!(
+                    "Fulfillment {fulfillment_id} is not a fulfillment of order {order_id}."
+                )),
+                &[("fulfillmentId", &fulfillment_id)],
+            ),
+        },
+        Err(refusal) => refusal,
+    };
+    emulator.record_call(
+        &seller,
+        "ebay.getShippingFulfillment",
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// The order's fulfillments as `ShippingFulfillment` objects (a fulfillment is named
+/// by its first tracking number and shows its current one), or the refusal.
+async fn fulfillments_checked(
+    emulator: &Emulator,
+    seller: &str,
+    token: Option<&str>,
+    order_id: &str,
+) -> Result<Vec<Value>, Response> {
+    let target = CallTarget {
+        marketplace: "ebay",
+        api: Some(ApiKind::Writeback),
+        seller,
+    };
+    if let Some(response) = rest_fault(emulator.fault(target, token).await) {
+        return Err(response);
+    }
+    match token_state(emulator, token) {
+        TokenState::Unknown | TokenState::Expired => return Err(invalid_token()),
+        TokenState::Valid => {}
+    }
+    let mut book = emulator.book();
+    if !emulator.within_limit(&book, FULFILLMENT_QUOTA, seller) {
+        return Err(too_many_requests());
+    }
+    let Some(order) = order_of(&mut book.orders, order_id, seller) else {
+        return Err(rest_error(
+            StatusCode::NOT_FOUND,
+            32100,
+            "API_FULFILLMENT",
+            "REQUEST",
+            "Invalid order Id",
+            Some(&format!("Order {order_id} was not found.")),
+            &[("orderId", order_id)],
+        ));
+    };
+    Ok(order
+        .packages
+        .iter()
+        .map(|(id, package)| {
+            json!({
+                "fulfillmentId": id,
+                "lineItems": package.items.iter().map(|(line, quantity)| json!({
+                    "lineItemId": line,
+                    "quantity": quantity,
+                })).collect::<Vec<_>>(),
+                "shipmentTrackingNumber": package.tracking_number,
+                "shippedDate": iso(package.ship_date),
+                "shippingCarrierCode": package.carrier,
+            })
+        })
+        .collect())
 }
 
 /// `ShippingFulfillmentDetails`' properties; anything else is refused.
@@ -1391,9 +1571,27 @@ async fn create_shipping_fulfillment_checked(
         api: Some(ApiKind::Writeback),
         seller,
     };
-    if let Some(response) = rest_fault(emulator.fault(target, token).await) {
+    let action = emulator.fault(target, token).await;
+    if let Some(FaultAction::LostAnswer(status)) = action {
+        // The fulfillment is created; its answer never reaches the client.
+        fulfillment_served(emulator, seller, token, order_id, headers, body).await;
+        return lost_answer(status);
+    }
+    if let Some(response) = rest_fault(action) {
         return response;
     }
+    fulfillment_served(emulator, seller, token, order_id, headers, body).await
+}
+
+/// A createShippingFulfillment past the injected faults: checked, applied, answered.
+async fn fulfillment_served(
+    emulator: &Emulator,
+    seller: &str,
+    token: Option<&str>,
+    order_id: String,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     match token_state(emulator, token) {
         TokenState::Unknown | TokenState::Expired => return invalid_token(),
         TokenState::Valid => {}

@@ -48,6 +48,10 @@ pub struct FaultRule {
     pub expired_token: bool,
     /// The marketplace is down: every call, token exchanges included, gets 503.
     pub outage: bool,
+    /// The call takes effect, then its answer is lost: the connection drops (or, with
+    /// `forced_status`, a gateway answers that status, e.g. 504). The client cannot know
+    /// what happened; only reading the marketplace back tells.
+    pub lost_answer: bool,
     /// When the rule was set, for `expired_token`.
     #[serde(skip)]
     pub set_at: Option<Instant>,
@@ -66,6 +70,8 @@ pub enum FaultAction {
     /// An HTML error page with this status.
     Html(u16),
     ExpiredToken,
+    /// Applied, then the connection drops (`None`) or a gateway answers this status.
+    LostAnswer(Option<u16>),
 }
 
 /// Where a call goes: the selectors a rule is matched against.
@@ -86,6 +92,13 @@ impl FaultRule {
             if !(400..=599).contains(&status) {
                 return Err("forced_status must be an HTTP error status (400-599)".into());
             }
+        }
+        if self.lost_answer && self.forced_status.is_some_and(|s| s < 500) {
+            return Err(
+                "lost_answer goes with no forced_status (the connection drops) \
+                        or a 5xx a gateway answers (e.g. 504)"
+                    .into(),
+            );
         }
         if self.html && self.forced_status.is_none() {
             return Err("html goes with a forced_status".into());
@@ -119,6 +132,8 @@ impl FaultRule {
     fn action(&self, token_issued: Option<Instant>, rng: &mut impl Rng) -> Option<FaultAction> {
         if self.outage {
             Some(FaultAction::Outage)
+        } else if self.lost_answer {
+            Some(FaultAction::LostAnswer(self.forced_status))
         } else if self.timeout {
             Some(FaultAction::Timeout)
         } else if self.connection_reset {
@@ -164,8 +179,6 @@ pub fn decide(
 /// How long a "timeout" call is held: longer than any client waits.
 pub const NO_ANSWER: Duration = Duration::from_secs(600);
 
-/// A response that breaks off the connection before a complete answer: the status
-/// line may have left, but the body fails, so the client sees the connection drop.
 /// An HTML error page with `status`, as a proxy or front end sends it.
 pub fn html_page(status: u16) -> Response {
     use axum::response::IntoResponse;
@@ -184,12 +197,23 @@ pub fn html_page(status: u16) -> Response {
         .into_response()
 }
 
+/// What a client gets when the answer of a call that took effect is lost: the
+/// connection drops, or a gateway answers `status` with its own page.
+pub fn lost_answer(status: Option<u16>) -> Response {
+    match status {
+        Some(status) => html_page(status),
+        None => connection_reset(),
+    }
+}
+
 /// A success status with an empty body.
 pub fn empty_body() -> Response {
     use axum::response::IntoResponse;
     (axum::http::StatusCode::OK, "").into_response()
 }
 
+/// A response that breaks off the connection before a complete answer: the status
+/// line may have left, but the body fails, so the client sees the connection drop.
 pub fn connection_reset() -> Response {
     let failing = futures::stream::once(async {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(

@@ -85,7 +85,7 @@ fn write_row<W: std::io::Write>(
         writer.write_field(scratch.as_bytes())
     };
     instant(writer, Some(row.ship_date))?;
-    writer.write_field(row.status.label())?;
+    writer.write_field(row.status_label())?;
     writer.write_field(itoa::Buffer::new().format(row.error_count))?;
     instant(writer, row.last_attempt_at)?;
     instant(writer, row.next_attempt_at)?;
@@ -186,6 +186,7 @@ mod tests {
             next_attempt_at: None,
             last_error: error.map(str::to_string),
             updated_at: at,
+            waiting: false,
         }
     }
 

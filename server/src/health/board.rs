@@ -2,6 +2,7 @@
 //! monitor, with None for APIs that have been idle too long, and their last 24 hours.
 
 use super::{HISTORY_BUCKET, HISTORY_SPAN};
+use crate::store;
 use crate::store::{HistoryRow, Store, StoreError};
 use app::health::{
     idle_sentence, AccountStatus, ApiStatus, Health, HealthFigures, HistoryBucket, StatusBoard,
@@ -34,6 +35,9 @@ pub async fn status_board(
             .or_default()
             .push(row);
     }
+    // Shipments waiting, by what they wait on (see `crate::worker::triage`).
+    let waiting_on: HashMap<String, u64> = store.waiting_counts().await?.into_iter().collect();
+    let waiting_total = waiting_on.values().sum();
     let idle_secs = idle_after.as_secs();
     let accounts = accounts
         .into_iter()
@@ -46,7 +50,7 @@ pub async fn status_board(
                 .map(|&api| {
                     let slices = history.remove(&(account.id, api)).unwrap_or_default();
                     let history = fill_history(&slices, first, bucket);
-                    let status = match kept.get(&(account.id, api)) {
+                    let mut status = match kept.get(&(account.id, api)) {
                         Some(k) => ApiStatus {
                             api,
                             health: k.health,
@@ -55,6 +59,8 @@ pub async fn status_board(
                             since: Some(k.since),
                             last_call_at: k.last_call_at,
                             history,
+                            waiting: 0,
+                            held: false,
                         },
                         None => ApiStatus {
                             api,
@@ -64,8 +70,22 @@ pub async fn status_board(
                             since: None,
                             last_call_at: None,
                             history,
+                            waiting: 0,
+                            held: false,
                         },
                     };
+                    if api == ApiKind::Writeback {
+                        let [_, unusable] = store::account_keys(account.id);
+                        status.waiting = [store::writeback_key(account.id), unusable]
+                            .iter()
+                            .filter_map(|key| waiting_on.get(key))
+                            .sum();
+                    }
+                    if let Some(problem) = &account.unusable {
+                        status.health = Health::Red;
+                        status.sentence = problem.clone();
+                        status.held = true;
+                    }
                     status.as_of(now, idle_secs)
                 })
                 .collect();
@@ -75,6 +95,7 @@ pub async fn status_board(
                 company: account.company,
                 marketplace: account.marketplace.as_str().to_string(),
                 apis,
+                problem: account.unusable,
             }
         })
         .collect();
@@ -83,6 +104,7 @@ pub async fn status_board(
         idle_after_secs: idle_secs,
         bucket_minutes: (HISTORY_BUCKET.as_secs() / 60) as u32,
         accounts,
+        waiting: waiting_total,
     })
 }
 

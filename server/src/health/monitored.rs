@@ -35,7 +35,7 @@ impl Monitored {
         call: impl Future<Output = T>,
         judge: impl Fn(&T) -> Judged,
     ) -> T {
-        let Some(api) = self.inner.api_for(operation) else {
+        let Some(api) = self.inner.api_for(account, operation) else {
             return call.await;
         };
         let mut pending = PendingCall {
@@ -158,8 +158,8 @@ impl Drop for PendingCall<'_> {
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for Monitored {
-    fn api_for(&self, operation: Operation) -> Option<ApiKind> {
-        self.inner.api_for(operation)
+    fn api_for(&self, account: &Account, operation: Operation) -> Option<ApiKind> {
+        self.inner.api_for(account, operation)
     }
 
     async fn writeback_ready(&self, account: &Account) {
@@ -203,6 +203,20 @@ impl MarketplaceAdapter for Monitored {
             account,
             Operation::OrdersById,
             self.inner.orders_by_id(account, order_ids),
+            Judged::of_result,
+        )
+        .await
+    }
+
+    async fn lines_held(
+        &self,
+        account: &Account,
+        shipment: &ClaimedShipment,
+    ) -> Result<Vec<String>, ApiFailure> {
+        self.observe(
+            account,
+            Operation::ReadBack,
+            self.inner.lines_held(account, shipment),
             Judged::of_result,
         )
         .await

@@ -31,6 +31,18 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
+    /// The marketplace may have acted on the call though its answer was lost or
+    /// unreadable: the next attempt reads the marketplace back before sending again.
+    pub fn may_have_applied(self) -> bool {
+        matches!(
+            self,
+            CallOutcome::ServerError
+                | CallOutcome::Timeout
+                | CallOutcome::Malformed
+                | CallOutcome::Unreachable
+        )
+    }
+
     /// Counts against the API's health (throttling is counted apart).
     pub fn is_failure(self) -> bool {
         matches!(
@@ -67,6 +79,9 @@ impl CallOutcome {
             (_, code) if AUTH_CODES.contains(&code) => CallOutcome::AuthFailed,
             (Some(408), _) => CallOutcome::Timeout,
             (Some(500..=599), _) => CallOutcome::ServerError,
+            // Any other 4xx is about the request (e.g. an order still pending payment),
+            // even when worth another try: the API itself works.
+            (Some(400..=499), _) => CallOutcome::Rejected,
             _ if retryable => CallOutcome::ServerError,
             _ => CallOutcome::Rejected,
         }

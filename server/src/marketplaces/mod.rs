@@ -199,6 +199,31 @@ pub struct MarketplacePackage {
     pub items: Vec<(String, u32)>,
 }
 
+impl MarketplacePackage {
+    /// The shipment's lines this package holds as the shipment sends them: its tracking
+    /// number, and each line's quantity.
+    pub fn lines_of<'a>(&self, shipment: &'a ClaimedShipment) -> Vec<&'a str> {
+        if self.tracking_number != shipment.tracking_number {
+            return Vec::new();
+        }
+        shipment
+            .items
+            .iter()
+            .filter(|i| {
+                self.items
+                    .iter()
+                    .any(|(line, quantity)| *line == i.order_item_id && *quantity == i.quantity)
+            })
+            .map(|i| i.order_item_id.as_str())
+            .collect()
+    }
+
+    /// Whether the package holds every line of the shipment as sent.
+    pub fn holds_all(&self, shipment: &ClaimedShipment) -> bool {
+        self.lines_of(shipment).len() == shipment.items.len()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MarketplaceOrderItem {
     /// Amazon `OrderItemId`, eBay line item id: what a write-back names the line by.
@@ -239,6 +264,8 @@ pub struct Weight {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
     WriteBack,
+    /// Whether the marketplace holds a shipment as sent (a lost answer's read-back).
+    ReadBack,
     OrdersUpdatedSince,
     OrdersById,
     CatalogItem,
@@ -250,7 +277,7 @@ pub enum Operation {
 pub trait MarketplaceAdapter: Send + Sync + 'static {
     /// The API an operation calls, as the status panel names it; `None` when the
     /// marketplace has no such API and the operation makes no call.
-    fn api_for(&self, operation: Operation) -> Option<ApiKind>;
+    fn api_for(&self, account: &Account, operation: Operation) -> Option<ApiKind>;
 
     /// Waits until the account's rate limit allows the next write-back. The worker
     /// waits here before it checks its lease, so that time spent queueing for the
@@ -258,6 +285,17 @@ pub trait MarketplaceAdapter: Send + Sync + 'static {
     async fn writeback_ready(&self, account: &Account);
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult;
+
+    /// The shipment's lines the marketplace already holds as this revision sends them
+    /// (same tracking number, same quantity): Amazon's package under the shipment's
+    /// reference, eBay's fulfillment, or (Trading, one call per line) each line's
+    /// tracking. A write-back whose answer was lost is read back with this before
+    /// anything is sent again; what is held is not sent twice.
+    async fn lines_held(
+        &self,
+        account: &Account,
+        shipment: &ClaimedShipment,
+    ) -> Result<Vec<String>, ApiFailure>;
 
     /// Takes the turn of an order import's first call if the usage plan gives one now
     /// (Amazon's `searchOrders` allows one call in three minutes once its burst is
@@ -384,13 +422,48 @@ pub fn http_client(config: &ClientConfig) -> reqwest::Client {
 
 /// Reads a Retry-After header given in seconds.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    retry_after_value(value, Utc::now())
+}
+
+/// A `Retry-After` value in either of its forms: seconds (`120`), or an HTTP-date
+/// (`Wed, 21 Oct 2026 07:28:00 GMT`) read against `now`. At most a day: a marketplace
+/// that asks for longer is asked again then.
+pub fn retry_after_value(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+        Ok(_) => return None,
+        Err(_) => {
+            let at = DateTime::parse_from_rfc2822(value)
+                .ok()?
+                .with_timezone(&Utc);
+            (at - now).to_std().unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(Duration::from_secs(24 * 3600)))
+}
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_both_forms() {
+        let now: DateTime<Utc> = "2026-10-21T07:27:00Z".parse().unwrap();
+        assert_eq!(
+            retry_after_value("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after_value("Wed, 21 Oct 2026 07:28:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            retry_after_value("Wed, 21 Oct 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date gone by: at once"
+        );
+        assert_eq!(retry_after_value("soon", now), None);
+        assert_eq!(retry_after_value("-5", now), None);
+    }
 }

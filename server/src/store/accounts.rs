@@ -11,7 +11,23 @@ const ACCOUNT_COLUMNS: &str =
 fn account_from_row(store: &Store, row: &SqliteRow) -> Result<Account, StoreError> {
     let marketplace: String = row.try_get("marketplace")?;
     let key: String = row.try_get("key")?;
-    Ok(Account {
+    // Credentials that cannot be opened (another key, a damaged value) leave this one
+    // account unusable, never the others: it is returned with the reason.
+    let secret = |field: &str| -> Result<Secret, String> {
+        let stored: String = row.try_get(field).map_err(|e| e.to_string())?;
+        if stored.is_empty() {
+            return Err(format!("its {} is missing", field.replace('_', " ")));
+        }
+        store
+            .open_secret(&stored, &key, field)
+            .map_err(|e| format!("its {}: {e}", field.replace('_', " ")))
+    };
+    let (client_secret, refresh_token, unreadable) =
+        match (secret("client_secret"), secret("refresh_token")) {
+            (Ok(client_secret), Ok(refresh_token)) => (client_secret, refresh_token, None),
+            (Err(why), _) | (_, Err(why)) => (Secret::new(""), Secret::new(""), Some(why)),
+        };
+    let mut account = Account {
         id: row.try_get("id")?,
         key: row.try_get("key")?,
         marketplace: MarketplaceKind::parse(&marketplace)
@@ -25,19 +41,21 @@ fn account_from_row(store: &Store, row: &SqliteRow) -> Result<Account, StoreErro
         auth_base_url: row.try_get("auth_base_url")?,
         credentials: Credentials {
             client_id: row.try_get("client_id")?,
-            client_secret: store.open_secret(
-                &row.try_get::<String, _>("client_secret")?,
-                &key,
-                "client_secret",
-            )?,
-            refresh_token: store.open_secret(
-                &row.try_get::<String, _>("refresh_token")?,
-                &key,
-                "refresh_token",
-            )?,
+            client_secret,
+            refresh_token,
         },
         writeback_api: row.try_get("writeback_api")?,
-    })
+        unusable: None,
+    };
+    account.unusable = match unreadable {
+        Some(why) => Some(format!(
+            "Shipback cannot read this account's credentials: {why}"
+        )),
+        None => account
+            .settings_problem()
+            .map(|why| format!("Shipback cannot use this account's settings: {why}")),
+    };
+    Ok(account)
 }
 
 impl Store {
@@ -83,7 +101,16 @@ impl Store {
                 }
                 let context = format!("{key}/{field}");
                 let secret = if Keyring::is_sealed(&stored) {
-                    keyring.open(&stored, &context)?
+                    match keyring.open(&stored, &context) {
+                        Ok(secret) => secret,
+                        // Left as it is: the account waits with its reason (see
+                        // `account_from_row`); the others are resealed.
+                        Err(e) => {
+                            tracing::error!(account = %key, field, error = %e, "cannot open a credential to reseal it");
+                            fields.push(stored);
+                            continue;
+                        }
+                    }
                 } else {
                     Secret::new(stored)
                 };

@@ -1,4 +1,4 @@
-//! The admins' carrier mappings, and shipments that wait for one.
+//! The admins' carrier mappings, and the carriers shipments wait on.
 
 use super::{now_millis, Store, StoreError};
 use crate::accounts::MarketplaceKind;
@@ -72,53 +72,6 @@ impl Store {
                 > 0;
         tx.commit().await?;
         Ok(deleted)
-    }
-
-    /// Leaves a claimed shipment waiting on `waiting_on`, with `reason` for the grid:
-    /// not attempted, no attempt spent, released for whoever takes it up again.
-    pub async fn wait_for(
-        &self,
-        row_id: i64,
-        fence: i64,
-        waiting_on: &str,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let waiting = sqlx::query(
-            "UPDATE shipments SET waiting_on = ?, last_error = ?, next_attempt_at = NULL,
-                 lease_owner = NULL, lease_until = NULL, updated_at = ?
-             WHERE id = ? AND fence = ?",
-        )
-        .bind(waiting_on)
-        .bind(reason)
-        .bind(now_millis())
-        .bind(row_id)
-        .bind(fence)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        tx.commit().await?;
-        Ok(waiting)
-    }
-
-    /// Sends on every shipment waiting on `waiting_on`: due at once. The number sent on.
-    pub async fn resume_waiting(&self, waiting_on: &str) -> Result<u64, StoreError> {
-        let now = now_millis();
-        let mut tx = self.write_tx().await?;
-        let resumed = sqlx::query(
-            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?,
-                 updated_at = ?
-             WHERE waiting_on = ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(waiting_on)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(resumed)
     }
 
     /// The carrier names shipments wait on, with how many wait: what the Carriers

@@ -5,7 +5,7 @@
 //! with is still current, so a worker that wakes up after its lease expired cannot undo
 //! the work of the worker that took over.
 
-use super::{from_millis, Store, StoreError};
+use super::{from_millis, now_millis, to_millis, Store, StoreError};
 use app::shipments::{AttemptOutcome, ShipmentItem, WritebackStatus};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};
@@ -30,6 +30,23 @@ pub struct ClaimedShipment {
     /// The carrier as the account's marketplace is sent it: the worker maps the
     /// station's name before the call (`crate::carriers`); `None` until then.
     pub marketplace_carrier: Option<crate::carriers::MarketplaceCarrier>,
+    /// The last call's outcome was never learnt (or the claim was taken over from a
+    /// worker that stopped mid-call): read the marketplace back before sending again.
+    pub outcome_unknown: bool,
+    /// What the shipment waited on when it was claimed: a paused API's probe.
+    pub waiting_on: Option<String>,
+}
+
+/// An account's API the marketplace's trouble has paused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiPause {
+    /// `api:<account id>:<api>`.
+    pub key: String,
+    pub account_id: i64,
+    pub api: String,
+    pub since: DateTime<Utc>,
+    pub reason: String,
+    pub next_probe_at: DateTime<Utc>,
 }
 
 /// One finished attempt and the state it leaves the shipment in.
@@ -49,6 +66,14 @@ pub struct AttemptRecord {
     pub error_count: i64,
     pub next_attempt_at: Option<i64>,
     pub last_error: Option<String>,
+    /// The call may have taken effect though its answer was lost.
+    pub outcome_unknown: bool,
+    /// The shipment waits on this (a paused API) instead of being due again.
+    pub waiting_on: Option<String>,
+    /// The pause this result starts or keeps (the marketplace's trouble).
+    pub pause: Option<ApiPause>,
+    /// The pause a probe's success ends: every shipment waiting on it goes on.
+    pub resumes: Option<String>,
 }
 
 impl Store {
@@ -66,7 +91,10 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
             "UPDATE shipments
-                SET lease_owner = ?1, lease_until = ?2, fence = fence + 1
+                SET lease_owner = ?1, lease_until = ?2, fence = fence + 1,
+                    -- Taken over from a worker whose lease ran out: it may have sent.
+                    outcome_unknown = CASE WHEN lease_owner IS NOT NULL THEN 1
+                                           ELSE outcome_unknown END
               WHERE id IN (SELECT id FROM (
                                SELECT id, next_attempt_at,
                                       ROW_NUMBER() OVER (PARTITION BY account_id
@@ -78,7 +106,8 @@ impl Store {
                             ORDER BY next_attempt_at
                             LIMIT ?4)
              RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
-                       tracking_number, ship_date, items, revision, error_count",
+                       tracking_number, ship_date, items, revision, error_count,
+                       outcome_unknown, waiting_on",
         )
         .bind(worker)
         .bind(lease_until)
@@ -95,6 +124,8 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
                 Ok(ClaimedShipment {
                     marketplace_carrier: None,
+                    outcome_unknown: r.try_get("outcome_unknown")?,
+                    waiting_on: r.try_get("waiting_on")?,
                     row_id: r.try_get("id")?,
                     fence: r.try_get("fence")?,
                     shipment_id,
@@ -114,7 +145,9 @@ impl Store {
 
     /// Records a group of attempts in one transaction. Every attempt is kept in the
     /// history; the shipment's state moves only where the claim's fence is still current.
-    /// Returns how many results were refused as stale.
+    /// A result whose claim was superseded (a correction, a lease taken over) is kept as
+    /// a superseded attempt, and its worker's lease, if it still holds it, is given back
+    /// so that the newer revision goes at once. Returns how many were superseded.
     pub async fn record_attempts(
         &self,
         worker: &str,
@@ -123,28 +156,13 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut stale = 0;
         let mut succeeded = Vec::new();
+        let now = now_millis();
         for r in records {
-            sqlx::query(
-                "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
-                     outcome, http_status, error_code, error_message, worker)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(r.row_id)
-            .bind(r.revision)
-            .bind(r.number)
-            .bind(r.started_at)
-            .bind(r.duration_ms)
-            .bind(r.outcome.as_str())
-            .bind(r.http_status.map(i64::from))
-            .bind(&r.error_code)
-            .bind(&r.error_message)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await?;
             let updated = sqlx::query(
                 "UPDATE shipments
                     SET status = ?, error_count = ?, last_attempt_at = ?, next_attempt_at = ?,
-                        last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                        last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
+                        outcome_unknown = ?, waiting_on = ?
                   WHERE id = ? AND fence = ?",
             )
             .bind(r.new_status.as_str())
@@ -153,14 +171,81 @@ impl Store {
             .bind(r.next_attempt_at)
             .bind(&r.last_error)
             .bind(r.started_at + r.duration_ms)
+            .bind(r.outcome_unknown)
+            .bind(&r.waiting_on)
             .bind(r.row_id)
             .bind(r.fence)
             .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() == 0 {
+            .await?
+            .rows_affected()
+                > 0;
+            if !updated {
                 stale += 1;
-            } else if r.new_status == WritebackStatus::Success {
+                sqlx::query(
+                    "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
+                      WHERE id = ? AND lease_owner = ?",
+                )
+                .bind(r.row_id)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
+                     outcome, http_status, error_code, error_message, worker, superseded)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(r.row_id)
+            .bind(r.revision)
+            .bind(if updated { r.number } else { 0 })
+            .bind(r.started_at)
+            .bind(r.duration_ms)
+            .bind(r.outcome.as_str())
+            .bind(r.http_status.map(i64::from))
+            .bind(&r.error_code)
+            .bind(&r.error_message)
+            .bind(worker)
+            .bind(!updated)
+            .execute(&mut *tx)
+            .await?;
+            if !updated {
+                continue;
+            }
+            if r.new_status == WritebackStatus::Success {
                 succeeded.push((r.row_id, r.started_at + r.duration_ms));
+                if let Some(key) = &r.resumes {
+                    // The probe got through: the API works again.
+                    sqlx::query(
+                        "UPDATE shipments SET waiting_on = NULL, last_error = NULL,
+                             next_attempt_at = ?, updated_at = ?
+                          WHERE waiting_on = ?",
+                    )
+                    .bind(now)
+                    .bind(now)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM api_pauses WHERE key = ?")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            if let Some(pause) = &r.pause {
+                sqlx::query(
+                    "INSERT INTO api_pauses (key, account_id, api, since, reason, next_probe_at)
+                     VALUES (?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (key) DO UPDATE SET reason = excluded.reason,
+                         next_probe_at = excluded.next_probe_at",
+                )
+                .bind(&pause.key)
+                .bind(pause.account_id)
+                .bind(&pause.api)
+                .bind(to_millis(pause.since))
+                .bind(&pause.reason)
+                .bind(to_millis(pause.next_probe_at))
+                .execute(&mut *tx)
+                .await?;
             }
         }
         if !succeeded.is_empty() {
@@ -182,6 +267,70 @@ impl Store {
         }
         tx.commit().await?;
         Ok(stale)
+    }
+
+    /// The APIs paused now.
+    pub async fn api_pauses(&self) -> Result<Vec<ApiPause>, StoreError> {
+        sqlx::query(
+            "SELECT key, account_id, api, since, reason, next_probe_at FROM api_pauses ORDER BY key",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ApiPause {
+                key: r.try_get("key")?,
+                account_id: r.try_get("account_id")?,
+                api: r.try_get("api")?,
+                since: from_millis(r.try_get("since")?)?,
+                reason: r.try_get("reason")?,
+                next_probe_at: from_millis(r.try_get("next_probe_at")?)?,
+            })
+        })
+        .collect()
+    }
+
+    /// For each pause whose probe is due, lets one of its waiting shipments through
+    /// (the longest waiting), and sets the next probe `every` later. How many probes.
+    pub async fn start_probes(
+        &self,
+        now: DateTime<Utc>,
+        every: std::time::Duration,
+    ) -> Result<usize, StoreError> {
+        let now_ms = to_millis(now);
+        let next = now_ms + every.as_millis() as i64;
+        let mut tx = self.write_tx().await?;
+        let due: Vec<String> =
+            sqlx::query_scalar("SELECT key FROM api_pauses WHERE next_probe_at <= ?")
+                .bind(now_ms)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut probes = 0;
+        for key in &due {
+            probes += sqlx::query(
+                "UPDATE shipments SET next_attempt_at = ?
+                  WHERE id = (SELECT id FROM shipments WHERE waiting_on = ? ORDER BY id LIMIT 1)",
+            )
+            .bind(now_ms)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+            sqlx::query("UPDATE api_pauses SET next_probe_at = ? WHERE key = ?")
+                .bind(next)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // A pause with nobody waiting any more has nothing left to probe.
+        sqlx::query(
+            "DELETE FROM api_pauses
+              WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.waiting_on = api_pauses.key)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(probes)
     }
 
     /// Gives back claims that were not attempted (the lease was too short to start the

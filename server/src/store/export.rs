@@ -42,12 +42,14 @@ struct JsonRow(
     Option<i64>,
     Option<String>,
     i64,
+    bool,
 );
 
 /// The account's name and marketplace are not among them: the export looks them up in
 /// the few accounts, which spares SQLite a fifth of the text it writes.
 const STEP_COLUMNS: &str = "shipment_id, account_key, order_id, carrier, service, tracking_number, quantity, ship_date, status, error_count, \
-    last_attempt_at, next_attempt_at, last_error, updated_at";
+    last_attempt_at, next_attempt_at, last_error, updated_at, \
+    json(CASE WHEN waiting THEN 'true' ELSE 'false' END)";
 
 /// One step read: its rows as JSON, and where the next step starts (`None`: the last).
 struct Step {
@@ -105,6 +107,7 @@ fn parse_step(
                 next_attempt_at: optional_instant(r.13)?,
                 last_error: r.14,
                 updated_at: from_millis(r.15)?,
+                waiting: r.16,
             })
         })
         .collect()

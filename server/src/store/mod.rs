@@ -17,13 +17,15 @@ mod people;
 mod sessions;
 mod shipments;
 mod tokens;
+mod waits;
 
 pub use actions::ShipmentRefusal;
-pub use claims::{AttemptRecord, ClaimedShipment};
+pub use claims::{ApiPause, AttemptRecord, ClaimedShipment};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::{ImportedOrder, OrderCheck};
 pub use sessions::Sessions;
 pub use shipments::{ImportedAttempt, ImportedHistory};
+pub use waits::{account_keys, writeback_key};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 /// The columns the grid shows, with the account's name and marketplace.
 const ROW_COLUMNS: &str = "s.id, s.shipment_id, s.account_key, a.display_name, a.marketplace, \
      s.order_id, s.carrier, s.service, s.tracking_number, s.quantity, s.ship_date, s.status, \
-     s.error_count, s.last_attempt_at, s.next_attempt_at, s.last_error, s.updated_at";
+     s.error_count, s.last_attempt_at, s.next_attempt_at, s.last_error, s.updated_at, \
+     s.waiting_on IS NOT NULL AS waiting";
 
 /// Where a sort key lives, and whether its cursor value is a number or text.
 pub(super) fn sort_column(key: SortKey) -> (&'static str, bool) {
@@ -62,6 +63,7 @@ fn shipment_row(row: &SqliteRow) -> Result<ShipmentRow, StoreError> {
         next_attempt_at: optional_instant(row.try_get("next_attempt_at")?)?,
         last_error: row.try_get("last_error")?,
         updated_at: from_millis(row.try_get("updated_at")?)?,
+        waiting: row.try_get("waiting")?,
     })
 }
 
@@ -290,7 +292,11 @@ impl Store {
                 .push_bind(now);
         });
         // A changed shipment starts a new round; the fence bump makes any answer still
-        // in flight for the old content unable to overwrite the new state.
+        // in flight for the old content unable to overwrite the new state. A claim still
+        // running keeps its lease: the new revision is sent only once that call has
+        // ended (its worker then gives the lease back) or its lease has run out, so two
+        // revisions are never on the wire at once and the marketplace ends with the
+        // newest.
         sql.push(
             " ON CONFLICT (shipment_id) DO UPDATE SET
                 account_id = excluded.account_id, account_key = excluded.account_key,
@@ -299,7 +305,12 @@ impl Store {
                 items = excluded.items, quantity = excluded.quantity,
                 status = 'pending', error_count = 0, revision = shipments.revision + 1,
                 next_attempt_at = excluded.next_attempt_at, last_error = NULL, waiting_on = NULL,
-                lease_owner = NULL, lease_until = NULL, fence = shipments.fence + 1,
+                outcome_unknown = 0,
+                lease_owner = CASE WHEN shipments.lease_until > excluded.updated_at
+                                   THEN shipments.lease_owner END,
+                lease_until = CASE WHEN shipments.lease_until > excluded.updated_at
+                                   THEN shipments.lease_until END,
+                fence = shipments.fence + 1,
                 updated_at = excluded.updated_at
               WHERE shipments.account_id IS NOT excluded.account_id
                  OR shipments.order_id IS NOT excluded.order_id
@@ -446,7 +457,8 @@ impl Store {
         let items: Vec<ShipmentItem> = serde_json::from_str(&row.try_get::<String, _>("items")?)
             .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
         let attempts = sqlx::query(
-            "SELECT revision, number, started_at, duration_ms, outcome, http_status, error_code, error_message
+            "SELECT revision, number, started_at, duration_ms, outcome, http_status, error_code,
+                    error_message, superseded
              FROM writeback_attempts WHERE shipment_row = ? ORDER BY id",
         )
         .bind(id)
@@ -462,9 +474,12 @@ impl Store {
                 duration_ms: a.try_get::<i64, _>("duration_ms")? as u64,
                 outcome: AttemptOutcome::parse(&outcome)
                     .ok_or_else(|| StoreError::Corrupt(format!("unknown outcome '{outcome}'")))?,
-                http_status: a.try_get::<Option<i64>, _>("http_status")?.map(|s| s as u16),
+                http_status: a
+                    .try_get::<Option<i64>, _>("http_status")?
+                    .map(|s| s as u16),
                 error_code: a.try_get("error_code")?,
                 error_message: a.try_get("error_message")?,
+                superseded: a.try_get("superseded")?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -7,13 +7,19 @@
 //! workers never confirm the same shipment at the same time.
 
 pub mod policy;
+pub mod triage;
 
 use crate::accounts::Account;
 use crate::carriers;
+use crate::health::rules::CallOutcome;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
-use crate::store::{now_millis, AttemptRecord, ClaimedShipment, ImportedOrder, Store, StoreError};
+use crate::store::{
+    now_millis, ApiPause, AttemptRecord, ClaimedShipment, ImportedOrder, Store, StoreError,
+};
+use app::shipments::{AttemptOutcome, WritebackStatus};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
+use policy::Trouble;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
@@ -39,6 +45,8 @@ pub struct WorkerConfig {
     /// How long to wait when nothing is due (a new shipment wakes the worker sooner).
     pub idle_poll: Duration,
     pub retry: RetryPolicy,
+    /// How often a paused API is probed with one of its waiting shipments.
+    pub probe_every: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -52,6 +60,7 @@ impl Default for WorkerConfig {
             attempt_timeout: Duration::from_secs(45),
             idle_poll: Duration::from_millis(500),
             retry: RetryPolicy::default(),
+            probe_every: Duration::from_secs(60),
         }
     }
 }
@@ -93,8 +102,13 @@ pub struct BatchReport {
     pub released: usize,
     /// Results not applied because a newer claim or a correction superseded them.
     pub stale: usize,
-    /// Shipments left waiting without a call (a carrier nobody mapped yet).
+    /// Shipments left waiting without a call (a disabled account, unreadable
+    /// credentials, a paused API, a carrier nobody mapped yet).
     pub waiting: usize,
+    /// Attempts whose marketplace trouble paused (or kept paused) their API.
+    pub paused: usize,
+    /// Lost answers found applied on read-back: confirmed without a second send.
+    pub read_back: usize,
 }
 
 pub struct Worker {
@@ -102,6 +116,8 @@ pub struct Worker {
     marketplaces: Marketplaces,
     config: WorkerConfig,
     wake: Arc<Notify>,
+    /// When paused APIs were last probed and mended accounts' shipments sent on.
+    last_housekeeping: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Worker {
@@ -116,6 +132,7 @@ impl Worker {
             marketplaces,
             config,
             wake,
+            last_housekeeping: std::sync::Mutex::new(None),
         }
     }
 
@@ -145,8 +162,55 @@ impl Worker {
         tracing::info!(worker = %self.config.name, "write-back worker stopped");
     }
 
+    /// Lets each paused API's probe through when its interval is up, and sends on the
+    /// shipments of accounts that were mended elsewhere (enabled again, credentials
+    /// readable again). At most every `probe_every` (and at least every 5 s).
+    async fn housekeeping(&self) -> Result<(), WorkerError> {
+        let every = self.config.probe_every.min(Duration::from_secs(5));
+        {
+            let mut last = self
+                .last_housekeeping
+                .lock()
+                .expect("the housekeeping clock is never poisoned");
+            if last.is_some_and(|at| at.elapsed() < every) {
+                return Ok(());
+            }
+            *last = Some(Instant::now());
+        }
+        let probes = self
+            .store
+            .start_probes(chrono::Utc::now(), self.config.probe_every)
+            .await?;
+        if probes > 0 {
+            tracing::info!(probes, "probing paused APIs");
+        }
+        let mended: Vec<String> = self
+            .store
+            .accounts()
+            .await?
+            .iter()
+            .flat_map(|a| {
+                let [disabled, unusable] = crate::store::account_keys(a.id);
+                let mut keys = Vec::new();
+                if a.enabled {
+                    keys.push(disabled);
+                }
+                if a.unusable.is_none() {
+                    keys.push(unusable);
+                }
+                keys
+            })
+            .collect();
+        let resumed = self.store.resume_waiting_on(&mended).await?;
+        if resumed > 0 {
+            tracing::info!(resumed, "shipments of mended accounts sent on");
+        }
+        Ok(())
+    }
+
     /// Claims one batch of due shipments and writes each back.
     pub async fn run_batch(&self) -> Result<BatchReport, WorkerError> {
+        self.housekeeping().await?;
         let claimed_at = Instant::now();
         let now = now_millis();
         let lease_until = now + self.config.lease.as_millis() as i64;
@@ -174,32 +238,34 @@ impl Worker {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        // A carrier the account's marketplace would not know is never sent: the
-        // shipment waits, with the reason, until an admin maps the name.
+        // What waits instead of a call: a disabled account, unreadable credentials, a
+        // paused API (but its probe), a carrier nobody mapped. No attempt is spent.
         let mappings = self.store.carrier_mappings().await?;
+        let pauses: HashMap<String, ApiPause> = self
+            .store
+            .api_pauses()
+            .await?
+            .into_iter()
+            .map(|p| (p.key.clone(), p))
+            .collect();
         let mut ready = Vec::with_capacity(claims.len());
+        let mut waits = Vec::new();
         for mut claim in claims {
             let Some(account) = accounts.get(&claim.account_id) else {
                 ready.push(claim);
                 continue;
             };
-            match carriers::resolve(account.marketplace, &claim.carrier, &mappings) {
-                Some(carrier) => {
-                    claim.marketplace_carrier = Some(carrier);
+            match triage::wait_of(&claim, account, &pauses, &mappings) {
+                Some(wait) => waits.push((claim.row_id, claim.fence, wait.key, wait.reason)),
+                None => {
+                    claim.marketplace_carrier =
+                        carriers::resolve(account.marketplace, &claim.carrier, &mappings);
                     ready.push(claim);
                 }
-                None => {
-                    let (reason, key) = carriers::unmapped(account.marketplace, &claim.carrier);
-                    tracing::info!(shipment = %claim.shipment_id, %reason, "waiting");
-                    if self
-                        .store
-                        .wait_for(claim.row_id, claim.fence, &key, &reason)
-                        .await?
-                    {
-                        report.waiting += 1;
-                    }
-                }
             }
+        }
+        if !waits.is_empty() {
+            report.waiting += self.store.wait_many(&waits).await?;
         }
         let claims = ready;
         // What the imported orders tell against each shipment, read in one go: the
@@ -210,6 +276,7 @@ impl Worker {
             .collect();
         let orders = self.store.imported_orders(&wanted).await?;
         let orders = &orders;
+        let pauses = &pauses;
         // No call may still be running when the lease runs out: past that point another
         // worker may take the shipment over.
         let last_safe_start = claimed_at
@@ -229,7 +296,7 @@ impl Worker {
                         return Err((claim.row_id, claim.fence));
                     }
                     let order = orders.get(&(claim.account_id, claim.order_id.clone()));
-                    Ok(self.attempt(target, claim, order).await)
+                    Ok(self.attempt(target, claim, order, pauses).await)
                 }
             })
             .buffer_unordered(self.config.concurrency.max(1))
@@ -240,20 +307,21 @@ impl Worker {
             let mut released = Vec::new();
             for result in chunk {
                 match result {
-                    Ok(record) => records.push(record),
+                    Ok((record, read_back)) => {
+                        report.paused += usize::from(record.pause.is_some());
+                        report.read_back += usize::from(read_back);
+                        records.push(record);
+                    }
                     Err(claim) => released.push(claim),
                 }
             }
             if !records.is_empty() {
                 report.attempted += records.len();
-                report.stale += self
-                    .store
-                    .record_attempts(&self.config.name, &records)
-                    .await?;
+                report.stale += self.record(&records).await;
             }
             if !released.is_empty() {
                 report.released += released.len();
-                self.store.release_claims(&released).await?;
+                self.release(&released).await;
             }
         }
         if report.stale > 0 {
@@ -263,6 +331,33 @@ impl Worker {
             );
         }
         Ok(report)
+    }
+
+    /// Records results whose calls went out, whatever it takes: a database that does
+    /// not answer (busy past its timeout, restarting) is asked again until it does. A
+    /// batch is never dropped, so nothing is sent twice for want of its record.
+    async fn record(&self, records: &[AttemptRecord]) -> usize {
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.store.record_attempts(&self.config.name, records).await {
+                Ok(stale) => return stale,
+                Err(e) => {
+                    tracing::error!(error = %e, results = records.len(), "cannot record results yet; they are kept and recorded when the database answers");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Gives claims back, whatever it takes (as [`Worker::record`]).
+    async fn release(&self, claims: &[(i64, i64)]) {
+        let mut wait = Duration::from_millis(100);
+        while let Err(e) = self.store.release_claims(claims).await {
+            tracing::error!(error = %e, "cannot give claims back yet; trying again");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
     }
 
     /// The account and its marketplace's write-back API, or why there is none.
@@ -277,17 +372,6 @@ impl Worker {
                 message: "the shipment's account no longer exists".into(),
             });
         };
-        if !account.enabled {
-            return Err(WritebackResult::Retryable {
-                http_status: None,
-                code: "AccountDisabled".into(),
-                message: format!(
-                    "account '{}' is disabled; enable it to write back",
-                    account.key
-                ),
-                retry_after: None,
-            });
-        }
         match self.marketplaces.adapter(account.marketplace) {
             Some(api) => Ok((account, api)),
             None => Err(WritebackResult::Permanent {
@@ -311,7 +395,7 @@ impl Worker {
         }
         let storage = |e: StoreError| WritebackResult::Retryable {
             http_status: None,
-            code: "StorageError".into(),
+            code: policy::STORAGE_ERROR.into(),
             message: e.to_string(),
             retry_after: None,
         };
@@ -375,34 +459,68 @@ impl Worker {
         Ok(Cow::Owned(resolved))
     }
 
+    /// One attempt: the checks that need no call, the read-back of a lost answer,
+    /// then the write-back; and the record of what it leaves the shipment in. The flag
+    /// says the shipment was found written back on read-back.
     async fn attempt(
         &self,
         target: Result<(&Account, &Arc<dyn MarketplaceAdapter>), WritebackResult>,
         claim: ClaimedShipment,
         order: Option<&ImportedOrder>,
-    ) -> AttemptRecord {
+        pauses: &HashMap<String, ApiPause>,
+    ) -> (AttemptRecord, bool) {
         let started_at = now_millis();
         let clock = Instant::now();
+        let mut read_back = false;
+        let account = target_account(&target);
         let result = match target {
             Err(result) => result,
             Ok((account, api)) => {
                 let call = async {
                     let resolved = match self.resolve_items(account, api.as_ref(), &claim).await {
                         Ok(resolved) => resolved,
-                        Err(result) => return result,
+                        Err(result) => return (result, false),
                     };
                     if let Err(refusal) = check_ship_date(&resolved) {
-                        return refusal;
+                        return (refusal, false);
                     }
                     if let Some(order) = order {
                         if let Err(refusal) = check_against_order(account, &resolved, order) {
-                            return refusal;
+                            return (refusal, false);
                         }
                     }
-                    api.write_back(account, &resolved).await
+                    // An earlier call's answer was lost: it may have taken effect. Ask the
+                    // marketplace before sending anything again (if it cannot say, the
+                    // shipment waits), and send only what it does not hold yet.
+                    let mut resolved = resolved;
+                    if claim.outcome_unknown {
+                        match api.lines_held(account, &resolved).await {
+                            Ok(held)
+                                if resolved
+                                    .items
+                                    .iter()
+                                    .all(|i| held.contains(&i.order_item_id)) =>
+                            {
+                                return (confirmed_on_read_back(), true)
+                            }
+                            Ok(held) => {
+                                if !held.is_empty() {
+                                    resolved
+                                        .to_mut()
+                                        .items
+                                        .retain(|i| !held.contains(&i.order_item_id));
+                                }
+                            }
+                            Err(failure) => return (failure.into(), false),
+                        }
+                    }
+                    (api.write_back(account, &resolved).await, false)
                 };
                 match tokio::time::timeout(self.config.attempt_timeout, call).await {
-                    Ok(result) => result,
+                    Ok((result, found)) => {
+                        read_back = found;
+                        result
+                    }
                     Err(_) => WritebackResult::Retryable {
                         http_status: None,
                         code: "Timeout".into(),
@@ -416,12 +534,50 @@ impl Worker {
             }
         };
         let duration_ms = clock.elapsed().as_millis() as i64;
+        let ended_at = started_at + duration_ms;
+        let trouble = Trouble::of(&result);
+        // Whether the call may have taken effect though its answer was lost; a
+        // read-back that could not tell keeps what was unknown unknown.
+        let outcome_unknown = match trouble {
+            Some(Trouble::Marketplace(outcome)) => {
+                outcome.may_have_applied() || claim.outcome_unknown
+            }
+            Some(Trouble::Shipback) => claim.outcome_unknown,
+            _ => false,
+        };
+        let mut record = match (trouble, account) {
+            (Some(Trouble::Marketplace(outcome)), Some(account)) => {
+                self.paused_record(&claim, account, outcome, &result, pauses, ended_at)
+            }
+            (Some(Trouble::Shipback), _) => self.shipback_record(&claim, &result, ended_at),
+            _ => self.decided_record(&claim, &result, ended_at),
+        };
+        record.started_at = started_at;
+        record.duration_ms = duration_ms;
+        record.outcome_unknown = outcome_unknown;
+        if record.new_status == WritebackStatus::Success {
+            // A probe that got through ends its API's pause.
+            record.resumes = claim
+                .waiting_on
+                .clone()
+                .filter(|key| key.starts_with("api:"));
+        }
+        (record, read_back)
+    }
+
+    /// The record of a result for the shipment's own fate: the retry schedule decides.
+    fn decided_record(
+        &self,
+        claim: &ClaimedShipment,
+        result: &WritebackResult,
+        ended_at: i64,
+    ) -> AttemptRecord {
         let decision =
             self.config
                 .retry
-                .decide(claim.error_count as u32, &result, &mut rand::thread_rng());
+                .decide(claim.error_count as u32, result, &mut rand::thread_rng());
         // A success may carry a warning in its message; it is no error of the shipment.
-        let failed = decision.outcome != app::shipments::AttemptOutcome::Success;
+        let failed = decision.outcome != AttemptOutcome::Success;
         if let Some(message) = &decision.error_message {
             if failed {
                 tracing::debug!(shipment = %claim.shipment_id, status = ?decision.status, %message, "write-back failed");
@@ -437,19 +593,121 @@ impl Worker {
             fence: claim.fence,
             revision: claim.revision,
             number: claim.error_count + 1,
-            started_at,
-            duration_ms,
+            started_at: ended_at,
+            duration_ms: 0,
             outcome: decision.outcome,
             http_status: decision.http_status,
             error_code: decision.error_code,
             error_message: decision.error_message,
             new_status: decision.status,
             error_count: decision.error_count as i64,
-            next_attempt_at: decision
-                .retry_in
-                .map(|d| started_at + duration_ms + d.as_millis() as i64),
+            next_attempt_at: decision.retry_in.map(|d| ended_at + d.as_millis() as i64),
             last_error,
+            outcome_unknown: false,
+            waiting_on: None,
+            pause: None,
+            resumes: None,
         }
+    }
+
+    /// The record of a failure that is the marketplace's trouble: no attempt is spent;
+    /// the shipment waits on its account's paused write-back queue, with the reason.
+    fn paused_record(
+        &self,
+        claim: &ClaimedShipment,
+        account: &Account,
+        outcome: CallOutcome,
+        result: &WritebackResult,
+        pauses: &HashMap<String, ApiPause>,
+        ended_at: i64,
+    ) -> AttemptRecord {
+        let (http_status, code, message, retry_after) = match result {
+            WritebackResult::Retryable {
+                http_status,
+                code,
+                message,
+                retry_after,
+            } => (*http_status, code.clone(), message.clone(), *retry_after),
+            _ => (None, String::new(), String::new(), None),
+        };
+        let key = crate::store::writeback_key(account.id);
+        let now = chrono::Utc::now();
+        let since = pauses.get(&key).map_or(now, |p| p.since);
+        let error = app::shipments::error_line(http_status, Some(&code), &message);
+        let reason = triage::pause_reason(account, outcome, since, &error);
+        tracing::info!(shipment = %claim.shipment_id, %reason, "paused");
+        let wait = retry_after.map_or(self.config.probe_every, |w| w.max(self.config.probe_every));
+        let next_probe_at = now
+            + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+        AttemptRecord {
+            row_id: claim.row_id,
+            fence: claim.fence,
+            revision: claim.revision,
+            // Not counted: the marketplace's trouble, not the shipment's.
+            number: 0,
+            started_at: ended_at,
+            duration_ms: 0,
+            outcome: AttemptOutcome::RetryableError,
+            http_status,
+            error_code: Some(code),
+            error_message: Some(message),
+            new_status: if claim.error_count > 0 {
+                WritebackStatus::Retrying
+            } else {
+                WritebackStatus::Pending
+            },
+            error_count: claim.error_count,
+            next_attempt_at: None,
+            last_error: Some(reason.clone()),
+            outcome_unknown: false,
+            waiting_on: Some(key.clone()),
+            pause: Some(ApiPause {
+                key,
+                account_id: account.id,
+                api: "writeback".into(),
+                since,
+                reason,
+                next_probe_at,
+            }),
+            resumes: None,
+        }
+    }
+
+    /// The record of a failure of Shipback's own (its database): tried again in a
+    /// second, nothing spent.
+    fn shipback_record(
+        &self,
+        claim: &ClaimedShipment,
+        result: &WritebackResult,
+        ended_at: i64,
+    ) -> AttemptRecord {
+        let mut record = self.decided_record(claim, result, ended_at);
+        record.number = 0;
+        record.error_count = claim.error_count;
+        record.new_status = if claim.error_count > 0 {
+            WritebackStatus::Retrying
+        } else {
+            WritebackStatus::Pending
+        };
+        record.next_attempt_at = Some(ended_at + 1000);
+        record
+    }
+}
+
+/// The account of a target, if it has one.
+fn target_account<'a>(
+    target: &Result<(&'a Account, &'a Arc<dyn MarketplaceAdapter>), WritebackResult>,
+) -> Option<&'a Account> {
+    target.as_ref().ok().map(|(account, _)| *account)
+}
+
+/// What a read-back that finds the shipment written back amounts to.
+fn confirmed_on_read_back() -> WritebackResult {
+    WritebackResult::Accepted {
+        http_status: 200,
+        warning: Some(
+            "confirmed at the marketplace on read-back: the earlier call had taken effect".into(),
+        ),
     }
 }
 

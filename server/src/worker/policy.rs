@@ -1,19 +1,22 @@
 //! What a write-back result does to a shipment: the status it moves to and when it is
 //! tried again.
 
+use crate::health::rules::CallOutcome;
 use crate::marketplaces::WritebackResult;
 use app::shipments::{AttemptOutcome, WritebackStatus};
 use rand::Rng;
 use std::time::Duration;
 
-/// The retry schedule. Production waits minutes; tests and the demo run it in seconds.
+/// The retry schedule: how long to wait after each failure of the shipment's own (a
+/// marketplace in trouble pauses its queue instead, see `crate::worker`). The default
+/// spans half a working day, so that an attempt is still left when a marketplace's
+/// incident ends; tests and the demo run it in seconds.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     /// Attempts per round before a shipment is Failed.
     pub max_attempts: u32,
-    /// Wait after the first failure; doubled after each further one.
-    pub base_delay: Duration,
-    pub max_delay: Duration,
+    /// The wait after failure 1, 2, 3…; the last one repeats if the list is short.
+    pub delays: Vec<Duration>,
     /// Spread of the random jitter, as a fraction of the delay (0.2 = ±20 %).
     pub jitter: f64,
 }
@@ -22,11 +25,73 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 5,
-            base_delay: Duration::from_secs(60),
-            max_delay: Duration::from_secs(3600),
+            // 1 min, 10 min, 1 h, 4 h: about five hours from the first attempt to the last.
+            delays: vec![
+                Duration::from_secs(60),
+                Duration::from_secs(600),
+                Duration::from_secs(3600),
+                Duration::from_secs(4 * 3600),
+            ],
             jitter: 0.2,
         }
     }
+}
+
+impl RetryPolicy {
+    /// A schedule that starts at `base` and doubles up to `max` (the older flags).
+    pub fn doubling(base: Duration, max: Duration, max_attempts: u32) -> Vec<Duration> {
+        (0..max_attempts.saturating_sub(1).max(1))
+            .map(|n| base.saturating_mul(2u32.saturating_pow(n.min(30))).min(max))
+            .collect()
+    }
+}
+
+/// Whose trouble a failed call is: it decides whether the shipment spends an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    /// The shipment's own (its data, its order's state): the retry schedule applies.
+    Shipment,
+    /// The marketplace's (down, throttling, refusing the account's credentials or a
+    /// role): the account's API pauses and the shipment waits, no attempt spent.
+    Marketplace(CallOutcome),
+    /// Shipback's own (its database did not answer): tried again soon, nothing spent.
+    Shipback,
+}
+
+impl Trouble {
+    /// Whose trouble a retryable result is; `None` for a success or a permanent failure.
+    pub fn of(result: &WritebackResult) -> Option<Trouble> {
+        let WritebackResult::Retryable {
+            http_status, code, ..
+        } = result
+        else {
+            return None;
+        };
+        if code == STORAGE_ERROR {
+            return Some(Trouble::Shipback);
+        }
+        Some(match CallOutcome::of_failure(*http_status, code, true) {
+            CallOutcome::Rejected => Trouble::Shipment,
+            outcome => Trouble::Marketplace(outcome),
+        })
+    }
+}
+
+/// The code of a write-back that failed on Shipback's own database.
+pub const STORAGE_ERROR: &str = "StorageError";
+
+/// Reads a schedule written `1m,10m,1h,4h`.
+pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    let delays: Vec<Duration> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(crate::cli::args::parse_duration)
+        .collect::<Result<_, _>>()?;
+    if delays.is_empty() {
+        return Err("a retry schedule lists at least one wait, e.g. 1m,10m,1h,4h".into());
+    }
+    Ok(delays)
 }
 
 /// The shipment's next state after one attempt.
@@ -45,8 +110,11 @@ pub struct Decision {
 impl RetryPolicy {
     /// The delay before the attempt after failure number `failures` (1-based), before jitter.
     pub fn backoff(&self, failures: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(30));
-        self.base_delay.saturating_mul(factor).min(self.max_delay)
+        let index = (failures.max(1) as usize - 1).min(self.delays.len().saturating_sub(1));
+        self.delays
+            .get(index)
+            .copied()
+            .unwrap_or(Duration::from_secs(60))
     }
 
     /// `errors_before`: failed attempts already made in this round.
@@ -121,8 +189,7 @@ mod tests {
     fn policy() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 5,
-            base_delay: Duration::from_secs(10),
-            max_delay: Duration::from_secs(60),
+            delays: RetryPolicy::doubling(Duration::from_secs(10), Duration::from_secs(60), 5),
             jitter: 0.0,
         }
     }
@@ -141,6 +208,23 @@ mod tests {
         let p = policy();
         let delays: Vec<u64> = (1..=5).map(|n| p.backoff(n).as_secs()).collect();
         assert_eq!(delays, vec![10, 20, 40, 60, 60]);
+    }
+
+    #[test]
+    fn the_default_schedule_spans_hours_and_a_list_is_read() {
+        let p = RetryPolicy::default();
+        let delays: Vec<u64> = (1..=4).map(|n| p.backoff(n).as_secs()).collect();
+        assert_eq!(delays, vec![60, 600, 3600, 14_400]);
+        assert_eq!(
+            parse_schedule("30s, 5m,2h").unwrap(),
+            vec![
+                Duration::from_secs(30),
+                Duration::from_secs(300),
+                Duration::from_secs(7200)
+            ]
+        );
+        assert!(parse_schedule("").is_err());
+        assert!(parse_schedule("1m,soon").is_err());
     }
 
     #[test]

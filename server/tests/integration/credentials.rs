@@ -5,7 +5,7 @@ use crate::common;
 
 use common::harness;
 use shipback::secrets::{Keyring, SecretKey};
-use shipback::store::{Store, StoreError};
+use shipback::store::Store;
 
 /// Every byte of the database file and its write-ahead log.
 async fn database_bytes(url: &str) -> Vec<u8> {
@@ -44,19 +44,25 @@ async fn credentials_are_sealed_in_the_database_and_need_the_key() {
     );
     assert!(contains(&bytes, "enc:v1:"), "sealed values are");
 
-    // Without the key the accounts cannot be read, nor registered.
+    // Without the key the accounts' credentials cannot be read: each account says so
+    // (its shipments wait, its status is Red), and nothing else breaks.
     let keyless = Store::connect(&h.database_url).await.unwrap();
-    assert!(matches!(
-        keyless.accounts().await,
-        Err(StoreError::Secret(_))
-    ));
-    // With another key: refused, and the error says why.
+    let accounts = keyless.accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    let why = accounts[0].unusable.as_deref().unwrap();
+    assert!(
+        why.starts_with("Shipback cannot read this account's credentials"),
+        "{why}"
+    );
+    assert!(accounts[0].credentials.refresh_token.expose().is_empty());
+    // With another key: the same, and the reason says why.
     let stranger = Store::connect(&h.database_url)
         .await
         .unwrap()
         .with_keyring(Keyring::new(SecretKey::generate()));
-    let refused = stranger.accounts().await.unwrap_err().to_string();
-    assert!(refused.contains("not in the keyring"), "{refused}");
+    let accounts = stranger.accounts().await.unwrap();
+    let why = accounts[0].unusable.as_deref().unwrap();
+    assert!(why.contains("not in the keyring"), "{why}");
 }
 
 #[tokio::test]
@@ -89,7 +95,12 @@ async fn rotating_the_key_reseals_every_account_and_the_old_key_stops_working() 
         .await
         .unwrap()
         .with_keyring(Keyring::new(old));
-    assert!(with_old.accounts().await.is_err());
+    assert!(with_old
+        .accounts()
+        .await
+        .unwrap()
+        .iter()
+        .all(|a| a.unusable.is_some()));
 }
 
 #[tokio::test]

@@ -257,15 +257,46 @@ async fn an_unknown_order_fails_permanently_over_rest() {
     assert_eq!(attempt["error_code"], "32100");
 }
 
-/// One batch under the fault; the shipment's first attempt.
+/// One batch under the fault: the shipment waits on the paused write-back without
+/// spending an attempt. Its first attempt.
 async fn first_attempt_under(h: &Harness, writeback_api: &str, fault: Value) -> Value {
     add_ebay_account(h, "gadget", writeback_api).await;
     post(h, 6, "gadget").await;
     h.set_faults(fault).await;
     h.worker("w1").run_batch().await.unwrap();
     let detail = h.detail("E-6").await;
-    assert_eq!(detail["status"], "retrying", "{detail}");
+    assert_eq!(detail["status"], "pending", "{detail}");
+    assert_eq!(detail["error_count"], 0, "{detail}");
+    let reason = detail["last_error"].as_str().unwrap();
+    assert!(
+        reason.starts_with("Waiting: eBay Writeback for gadget"),
+        "{reason}"
+    );
     attempts(&detail)[0].clone()
+}
+
+/// With the fault gone, the paused write-back resumes: the shipment is written back,
+/// and the marketplace took exactly one write-back for it.
+async fn recovers(h: &Harness) {
+    h.set_faults(json!({})).await;
+    h.drain(&h.worker("w1"), Duration::from_secs(10)).await;
+    assert_eq!(h.detail("E-6").await["status"], "success");
+    assert_once_each(&h.confirmations().await);
+}
+
+/// Every write-back the marketplace took is a different one: nothing was sent twice
+/// (Trading takes one CompleteSale per line; the Fulfillment API one fulfillment).
+pub fn assert_once_each(confirmations: &[shipback::emulator::ConfirmationRecord]) {
+    assert!(!confirmations.is_empty());
+    for (i, c) in confirmations.iter().enumerate() {
+        assert!(
+            confirmations[..i]
+                .iter()
+                .all(|earlier| earlier.body != c.body),
+            "sent twice: {}",
+            c.body
+        );
+    }
 }
 
 #[tokio::test]
@@ -280,6 +311,7 @@ async fn server_errors_are_retried() {
         .await;
         assert_eq!(attempt["outcome"], "retryable_error");
         assert_eq!(attempt["http_status"], status);
+        recovers(&h).await;
     }
 }
 
@@ -294,6 +326,7 @@ async fn rest_throttling_is_retried() {
     .await;
     assert_eq!(attempt["http_status"], 429);
     assert_eq!(attempt["error_code"], "2001");
+    recovers(&h).await;
 }
 
 #[tokio::test]
@@ -306,11 +339,15 @@ async fn trading_call_limit_waits_an_hour() {
     )
     .await;
     assert_eq!(attempt["error_code"], "518");
-    let detail = h.detail("E-6").await;
-    let next =
-        chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
-    let wait = next.signed_duration_since(chrono::Utc::now());
-    assert!(wait > chrono::Duration::minutes(55), "retry in {wait}");
+    // The queue is probed again only when eBay's call limit resets.
+    let pauses = h.store.api_pauses().await.unwrap();
+    assert_eq!(pauses.len(), 1, "{pauses:?}");
+    let wait = pauses[0].next_probe_at - chrono::Utc::now();
+    assert!(wait > chrono::Duration::minutes(55), "probed in {wait}");
+    assert!(
+        pauses[0].reason.contains("is throttling its calls"),
+        "{pauses:?}"
+    );
 }
 
 #[tokio::test]
@@ -326,6 +363,7 @@ async fn outage_reset_and_malformed_answers_are_retried() {
             let attempt = first_attempt_under(&h, api, fault.clone()).await;
             assert_eq!(attempt["outcome"], "retryable_error", "{api} {fault}");
             assert!(h.confirmations().await.is_empty(), "{api} {fault}");
+            recovers(&h).await;
         }
     }
 }

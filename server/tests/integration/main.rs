@@ -11,6 +11,7 @@ mod audit;
 mod carriers;
 mod crash;
 mod credentials;
+mod delivery;
 mod ebay;
 mod export;
 mod generate;

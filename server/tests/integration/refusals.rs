@@ -141,8 +141,16 @@ async fn login_with_amazon_refuses_an_unknown_client() {
         .await
         .unwrap();
     let (attempt, detail) = first_attempt(&h, 8, |_| {}, |_| {}).await;
-    // The admin may correct the account's credentials: tried again, with the reason.
-    assert_eq!(detail["status"], "retrying", "{detail}");
+    // The admin may correct the account's credentials: the account's write-back
+    // waits, with the reason, and spends no attempt meanwhile.
+    assert_eq!(detail["status"], "pending", "{detail}");
+    assert_eq!(detail["error_count"], 0, "{detail}");
+    let reason = detail["last_error"].as_str().unwrap();
+    assert!(
+        reason
+            .starts_with("Waiting: Amazon Writeback for acme-us refuses the account's credentials"),
+        "{reason}"
+    );
     assert_eq!(attempt["error_code"], "invalid_client");
     assert!(attempt["error_message"]
         .as_str()
@@ -252,7 +260,11 @@ async fn ebay_trading_answers_that_are_not_xml_are_retried() {
         );
         h.worker("ebay").run_batch().await.unwrap();
         let detail = h.detail("E-1").await;
-        assert_eq!(detail["status"], "retrying", "{fault}: {detail}");
+        assert_eq!(detail["status"], "pending", "{fault}: {detail}");
+        assert!(detail["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Waiting: eBay Writeback for gadget"));
         let message = detail["attempts"][0]["error_message"].as_str().unwrap();
         assert!(message.contains(words), "{fault}: {message}");
         h.set_faults(json!({})).await;

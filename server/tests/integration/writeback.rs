@@ -58,10 +58,14 @@ async fn a_posted_shipment_is_written_back() {
 }
 
 #[tokio::test]
-async fn retryable_failures_retry_and_fail_after_five_attempts() {
+async fn a_shipments_own_retryable_refusal_fails_after_five_attempts() {
     let h = harness().await;
-    post_order(&h, 2).await;
-    h.set_faults(json!({"forced_status": 503})).await;
+    // An order whose payment Amazon has not cleared: refused, worth another try, and
+    // the shipment's own fate (the API works).
+    let (mut order, shipment) = h.order(2);
+    order.status = Some("Pending".into());
+    h.emulator.add_orders(vec![order]);
+    assert_eq!(h.post(&shipment).await.0, 200);
     let worker = h.worker("w1");
 
     worker.run_batch().await.unwrap();
@@ -76,18 +80,69 @@ async fn retryable_failures_retry_and_fail_after_five_attempts() {
     assert_eq!(detail["error_count"], 5);
     assert!(detail["next_attempt_at"].is_null());
     let last_error = detail["last_error"].as_str().unwrap();
-    assert!(
-        last_error.contains("503") && last_error.contains("ServiceUnavailable"),
-        "{last_error}"
-    );
+    assert!(last_error.contains("is Pending"), "{last_error}");
     let attempts = detail["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 5);
     for (i, attempt) in attempts.iter().enumerate() {
         assert_eq!(attempt["number"], i as u64 + 1);
         assert_eq!(attempt["outcome"], "retryable_error");
-        assert_eq!(attempt["http_status"], 503);
+        assert_eq!(attempt["http_status"], 400);
     }
     assert!(h.confirmations().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_whole_schedule_fails_nothing() {
+    let h = harness().await;
+    for n in 21..=26 {
+        post_order(&h, n).await;
+    }
+    h.set_faults(json!({"api": "writeback", "forced_status": 503}))
+        .await;
+    let worker = h.worker("w1");
+    // The schedule (fast_config) spends five attempts in well under a second; the
+    // outage outlasts it by far: probes keep failing.
+    let probes_wanted = 20;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        worker.run_batch().await.unwrap();
+        let calls = h.emulator_get("/_emulator/calls").await["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["api"] == "amazon.confirmShipment")
+            .count();
+        if calls >= probes_wanted {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{calls} calls");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.settle(&worker, Duration::from_secs(10)).await;
+    assert_eq!(h.waiting_count().await, 6);
+    for n in 21..=26 {
+        let detail = h.detail(&format!("S-{n}")).await;
+        assert_eq!(detail["status"], "pending", "{detail}");
+        assert_eq!(detail["error_count"], 0, "no attempt spent: {detail}");
+        let reason = detail["last_error"].as_str().unwrap();
+        assert!(
+            reason.starts_with("Waiting: Amazon Writeback for acme-us is down since ")
+                && reason.contains("503"),
+            "{reason}"
+        );
+    }
+    // The status API says how many wait behind the API.
+    let status = h.get("/api/v1/status").await.1;
+    assert_eq!(status["waiting"], 6, "{status}");
+
+    h.set_faults(json!({})).await;
+    h.drain(&worker, Duration::from_secs(10)).await;
+    for n in 21..=26 {
+        let detail = h.detail(&format!("S-{n}")).await;
+        assert_eq!(detail["status"], "success", "{detail}");
+        assert_eq!(detail["error_count"], 0);
+    }
+    assert_eq!(h.confirmations().await.len(), 6, "each written back once");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 mod orders;
 
-use super::faults::{connection_reset, CallTarget, FaultAction};
+use super::faults::{connection_reset, lost_answer, CallTarget, FaultAction};
 use super::{control::ConfirmationRecord, Emulator};
 use app::marketplace::ApiKind;
 use axum::extract::{Path, State};
@@ -58,6 +58,7 @@ fn injected_fault(action: Option<FaultAction>) -> Option<Response> {
         FaultAction::Status(status) => injected(status),
         FaultAction::Outage | FaultAction::Timeout => injected(503),
         FaultAction::ConnectionReset => connection_reset(),
+        FaultAction::LostAnswer(status) => lost_answer(status),
         FaultAction::EmptyBody => crate::emulator::faults::empty_body(),
         FaultAction::Html(status) => crate::emulator::faults::html_page(status),
         FaultAction::Malformed => (
@@ -320,9 +321,26 @@ async fn confirm_shipment_checked(
         api: Some(ApiKind::Writeback),
         seller,
     };
-    if let Some(response) = injected_fault(emulator.fault(target, token).await) {
+    let action = emulator.fault(target, token).await;
+    if let Some(FaultAction::LostAnswer(status)) = action {
+        // The package is added; its answer never reaches the client.
+        confirmation_served(emulator, seller, order_id, headers, body);
+        return lost_answer(status);
+    }
+    if let Some(response) = injected_fault(action) {
         return response;
     }
+    confirmation_served(emulator, seller, order_id, headers, body)
+}
+
+/// A confirmShipment past the injected faults: checked, applied and answered.
+fn confirmation_served(
+    emulator: &Emulator,
+    seller: &str,
+    order_id: String,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let Some(token) = headers
         .get("x-amz-access-token")
         .and_then(|v| v.to_str().ok())

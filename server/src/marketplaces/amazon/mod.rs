@@ -425,10 +425,12 @@ async fn failure(api: ApiKind, response: reqwest::Response) -> ApiFailure {
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for AmazonClient {
-    fn api_for(&self, operation: Operation) -> Option<ApiKind> {
+    fn api_for(&self, _account: &Account, operation: Operation) -> Option<ApiKind> {
         Some(match operation {
             Operation::WriteBack => ApiKind::Writeback,
-            Operation::OrdersUpdatedSince | Operation::OrdersById => ApiKind::Orders,
+            Operation::OrdersUpdatedSince | Operation::OrdersById | Operation::ReadBack => {
+                ApiKind::Orders
+            }
             Operation::CatalogItem => ApiKind::Products,
         })
     }
@@ -467,6 +469,30 @@ impl MarketplaceAdapter for AmazonClient {
         item_number: &str,
     ) -> Result<Option<CatalogItem>, ApiFailure> {
         self.get_catalog_item(account, item_number).await
+    }
+
+    async fn lines_held(
+        &self,
+        account: &Account,
+        shipment: &ClaimedShipment,
+    ) -> Result<Vec<String>, ApiFailure> {
+        let order = self.get_order(account, &shipment.order_id).await?;
+        let reference = shipment.row_id.to_string();
+        // A package is confirmed whole: held as sent, or sent again whole (under the
+        // same reference, it replaces what Amazon holds).
+        let held = order
+            .packages
+            .iter()
+            .any(|p| p.reference_id == reference && p.holds_all(shipment));
+        Ok(if held {
+            shipment
+                .items
+                .iter()
+                .map(|i| i.order_item_id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        })
     }
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult {
@@ -529,6 +555,7 @@ mod tests {
                 refresh_token: "r".into(),
             },
             writeback_api: String::new(),
+            unusable: None,
         };
         let shipment = ClaimedShipment {
             row_id: 77,
@@ -548,6 +575,8 @@ mod tests {
             revision: 0,
             error_count: 0,
             marketplace_carrier: None,
+            outcome_unknown: false,
+            waiting_on: None,
         };
         // An admin mapped the station's name to Other, with the name buyers read.
         let carrier = MarketplaceCarrier {

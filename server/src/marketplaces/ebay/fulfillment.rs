@@ -2,7 +2,7 @@
 //! `ebay-sell-fulfillment-v1.json` defines them (`ShippingFulfillmentDetails`,
 //! `LineItemReference`, `ErrorDetailV3`).
 
-use super::super::{unexpected_answer, ApiFailure, ApiKind};
+use super::super::{unexpected_answer, ApiFailure, ApiKind, MarketplacePackage};
 use crate::carriers::MarketplaceCarrier;
 use crate::store::ClaimedShipment;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,59 @@ pub fn shipping_fulfillment(
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         shipping_carrier_code: carrier.code.clone(),
         tracking_number: shipment.tracking_number.clone(),
+    }
+}
+
+/// `ShippingFulfillmentPagedCollection`: what `getShippingFulfillments` answers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingFulfillmentPagedCollection {
+    #[serde(default)]
+    pub fulfillments: Vec<ShippingFulfillment>,
+    #[serde(default)]
+    pub total: i32,
+}
+
+/// `ShippingFulfillment`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingFulfillment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_id: Option<String>,
+    #[serde(default)]
+    pub line_items: Vec<LineItemReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_carrier_code: Option<String>,
+}
+
+impl ShippingFulfillment {
+    /// The fulfillment as a package of the order.
+    pub fn package(&self) -> MarketplacePackage {
+        MarketplacePackage {
+            reference_id: self.fulfillment_id.clone().unwrap_or_default(),
+            carrier: self.shipping_carrier_code.clone().unwrap_or_default(),
+            service: String::new(),
+            tracking_number: self.shipment_tracking_number.clone().unwrap_or_default(),
+            ship_time: self
+                .shipped_date
+                .as_deref()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc)),
+            items: self
+                .line_items
+                .iter()
+                .map(|l| {
+                    (
+                        l.line_item_id.clone(),
+                        u32::try_from(l.quantity).unwrap_or(0),
+                    )
+                })
+                .collect(),
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use super::access_tokens::AccessTokenCache;
 use super::rate_limit::{self, AccountLimiter, UsagePlan};
 use super::{
     network_failure, retry_after, unexpected_answer, unmapped_carrier, ApiFailure, ApiKind,
-    CatalogItem, ClientConfig, MarketplaceAdapter, MarketplaceOrder, Operation, OrderUpdates,
-    WritebackResult,
+    CatalogItem, ClientConfig, MarketplaceAdapter, MarketplaceOrder, MarketplacePackage, Operation,
+    OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
 use crate::store::ClaimedShipment;
@@ -296,6 +296,58 @@ impl EbayClient {
         }
     }
 
+    /// `getShippingFulfillments`: the fulfillments eBay holds for an order.
+    async fn shipping_fulfillments(
+        &self,
+        account: &Account,
+        order_id: &str,
+    ) -> Result<Vec<fulfillment::ShippingFulfillment>, ApiFailure> {
+        let url = format!(
+            "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",
+            account.api_base_url.trim_end_matches('/'),
+            app::query::percent_encode(order_id)
+        );
+        let request = |token: &str| {
+            self.http
+                .get(&url)
+                .bearer_auth(token)
+                .header(reqwest::header::ACCEPT, "application/json")
+        };
+        // A token eBay refuses (401) is refreshed once, as for the write-back itself.
+        let rejected = |answer: &Answer| {
+            (answer.status == 401).then(|| {
+                let f = fulfillment::failure(401, None, &answer.body);
+                (f.code, f.message)
+            })
+        };
+        let answer = self
+            .send(
+                account,
+                ApiKind::Writeback,
+                &self.fulfillment_limit,
+                true,
+                request,
+                rejected,
+            )
+            .await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(fulfillment::failure(
+                answer.status,
+                retry_after(&answer.headers),
+                &answer.body,
+            ));
+        }
+        serde_json::from_str::<fulfillment::ShippingFulfillmentPagedCollection>(&answer.body)
+            .map(|c| c.fulfillments)
+            .map_err(|e| {
+                ApiFailure::malformed(
+                    ApiKind::Writeback,
+                    Some(answer.status),
+                    format!("getShippingFulfillments answered what the model does not: {e}"),
+                )
+            })
+    }
+
     async fn create_shipping_fulfillment(
         &self,
         account: &Account,
@@ -431,9 +483,15 @@ fn http_failure(api: ApiKind, answer: &Answer) -> ApiFailure {
 
 #[async_trait::async_trait]
 impl MarketplaceAdapter for EbayClient {
-    fn api_for(&self, operation: Operation) -> Option<ApiKind> {
+    fn api_for(&self, account: &Account, operation: Operation) -> Option<ApiKind> {
         match operation {
             Operation::WriteBack => Some(ApiKind::Writeback),
+            // Trading reads back with GetOrders; the Fulfillment API (the account's
+            // Writeback) with getShippingFulfillments.
+            Operation::ReadBack => Some(match WritebackApi::of(account) {
+                Ok(WritebackApi::Fulfillment) => ApiKind::Writeback,
+                _ => ApiKind::Trading,
+            }),
             Operation::OrdersUpdatedSince | Operation::OrdersById => Some(ApiKind::Trading),
             // eBay offers Shipback no Products API: `catalog_item` calls nothing.
             Operation::CatalogItem => None,
@@ -496,6 +554,51 @@ impl MarketplaceAdapter for EbayClient {
             );
         }
         Ok(orders)
+    }
+
+    async fn lines_held(
+        &self,
+        account: &Account,
+        shipment: &ClaimedShipment,
+    ) -> Result<Vec<String>, ApiFailure> {
+        let packages: Vec<MarketplacePackage> = match WritebackApi::of(account) {
+            // One fulfillment holds the whole shipment: it is there whole, or not.
+            Ok(WritebackApi::Fulfillment) => {
+                let fulfillments = self
+                    .shipping_fulfillments(account, &shipment.order_id)
+                    .await?;
+                let whole = fulfillments
+                    .iter()
+                    .map(fulfillment::ShippingFulfillment::package)
+                    .any(|p| p.holds_all(shipment));
+                return Ok(if whole {
+                    shipment
+                        .items
+                        .iter()
+                        .map(|i| i.order_item_id.clone())
+                        .collect()
+                } else {
+                    Vec::new()
+                });
+            }
+            // CompleteSale goes line by line: each line's tracking is read on its own.
+            _ => self
+                .orders_by_id(account, std::slice::from_ref(&shipment.order_id))
+                .await?
+                .into_iter()
+                .filter(|o| o.order_id == shipment.order_id)
+                .flat_map(|o| o.packages)
+                .collect(),
+        };
+        let mut held: Vec<String> = Vec::new();
+        for package in &packages {
+            for line in package.lines_of(shipment) {
+                if !held.iter().any(|h| h == line) {
+                    held.push(line.to_string());
+                }
+            }
+        }
+        Ok(held)
     }
 
     async fn catalog_item(

@@ -37,6 +37,8 @@ fn shipment(order_id: &str, carrier: &str, tracking: &str) -> ClaimedShipment {
         revision: 0,
         error_count: 0,
         marketplace_carrier: None,
+        outcome_unknown: false,
+        waiting_on: None,
     }
 }
 
@@ -513,6 +515,7 @@ fn writeback_api_is_picked_per_account() {
             refresh_token: "r".into(),
         },
         writeback_api: String::new(),
+        unusable: None,
     };
     assert_eq!(WritebackApi::of(&account), Ok(WritebackApi::Trading));
     account.writeback_api = "trading".into();

@@ -138,10 +138,10 @@ pub fn fast_config(name: &str) -> WorkerConfig {
         lease: Duration::from_secs(10),
         attempt_timeout: Duration::from_secs(5),
         idle_poll: Duration::from_millis(10),
+        probe_every: Duration::from_millis(50),
         retry: RetryPolicy {
             max_attempts: 5,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
+            delays: RetryPolicy::doubling(Duration::from_millis(10), Duration::from_millis(40), 5),
             jitter: 0.2,
         },
     }
@@ -338,6 +338,35 @@ impl Harness {
         }
     }
 
+    /// Runs the worker's batches until every open shipment waits (on a paused API, a
+    /// disabled account…) and nothing else is due: what a marketplace still in trouble
+    /// leaves behind.
+    pub async fn settle(&self, worker: &Worker, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            worker.run_batch().await.unwrap();
+            if self.open_count().await == self.waiting_count().await {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "shipments neither done nor waiting after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Shipments waiting on something (a paused API, a disabled account…).
+    pub async fn waiting_count(&self) -> u64 {
+        self.store
+            .waiting_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     pub async fn open_count(&self) -> u64 {
         self.store
             .status_counts()
@@ -375,6 +404,7 @@ pub fn sample_account() -> Account {
             refresh_token: "Atzr|r".into(),
         },
         writeback_api: String::new(),
+        unusable: None,
     }
 }
 
@@ -405,5 +435,7 @@ pub fn sample_claim(carrier: &str, service: &str) -> shipback::store::ClaimedShi
         revision: 0,
         error_count: 0,
         marketplace_carrier: None,
+        outcome_unknown: false,
+        waiting_on: None,
     }
 }
