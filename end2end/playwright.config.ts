@@ -47,7 +47,7 @@ export default defineConfig({
       `done && ` +
       `${bin} demo --no-trickle --database-url sqlite://${db} ` +
       `--bind 127.0.0.1:3100 --emulator-bind 127.0.0.1:3101 --site-root ../target/site ` +
-      `--retry-base-delay 300ms --retry-max-delay 1s --idle-poll 50ms`,
+      `--retry-base-delay 300ms --retry-max-delay 1s --probe-every 1s --idle-poll 50ms`,
     url: `${API}/api/v1/openapi.json`,
     reuseExistingServer: false,
     timeout: 120_000,

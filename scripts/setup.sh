@@ -27,11 +27,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  step "Installing Chromium for the browser tests"
+# Chromium for the browser tests; the sqlite3 shell for the test that holds the
+# database's write lock from another process (server/tests/integration/delivery.rs).
+if [ ! -x /usr/bin/chromium ] || ! command -v sqlite3 >/dev/null; then
+  step "Installing Chromium and the sqlite3 shell for the tests (Debian)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium sqlite3
 fi
 
 if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -x end2end/node_modules/.bin/wasm-opt ] \

@@ -227,8 +227,12 @@ test("Export CSV downloads every shipment the grid lists, in the grid's order", 
 test("the detail panel shows the shipment and its attempts with each error", async ({ page, request }) => {
   await setFaults(request, { forced_status: 503 });
   const shipment = await postShipment(request);
+  // The marketplace's outage spends no attempt: the account's queue waits, probed.
   await expect
-    .poll(async () => (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`, { headers: auth() })).json()).error_count)
+    .poll(
+      async () => (await (await request.get(`${API}/api/v1/shipments/${shipment.shipment_id}`, { headers: auth() })).json()).attempts.length,
+      { timeout: 30_000 },
+    )
     .toBeGreaterThanOrEqual(2);
   await setFaults(request, {});
   await waitForStatus(request, shipment.shipment_id, "success");

@@ -64,6 +64,8 @@ test.beforeAll(async ({ request }) => {
   worker = start([
     "worker", ...common,
     "--retry-base-delay", "300ms", "--retry-max-delay", "1s", "--idle-poll", "50ms", "--import-every", "3s",
+    // A paused write-back queue sends one probe a second.
+    "--probe-every", "1s",
     // Small batches: a worker finishes its batch before it stops, and Amazon's 2 calls
     // a second make a batch of 50 per account last 25 s.
     "--per-account", "4",
@@ -157,6 +159,12 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   const writeback = acme.apis.find((a: any) => a.api === "writeback");
   expect(writeback.health).toBe("red");
   expect(writeback.figures.consecutive_failures).toBeGreaterThanOrEqual(5);
+  // The shipments wait behind the paused queue instead of spending attempts.
+  expect(writeback.waiting).toBeGreaterThanOrEqual(3);
+  const waitingLine = page.locator(
+    'li.api-row:has(a.api-badge[data-account="acme-us"][data-api="writeback"]) [data-testid="api-waiting"]',
+  );
+  await expect(waitingLine).toContainText(/\d+ shipments waiting/);
 
   await page.screenshot({ path: "screenshots/status-desktop.png" });
   await page.setViewportSize({ width: 768, height: 1024 });
@@ -183,23 +191,31 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await page.screenshot({ path: "screenshots/status-tablet-portrait.png", fullPage: false });
   await page.setViewportSize({ width: 1440, height: 900 });
 
-  // The outage ends: the next write-back goes through and the badge is Green again.
-  await setFaults(request, {});
-  await ship(request, "acme-us");
-  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "green", { timeout: 10_000 });
-  await expect(sentence(page, "acme-us", "writeback")).toHaveCount(0);
-  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
-
-  // A badge leads to the account's shipments that did not go through.
+  // A badge leads to the account's shipments not written back yet: they wait, and say
+  // on what.
   await badge(page, "acme-us", "writeback").click();
   await expect(page).toHaveURL(/account=acme-us/);
-  await expect(page).toHaveURL(/status=failed&status=retrying/);
+  await expect(page).toHaveURL(/status=failed&status=retrying&status=pending/);
   await expect(page.locator('.account-chip[data-account="acme-us"]')).toBeVisible();
   const rows = page.locator("tbody tr");
   await expect(rows.first()).toBeVisible();
   for (const account of await page.locator("tbody tr .col-account").allTextContents()) {
     expect(account.trim()).toBe("Acme Outdoor US");
   }
+  const waiting = page.locator('tbody tr .badge[data-waiting="true"]');
+  await expect(waiting.first()).toContainText("Waiting");
+  await waiting.first().click();
+  await expect(page.getByTestId("detail-waiting")).toContainText(
+    /^Waiting: Amazon Writeback for acme-us is down since \d\d:\d\d UTC/,
+  );
+  await page.screenshot({ path: "screenshots/waiting-desktop.png" });
+
+  // The outage ends: a probe goes through, the queue resumes, and the badge is Green.
+  await setFaults(request, {});
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "green", { timeout: 15_000 });
+  await expect(sentence(page, "acme-us", "writeback")).toHaveCount(0);
+  await expect(waitingLine).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
 });
 
 test("with the worker stopped, every API turns None after the idle time", async ({ page }) => {

@@ -168,3 +168,43 @@ pub fn from_input(input: &app::accounts::AccountInput, existing: Option<&Account
         writeback_api: input.writeback_api.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(writeback_api: &str, api_base_url: &str) -> Account {
+        Account {
+            id: 1,
+            key: "gadget".into(),
+            marketplace: MarketplaceKind::Ebay,
+            display_name: "Gadget".into(),
+            company: String::new(),
+            enabled: true,
+            marketplace_id: "0".into(),
+            region: "us".into(),
+            api_base_url: api_base_url.into(),
+            auth_base_url: "https://api.ebay.com".into(),
+            credentials: Credentials {
+                client_id: "c".into(),
+                client_secret: "s".into(),
+                refresh_token: "r".into(),
+            },
+            writeback_api: writeback_api.into(),
+            unusable: None,
+        }
+    }
+
+    #[test]
+    fn stored_settings_the_form_would_refuse_are_named() {
+        assert_eq!(
+            account("fulfillment", "https://api.ebay.com").settings_problem(),
+            None
+        );
+        let problem = account("rest", "ftp://api.ebay.com")
+            .settings_problem()
+            .unwrap();
+        assert!(problem.contains("api base url must be"), "{problem}");
+        assert!(problem.contains("writeback api must be"), "{problem}");
+    }
+}

@@ -184,6 +184,9 @@ fn AccountCard(
     }
     .to_string();
     let key = account.account.clone();
+    let problem = account.problem.clone().map(|problem| {
+        view! { <p class="error-line account-problem" data-testid="account-problem">{problem}</p> }
+    });
     let rows = account
         .apis
         .into_iter()
@@ -207,6 +210,7 @@ fn AccountCard(
                     {format!("{} · {} · {}", account.company, marketplace, account.account)}
                 </span>
             </div>
+            {problem}
             <ul class="apis">{rows}</ul>
         </li>
     }
@@ -222,6 +226,7 @@ fn ApiRow(
 ) -> impl IntoView {
     let api = status.api;
     let history = status.history.clone();
+    let waiting = status.waiting;
     let current = Memo::new(move |_| {
         let mut shown = status.as_of(now.get(), idle_after_secs);
         if unreadable.get() {
@@ -233,18 +238,23 @@ fn ApiRow(
     let health = move || current.with(|c| c.0);
     let filter = ShipmentQuery {
         accounts: vec![account.clone()],
-        // A Writeback problem shows as shipments that did not go through.
-        statuses: if api == ApiKind::Writeback {
-            vec![WritebackStatus::Failed, WritebackStatus::Retrying]
-        } else {
-            Vec::new()
+        // A Writeback problem shows as shipments that did not go through, and those
+        // waiting behind it.
+        statuses: match (api, waiting) {
+            (ApiKind::Writeback, 0) => vec![WritebackStatus::Failed, WritebackStatus::Retrying],
+            (ApiKind::Writeback, _) => vec![
+                WritebackStatus::Failed,
+                WritebackStatus::Retrying,
+                WritebackStatus::Pending,
+            ],
+            _ => Vec::new(),
         },
         ..ShipmentQuery::default()
     };
-    let shows = if api == ApiKind::Writeback {
-        "failed and retrying shipments"
-    } else {
-        "shipments"
+    let shows = match (api, waiting) {
+        (ApiKind::Writeback, 0) => "failed and retrying shipments",
+        (ApiKind::Writeback, _) => "shipments not written back yet",
+        _ => "shipments",
     };
     let label = {
         let account = account.clone();
@@ -273,6 +283,17 @@ fn ApiRow(
                 <span class="api-health">{move || health().label()}</span>
             </a>
             <Sparkline history=history/>
+            {(waiting > 0)
+                .then(|| {
+                    view! {
+                        <p class="api-waiting" data-testid="api-waiting">
+                            {format!(
+                                "⏸ {waiting} shipment{} waiting: none is sent until it works again",
+                                if waiting == 1 { "" } else { "s" },
+                            )}
+                        </p>
+                    }
+                })}
             {move || {
                 current
                     .with(|(health, sentence)| {

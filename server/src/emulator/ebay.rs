@@ -1,18 +1,21 @@
 //! eBay's side: the identity token endpoint, the Trading API (CompleteSale, GetOrders)
-//! and the Sell Fulfillment API (createShippingFulfillment), each validated and
-//! answered in eBay's own shapes.
+//! and the Sell Fulfillment API (createShippingFulfillment, getShippingFulfillments,
+//! getShippingFulfillment), each validated and answered in eBay's own shapes.
 //!
 //! Choices where eBay leaves room (the emulator's documented behaviour):
 //! - an unknown or foreign `OrderID` is Ack Failure `21916811` ("The order ID is
 //!   invalid"), RequestError; a missing or invalid tag is `37` ("Input data for tag
 //!   <X> is invalid or missing."), unreadable XML `5`, an unknown call `2`, a missing
 //!   or invalid header `10012`;
-//! - CompleteSale marks every line of the order shipped (eBay's per-order call); sent
-//!   again with the same tracking it is a plain Success (idempotent); with another
-//!   tracking number on an order already shipped, the number is added and the answer
-//!   is Ack Warning `21917091`;
-//! - createShippingFulfillment names the fulfillment by its tracking number (as eBay
-//!   does): the same tracking number again replaces that package instead of adding one.
+//! - a parcel (package) is named by the tracking number it was first sent with; the
+//!   lines a call sends under a number the order holds join (or update) that parcel,
+//!   so CompleteSale, which names one line at a time, builds the parcel line by line,
+//!   and the same call sent again is a plain Success (see `take_package`);
+//! - a line already shipped in full, sent again under another tracking number, is a
+//!   correction: the number is added (eBay keeps the earlier one) and CompleteSale
+//!   answers Ack Warning `21917091`;
+//! - createShippingFulfillment follows the same rules; getShippingFulfillments lists
+//!   each parcel as a fulfillment, `fulfillmentId` its first tracking number.
 
 use super::control::ConfirmationRecord;
 use super::faults::{connection_reset, lost_answer, CallTarget, FaultAction};

@@ -3,8 +3,9 @@
 //! pages that the board changed).
 //!
 //! A task watches the kept judgements, whoever made them (a worker in this process or
-//! elsewhere), together with the idle rule, and bumps a version each time an API's
-//! health or sentence changes; each event stream follows that version.
+//! elsewhere), together with the idle rule and the shipments waiting behind each API,
+//! and bumps a version each time an API's health, sentence or queue changes; each
+//! event stream follows that version.
 
 use super::board::status_board;
 use crate::live::Feed;
@@ -35,13 +36,17 @@ impl StatusFeed {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let rows = match watched.api_health_signature().await {
-                    Ok(rows) => rows,
+                let (rows, mut waiting) = match tokio::try_join!(
+                    watched.api_health_signature(),
+                    watched.waiting_counts()
+                ) {
+                    Ok(read) => read,
                     Err(e) => {
                         tracing::warn!(error = %e, "status feed cannot read the status");
                         continue;
                     }
                 };
+                waiting.sort();
                 let now = Utc::now().timestamp_millis();
                 let idle = idle_after.as_millis() as i64;
                 // What a page shows: an API idle for too long is None, whatever was kept.
@@ -59,6 +64,7 @@ impl StatusFeed {
                         },
                     )
                     .collect();
+                let seen = (seen, waiting);
                 if last.as_ref() != Some(&seen) {
                     last = Some(seen);
                     bump.bump();

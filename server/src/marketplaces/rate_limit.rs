@@ -186,9 +186,6 @@ impl AccountLimiter {
         }
     }
 
-    /// The marketplace told us the account's rate for this operation
-    /// (`x-amzn-RateLimit-Limit`): from now on the account is paced at that rate when
-    /// it differs from the documented one. The burst stays as documented.
     /// Takes a call's turn if there is one now; `false` (and nothing taken) when the
     /// plan would make it wait.
     pub fn try_ready(&self, account: i64) -> bool {
@@ -198,6 +195,9 @@ impl AccountLimiter {
         }
     }
 
+    /// The marketplace told us the account's rate for this operation
+    /// (`x-amzn-RateLimit-Limit`): from now on the account is paced at that rate when
+    /// it differs from the documented one. The burst stays as documented.
     pub fn observe_rate(&self, account: i64, rate: f64) {
         let Some(plan) = self.plan else { return };
         if !rate.is_finite() || rate <= 0.0 {

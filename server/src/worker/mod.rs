@@ -636,7 +636,13 @@ impl Worker {
         let error = app::shipments::error_line(http_status, Some(&code), &message);
         let reason = triage::pause_reason(account, outcome, since, &error);
         tracing::info!(shipment = %claim.shipment_id, %reason, "paused");
-        let wait = retry_after.map_or(self.config.probe_every, |w| w.max(self.config.probe_every));
+        // Throttling ends when the marketplace says (Retry-After, eBay's daily limit);
+        // an outage is probed every interval, or later if the marketplace asks.
+        let wait = match (outcome, retry_after) {
+            (CallOutcome::Throttled, Some(wait)) => wait,
+            (_, Some(wait)) => wait.max(self.config.probe_every),
+            (_, None) => self.config.probe_every,
+        };
         let next_probe_at = now
             + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
         AttemptRecord {

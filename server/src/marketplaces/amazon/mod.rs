@@ -458,7 +458,13 @@ impl MarketplaceAdapter for AmazonClient {
     ) -> Result<Vec<MarketplaceOrder>, ApiFailure> {
         let mut orders = Vec::with_capacity(order_ids.len());
         for order_id in order_ids {
-            orders.push(self.get_order(account, order_id).await?);
+            match self.get_order(account, order_id).await {
+                Ok(order) => orders.push(order),
+                // An order Amazon does not show (not yet, or another seller's) is left
+                // out, as eBay's GetOrders leaves it out; the others are read.
+                Err(failure) if failure.http_status == Some(404) => {}
+                Err(failure) => return Err(failure),
+            }
         }
         Ok(orders)
     }
@@ -521,6 +527,17 @@ impl MarketplaceAdapter for AmazonClient {
             )
             .await
         {
+            // The model answers 204 No Content; any other success is not what it says,
+            // and what happened is read back before anything is sent again.
+            Ok(response) if response.status().as_u16() != 204 => ApiFailure::malformed(
+                ApiKind::Writeback,
+                Some(response.status().as_u16()),
+                format!(
+                    "confirmShipment answered {} where Amazon's model says 204 No Content",
+                    response.status()
+                ),
+            )
+            .into(),
             Ok(response) => WritebackResult::Accepted {
                 http_status: response.status().as_u16(),
                 warning: None,
