@@ -61,7 +61,8 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
                 api_base_url: base.clone(),
                 auth_base_url: base.clone(),
                 credentials: Credentials {
-                    client_id: "c".into(),
+                    // Login with Amazon takes only client ids of its own form.
+                    client_id: "amzn1.application-oa2-client.bench".into(),
                     client_secret: "s".into(),
                     refresh_token: format!("Atzr|bench-{a}").into(),
                 },

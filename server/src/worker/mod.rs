@@ -10,7 +10,6 @@ pub mod policy;
 pub mod triage;
 
 use crate::accounts::Account;
-use crate::carriers;
 use crate::health::rules::CallOutcome;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
 use crate::store::{
@@ -255,11 +254,10 @@ impl Worker {
                 ready.push(claim);
                 continue;
             };
-            match triage::wait_of(&claim, account, &pauses, &mappings) {
-                Some(wait) => waits.push((claim.row_id, claim.fence, wait.key, wait.reason)),
-                None => {
-                    claim.marketplace_carrier =
-                        carriers::resolve(account.marketplace, &claim.carrier, &mappings);
+            match triage::triage(&claim, account, &pauses, &mappings) {
+                Err(wait) => waits.push((claim.row_id, claim.fence, wait.key, wait.reason)),
+                Ok(carrier) => {
+                    claim.marketplace_carrier = Some(carrier);
                     ready.push(claim);
                 }
             }

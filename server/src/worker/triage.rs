@@ -4,7 +4,7 @@
 //! waits on is mended (an admin's change, or a probe that gets through).
 
 use crate::accounts::Account;
-use crate::carriers::{self, CarrierMapping};
+use crate::carriers::{self, CarrierMapping, MarketplaceCarrier};
 use crate::health::rules::CallOutcome;
 use crate::store::{account_keys, writeback_key, ApiPause, ClaimedShipment};
 use chrono::{DateTime, Utc};
@@ -18,16 +18,32 @@ pub struct Wait {
     pub reason: String,
 }
 
-/// Whether `claim` waits, and on what. `pauses` are the paused APIs by key; the
-/// shipment a pause lets through as its probe (it waits on that pause already) goes.
-pub fn wait_of(
+/// What `claim` waits on, or the carrier it goes with. `pauses` are the paused APIs by
+/// key; the shipment a pause lets through as its probe (it waits on that pause
+/// already) goes.
+pub fn triage(
     claim: &ClaimedShipment,
     account: &Account,
     pauses: &HashMap<String, ApiPause>,
     mappings: &[CarrierMapping],
+) -> Result<MarketplaceCarrier, Wait> {
+    match wait_of(claim, account, pauses) {
+        Some(wait) => Err(wait),
+        None => carriers::resolve(account.marketplace, &claim.carrier, mappings).ok_or_else(|| {
+            let (reason, key) = carriers::unmapped(account.marketplace, &claim.carrier);
+            Wait { key, reason }
+        }),
+    }
+}
+
+/// What `claim` waits on besides its carrier: its account, its account's paused API.
+fn wait_of(
+    claim: &ClaimedShipment,
+    account: &Account,
+    pauses: &HashMap<String, ApiPause>,
 ) -> Option<Wait> {
-    let [disabled, unusable] = account_keys(account.id);
     if !account.enabled {
+        let [disabled, _] = account_keys(account.id);
         return Some(Wait {
             key: disabled,
             reason: format!(
@@ -37,6 +53,7 @@ pub fn wait_of(
         });
     }
     if let Some(why) = &account.unusable {
+        let [_, unusable] = account_keys(account.id);
         return Some(Wait {
             key: unusable,
             reason: format!(
@@ -45,20 +62,15 @@ pub fn wait_of(
             ),
         });
     }
+    if pauses.is_empty() {
+        return None;
+    }
     let paused = writeback_key(account.id);
-    if let Some(pause) = pauses.get(&paused) {
-        if claim.waiting_on.as_deref() != Some(paused.as_str()) {
-            return Some(Wait {
-                key: paused,
-                reason: pause.reason.clone(),
-            });
-        }
-    }
-    if carriers::resolve(account.marketplace, &claim.carrier, mappings).is_none() {
-        let (reason, key) = carriers::unmapped(account.marketplace, &claim.carrier);
-        return Some(Wait { key, reason });
-    }
-    None
+    let pause = pauses.get(&paused)?;
+    (claim.waiting_on.as_deref() != Some(paused.as_str())).then(|| Wait {
+        key: paused,
+        reason: pause.reason.clone(),
+    })
 }
 
 /// The sentence a paused queue's shipments show: "Waiting: Amazon Writeback for
@@ -133,13 +145,16 @@ mod tests {
     #[test]
     fn what_a_shipment_waits_on_comes_in_order() {
         let none = HashMap::new();
-        assert_eq!(wait_of(&claim(None), &account(), &none, &[]), None);
+        assert_eq!(triage(&claim(None), &account(), &none, &[]).err(), None);
         let disabled = Account {
             enabled: false,
             ..account()
         };
         assert_eq!(
-            wait_of(&claim(None), &disabled, &none, &[]).unwrap().key,
+            triage(&claim(None), &disabled, &none, &[])
+                .err()
+                .unwrap()
+                .key,
             "account:3:disabled"
         );
         let unreadable = Account {
@@ -150,7 +165,7 @@ mod tests {
             ),
             ..account()
         };
-        let wait = wait_of(&claim(None), &unreadable, &none, &[]).unwrap();
+        let wait = triage(&claim(None), &unreadable, &none, &[]).err().unwrap();
         assert_eq!(wait.key, "account:3:unusable");
         assert!(
             wait.reason
@@ -176,20 +191,20 @@ mod tests {
             },
         )]);
         assert_eq!(
-            wait_of(&claim(None), &account(), &pauses, &[])
-                .unwrap()
+            triage(&claim(None), &account(), &pauses, &[])
+                .unwrap_err()
                 .reason,
             reason
         );
         // The pause's probe goes.
         assert_eq!(
-            wait_of(&claim(Some("api:3:writeback")), &account(), &pauses, &[]),
-            None
+            triage(&claim(Some("api:3:writeback")), &account(), &pauses, &[]).map(|c| c.code),
+            Ok("UPS".to_string())
         );
         let mut unmapped = claim(None);
         unmapped.carrier = "Bob's Vans".into();
-        assert!(wait_of(&unmapped, &account(), &none, &[])
-            .unwrap()
+        assert!(triage(&unmapped, &account(), &none, &[])
+            .unwrap_err()
             .key
             .starts_with("carrier:amazon:"));
     }
