@@ -147,7 +147,8 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await setFaults(request, { api: "writeback", seller: "acme-us", outage: true });
   for (let i = 0; i < 3; i++) await ship(request, "acme-us");
   await ship(request, "northwind");
-  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "red", { timeout: 10_000 });
+  // Red takes five failures in a row: the first calls, then one probe a second.
+  await expect(badge(page, "acme-us", "writeback")).toHaveAttribute("data-health", "red", { timeout: 20_000 });
   await expect(badge(page, "acme-us", "writeback")).toContainText("Red");
   await expect(sentence(page, "acme-us", "writeback")).toContainText("The API is down: the last");
   await expect(sentence(page, "acme-us", "writeback")).toContainText("503 Service Unavailable");

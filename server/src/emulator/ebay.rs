@@ -733,10 +733,19 @@ fn take_package(order: &mut Order, package: super::Package) -> Result<Taken, Too
     let mut items = held.as_ref().map(|p| p.items.clone()).unwrap_or_default();
     items.extend(package.items.clone());
     let mut earlier = held.as_ref().map(|p| p.earlier.clone()).unwrap_or_default();
+    // Back to the number the parcel was first sent with: the one it has now is kept
+    // among the earlier ones, as any other change of number.
+    let mut moved = false;
+    if let Some(held) = held.as_ref().filter(|p| p.tracking_number != tracking) {
+        let before = (held.carrier.clone(), held.tracking_number.clone());
+        if !earlier.contains(&before) {
+            earlier.push(before);
+        }
+        moved = true;
+    }
     // A line another parcel holds with the same quantity, which this one would ship a
     // second time, is a correction of that line's tracking: it moves here, and eBay
     // keeps the number it had beside the new one.
-    let mut moved = false;
     for (line, quantity) in &package.items {
         let ordered = order.items.get(line).map_or(0, |i| i.quantity);
         let elsewhere: u32 = packages.values().map(|p| p.quantity_of(line)).sum();
@@ -777,9 +786,6 @@ fn take_package(order: &mut Order, package: super::Package) -> Result<Taken, Too
             items,
             earlier,
             created: held.as_ref().map_or(package.created, |p| p.created),
-            tracking_number: held.as_ref().map_or(package.tracking_number.clone(), |p| {
-                p.tracking_number.clone()
-            }),
             ..package
         },
     );

@@ -59,10 +59,15 @@ impl CallOutcome {
     /// an error it would retry that is neither rate nor credentials is the marketplace's
     /// trouble, not the request's.
     pub fn of_failure(http_status: Option<u16>, code: &str, retryable: bool) -> CallOutcome {
-        const AUTH_CODES: [&str; 7] = [
+        // OAuth 2.0's token-endpoint errors (RFC 6749, 5.2) and the marketplaces' own.
+        const AUTH_CODES: [&str; 11] = [
             "invalid_grant",
             "invalid_client",
             "unauthorized_client",
+            "invalid_request",
+            "invalid_scope",
+            "unsupported_grant_type",
+            "access_denied",
             "Unauthorized",
             "931",
             "932",

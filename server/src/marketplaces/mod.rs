@@ -201,9 +201,12 @@ pub struct MarketplacePackage {
 
 impl MarketplacePackage {
     /// The shipment's lines this package holds as the shipment sends them: its tracking
-    /// number, and each line's quantity.
+    /// number, its carrier and ship date where the marketplace reports them, and each
+    /// line's quantity. A revision that changed only the carrier or the date is not
+    /// held by the package of the revision before.
     pub fn lines_of<'a>(&self, shipment: &'a ClaimedShipment) -> Vec<&'a str> {
-        if self.tracking_number != shipment.tracking_number {
+        if self.tracking_number != shipment.tracking_number || !self.same_carrier_and_date(shipment)
+        {
             return Vec::new();
         }
         shipment
@@ -216,6 +219,24 @@ impl MarketplacePackage {
             })
             .map(|i| i.order_item_id.as_str())
             .collect()
+    }
+
+    fn same_carrier_and_date(&self, shipment: &ClaimedShipment) -> bool {
+        let carrier = match (&shipment.marketplace_carrier, self.carrier.trim()) {
+            (None, _) | (_, "") => true,
+            // Amazon shows a carrier sent as `Other` by its name.
+            (Some(sent), shown) => {
+                sent.code.eq_ignore_ascii_case(shown)
+                    || sent
+                        .name
+                        .as_deref()
+                        .is_some_and(|name| name.trim().eq_ignore_ascii_case(shown))
+            }
+        };
+        let date = self
+            .ship_time
+            .is_none_or(|shown| (shown - shipment.ship_date).num_milliseconds().abs() < 1000);
+        carrier && date
     }
 
     /// Whether the package holds every line of the shipment as sent.

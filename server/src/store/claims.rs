@@ -47,6 +47,10 @@ pub struct ApiPause {
     pub since: DateTime<Utc>,
     pub reason: String,
     pub next_probe_at: DateTime<Utc>,
+    /// The marketplace asked to be left alone until `next_probe_at` (Retry-After, a
+    /// daily limit): a pause that exists already takes that time. Otherwise it keeps
+    /// its own probe schedule.
+    pub insist: bool,
 }
 
 /// One finished attempt and the state it leaves the shipment in.
@@ -213,8 +217,11 @@ impl Store {
             }
             if r.new_status == WritebackStatus::Success {
                 succeeded.push((r.row_id, r.started_at + r.duration_ms));
-                if let Some(key) = &r.resumes {
-                    // The probe got through: the API works again.
+            }
+            if let Some(key) = &r.resumes {
+                {
+                    // The probe got an answer about the shipment itself: the API works
+                    // again.
                     sqlx::query(
                         "UPDATE shipments SET waiting_on = NULL, last_error = NULL,
                              next_attempt_at = ?, updated_at = ?
@@ -236,7 +243,8 @@ impl Store {
                     "INSERT INTO api_pauses (key, account_id, api, since, reason, next_probe_at)
                      VALUES (?, ?, ?, ?, ?, ?)
                      ON CONFLICT (key) DO UPDATE SET reason = excluded.reason,
-                         next_probe_at = excluded.next_probe_at",
+                         next_probe_at = CASE WHEN ? THEN excluded.next_probe_at
+                                              ELSE api_pauses.next_probe_at END",
                 )
                 .bind(&pause.key)
                 .bind(pause.account_id)
@@ -244,6 +252,7 @@ impl Store {
                 .bind(to_millis(pause.since))
                 .bind(&pause.reason)
                 .bind(to_millis(pause.next_probe_at))
+                .bind(pause.insist)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -285,6 +294,7 @@ impl Store {
                 since: from_millis(r.try_get("since")?)?,
                 reason: r.try_get("reason")?,
                 next_probe_at: from_millis(r.try_get("next_probe_at")?)?,
+                insist: false,
             })
         })
         .collect()
@@ -308,8 +318,11 @@ impl Store {
         let mut probes = 0;
         for key in &due {
             probes += sqlx::query(
+                // The one probed longest ago (never first), so that one shipment the
+                // marketplace keeps refusing cannot stand for its whole queue.
                 "UPDATE shipments SET next_attempt_at = ?
-                  WHERE id = (SELECT id FROM shipments WHERE waiting_on = ? ORDER BY id LIMIT 1)",
+                  WHERE id = (SELECT id FROM shipments WHERE waiting_on = ?
+                               ORDER BY last_attempt_at, id LIMIT 1)",
             )
             .bind(now_ms)
             .bind(key)
@@ -329,20 +342,38 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
+        // A shipment left waiting on a pause that ended meanwhile (another worker's
+        // probe got through between its claim and its wait) goes on.
+        sqlx::query(
+            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?
+              WHERE waiting_on LIKE 'api:%'
+                AND waiting_on NOT IN (SELECT key FROM api_pauses)",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(probes)
     }
 
     /// Gives back claims that were not attempted (the lease was too short to start the
-    /// call safely), so that they are due again at once.
-    pub async fn release_claims(&self, claims: &[(i64, i64)]) -> Result<(), StoreError> {
+    /// call safely), so that they are due again at once: `worker`'s lease, even if a
+    /// correction has bumped the fence since.
+    pub async fn release_claims(
+        &self,
+        worker: &str,
+        claims: &[(i64, i64)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        for (row_id, fence) in claims {
-            sqlx::query("UPDATE shipments SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND fence = ?")
-                .bind(row_id)
-                .bind(fence)
-                .execute(&mut *tx)
-                .await?;
+        for (row_id, _fence) in claims {
+            sqlx::query(
+                "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
+                  WHERE id = ? AND lease_owner = ?",
+            )
+            .bind(row_id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -26,45 +26,20 @@ pub fn account_keys(account_id: i64) -> [String; 2] {
 }
 
 impl Store {
-    /// Leaves a claimed shipment waiting on `waiting_on`, with `reason` for the grid:
-    /// not attempted, no attempt spent, released for whoever takes it up again.
-    pub async fn wait_for(
-        &self,
-        row_id: i64,
-        fence: i64,
-        waiting_on: &str,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let waiting = sqlx::query(
-            "UPDATE shipments SET waiting_on = ?, last_error = ?, next_attempt_at = NULL,
-                 lease_owner = NULL, lease_until = NULL, updated_at = ?
-             WHERE id = ? AND fence = ?",
-        )
-        .bind(waiting_on)
-        .bind(reason)
-        .bind(now_millis())
-        .bind(row_id)
-        .bind(fence)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        tx.commit().await?;
-        Ok(waiting)
-    }
-
-    /// Leaves claimed shipments waiting, each on its key with its reason, in one go (see
-    /// [`Store::wait_for`]). How many were still claimed and now wait.
+    /// Leaves `worker`'s claimed shipments waiting, each on its key with its reason for
+    /// the grid: not attempted, no attempt spent, released for whoever takes it up
+    /// again. A claim a correction superseded meanwhile is only given back, due at
+    /// once. How many now wait.
     pub async fn wait_many(
         &self,
+        worker: &str,
         waits: &[(i64, i64, String, String)],
     ) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
         let now = now_millis();
         let mut waiting = 0;
         for (row_id, fence, key, reason) in waits {
-            waiting += sqlx::query(
+            let waits_now = sqlx::query(
                 "UPDATE shipments SET waiting_on = ?, last_error = ?, next_attempt_at = NULL,
                      lease_owner = NULL, lease_until = NULL, updated_at = ?
                  WHERE id = ? AND fence = ?",
@@ -76,7 +51,18 @@ impl Store {
             .bind(fence)
             .execute(&mut *tx)
             .await?
-            .rows_affected() as usize;
+            .rows_affected();
+            if waits_now == 0 {
+                sqlx::query(
+                    "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
+                      WHERE id = ? AND lease_owner = ?",
+                )
+                .bind(row_id)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?;
+            }
+            waiting += waits_now as usize;
         }
         tx.commit().await?;
         Ok(waiting)

@@ -263,7 +263,7 @@ impl Worker {
             }
         }
         if !waits.is_empty() {
-            report.waiting += self.store.wait_many(&waits).await?;
+            report.waiting += self.store.wait_many(&self.config.name, &waits).await?;
         }
         let claims = ready;
         // What the imported orders tell against each shipment, read in one go: the
@@ -351,7 +351,7 @@ impl Worker {
     /// Gives claims back, whatever it takes (as [`Worker::record`]).
     async fn release(&self, claims: &[(i64, i64)]) {
         let mut wait = Duration::from_millis(100);
-        while let Err(e) = self.store.release_claims(claims).await {
+        while let Err(e) = self.store.release_claims(&self.config.name, claims).await {
             tracing::error!(error = %e, "cannot give claims back yet; trying again");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(5));
@@ -470,6 +470,9 @@ impl Worker {
         let started_at = now_millis();
         let clock = Instant::now();
         let mut read_back = false;
+        // Whether the write-back call itself went out: only then can its outcome be
+        // unknown (a read that failed before it changed nothing).
+        let sent = std::sync::atomic::AtomicBool::new(false);
         let account = target_account(&target);
         let result = match target {
             Err(result) => result,
@@ -512,6 +515,7 @@ impl Worker {
                             Err(failure) => return (failure.into(), false),
                         }
                     }
+                    sent.store(true, std::sync::atomic::Ordering::Relaxed);
                     (api.write_back(account, &resolved).await, false)
                 };
                 match tokio::time::timeout(self.config.attempt_timeout, call).await {
@@ -536,9 +540,10 @@ impl Worker {
         let trouble = Trouble::of(&result);
         // Whether the call may have taken effect though its answer was lost; a
         // read-back that could not tell keeps what was unknown unknown.
+        let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
         let outcome_unknown = match trouble {
             Some(Trouble::Marketplace(outcome)) => {
-                outcome.may_have_applied() || claim.outcome_unknown
+                (sent && outcome.may_have_applied()) || claim.outcome_unknown
             }
             Some(Trouble::Shipback) => claim.outcome_unknown,
             _ => false,
@@ -553,8 +558,9 @@ impl Worker {
         record.started_at = started_at;
         record.duration_ms = duration_ms;
         record.outcome_unknown = outcome_unknown;
-        if record.new_status == WritebackStatus::Success {
-            // A probe that got through ends its API's pause.
+        if !matches!(trouble, Some(Trouble::Marketplace(_) | Trouble::Shipback)) {
+            // A probe the marketplace answered about the shipment itself (accepted, or
+            // refused for its own content) shows the API works: its pause ends.
             record.resumes = claim
                 .waiting_on
                 .clone()
@@ -641,6 +647,8 @@ impl Worker {
             (_, Some(wait)) => wait.max(self.config.probe_every),
             (_, None) => self.config.probe_every,
         };
+        // The marketplace's own word on when to come back wins over the probe schedule.
+        let insist = retry_after.is_some();
         let next_probe_at = now
             + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
         AttemptRecord {
@@ -672,6 +680,7 @@ impl Worker {
                 since,
                 reason,
                 next_probe_at,
+                insist,
             }),
             resumes: None,
         }

@@ -188,6 +188,7 @@ mod tests {
                 since,
                 reason: reason.clone(),
                 next_probe_at: since,
+                insist: false,
             },
         )]);
         assert_eq!(

@@ -460,3 +460,39 @@ async fn an_account_whose_credentials_cannot_be_read_waits_while_the_others_go_o
     h.drain(&worker, Duration::from_secs(10)).await;
     assert_eq!(h.detail("S-73").await["status"], "success");
 }
+
+#[tokio::test]
+async fn a_correction_of_the_carrier_alone_is_not_taken_for_the_revision_before() {
+    let h = harness().await;
+    let posted = post_for(&h, WritebackApi::Amazon, 81).await;
+    let worker = h.worker("w1");
+    h.drain(&worker, Duration::from_secs(10)).await;
+    // The carrier is corrected, same tracking number; the call fails with a 503 that
+    // may or may not have taken effect.
+    h.set_faults(json!({"api": "writeback", "forced_status": 503}))
+        .await;
+    let mut corrected = posted.body.clone();
+    corrected["carrier"] = json!("FedEx");
+    assert_eq!(h.post(&corrected).await.0, 200);
+    worker.run_batch().await.unwrap();
+    assert_eq!(h.detail(&posted.shipment_id).await["waiting"], true);
+    // Read back, Amazon still holds the first revision's package (UPS, same number):
+    // that is not the correction, which is sent.
+    h.set_faults(json!({})).await;
+    h.drain(&worker, Duration::from_secs(10)).await;
+    let held = packages(&h, &posted.order_id).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["carrier"], "FedEx", "{held:?}");
+    let detail = h.detail(&posted.shipment_id).await;
+    let last = detail["attempts"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["revision"], 1);
+    assert!(
+        last["error_message"].is_null(),
+        "sent, not read back: {last}"
+    );
+}

@@ -482,7 +482,12 @@ impl MarketplaceAdapter for AmazonClient {
         account: &Account,
         shipment: &ClaimedShipment,
     ) -> Result<Vec<String>, ApiFailure> {
-        let order = self.get_order(account, &shipment.order_id).await?;
+        let order = match self.get_order(account, &shipment.order_id).await {
+            Ok(order) => order,
+            // An order Amazon does not show holds no package: the call decides.
+            Err(failure) if failure.http_status == Some(404) => return Ok(Vec::new()),
+            Err(failure) => return Err(failure),
+        };
         let reference = shipment.row_id.to_string();
         // A package is confirmed whole: held as sent, or sent again whole (under the
         // same reference, it replaces what Amazon holds).
