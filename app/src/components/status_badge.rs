@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn StatusBadge(status: WritebackStatus, #[prop(optional)] waiting: bool) -> impl IntoView {
     let waiting = waiting && status.is_open();
     let (icon, word, class) = match status {
-        _ if waiting => ("⏸", "Waiting", "waiting"),
+        _ if waiting => ("‖", "Waiting", "waiting"),
         WritebackStatus::Pending => ("…", status.label(), status.as_str()),
         WritebackStatus::Retrying => ("↻", status.label(), status.as_str()),
         WritebackStatus::Success => ("✓", status.label(), status.as_str()),

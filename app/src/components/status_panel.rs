@@ -288,7 +288,7 @@ fn ApiRow(
                     view! {
                         <p class="api-waiting" data-testid="api-waiting">
                             {format!(
-                                "⏸ {waiting} shipment{} waiting: none is sent until it works again",
+                                "‖ {waiting} shipment{} waiting: none is sent until it works again",
                                 if waiting == 1 { "" } else { "s" },
                             )}
                         </p>
