@@ -37,6 +37,31 @@ pub struct ClaimedShipment {
     pub waiting_on: Option<String>,
 }
 
+impl ClaimedShipment {
+    /// The order item ids of its lines.
+    pub fn line_ids(&self) -> Vec<String> {
+        self.items.iter().map(|i| i.order_item_id.clone()).collect()
+    }
+}
+
+/// Gives `worker`'s lease on a shipment back, whatever its fence: a claim a correction
+/// superseded is released too, so that the new revision goes at once.
+pub(super) async fn release_lease(
+    tx: &mut sqlx::SqliteConnection,
+    row_id: i64,
+    worker: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
+          WHERE id = ? AND lease_owner = ?",
+    )
+    .bind(row_id)
+    .bind(worker)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// An account's API the marketplace's trouble has paused.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiPause {
@@ -185,14 +210,7 @@ impl Store {
                 > 0;
             if !updated {
                 stale += 1;
-                sqlx::query(
-                    "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
-                      WHERE id = ? AND lease_owner = ?",
-                )
-                .bind(r.row_id)
-                .bind(worker)
-                .execute(&mut *tx)
-                .await?;
+                release_lease(&mut tx, r.row_id, worker).await?;
             }
             sqlx::query(
                 "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
@@ -366,14 +384,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         for (row_id, _fence) in claims {
-            sqlx::query(
-                "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
-                  WHERE id = ? AND lease_owner = ?",
-            )
-            .bind(row_id)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await?;
+            release_lease(&mut tx, *row_id, worker).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -53,14 +53,7 @@ impl Store {
             .await?
             .rows_affected();
             if waits_now == 0 {
-                sqlx::query(
-                    "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
-                      WHERE id = ? AND lease_owner = ?",
-                )
-                .bind(row_id)
-                .bind(worker)
-                .execute(&mut *tx)
-                .await?;
+                super::claims::release_lease(&mut tx, *row_id, worker).await?;
             }
             waiting += waits_now as usize;
         }

@@ -496,11 +496,7 @@ impl MarketplaceAdapter for AmazonClient {
             .iter()
             .any(|p| p.reference_id == reference && p.holds_all(shipment));
         Ok(if held {
-            shipment
-                .items
-                .iter()
-                .map(|i| i.order_item_id.clone())
-                .collect()
+            shipment.line_ids()
         } else {
             Vec::new()
         })

@@ -572,11 +572,7 @@ impl MarketplaceAdapter for EbayClient {
                     .map(fulfillment::ShippingFulfillment::package)
                     .any(|p| p.holds_all(shipment));
                 return Ok(if whole {
-                    shipment
-                        .items
-                        .iter()
-                        .map(|i| i.order_item_id.clone())
-                        .collect()
+                    shipment.line_ids()
                 } else {
                     Vec::new()
                 });
