@@ -248,7 +248,10 @@ impl Emulator {
 
     /// Adds orders (or replaces orders with the same id).
     pub fn add_orders(&self, orders: Vec<NewOrder>) {
-        let now = Utc::now();
+        // To the second, as the marketplaces keep (and show) a purchase date: a shipment
+        // posted in the same millisecond as its order is not "shipped before it was
+        // bought" for the nanoseconds between.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
         let mut book = self.book();
         for order in orders {
             let purchase_date = order.purchase_date.unwrap_or(now);
