@@ -210,6 +210,11 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
     /^Waiting: Amazon Writeback for acme-us is down since \d\d:\d\d UTC/,
   );
   await page.screenshot({ path: "screenshots/waiting-desktop.png" });
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await expect(page.getByTestId("detail-waiting")).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+  await page.screenshot({ path: "screenshots/waiting-tablet-portrait.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // The outage ends: a probe goes through, the queue resumes, and the badge is Green.
   await setFaults(request, {});
