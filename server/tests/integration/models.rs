@@ -172,22 +172,7 @@ async fn the_emulators_answers_fit_the_models() {
             title: Some("Widget".into()),
         }],
     }]);
-    let token: Value = h
-        .http
-        .post(format!("{}/auth/o2/token", h.emulator_url))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "amzn1.application-oa2-client.test"),
-            ("client_secret", "s"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = h.amazon_access_token().await;
     let get = |path: String| {
         let request = h
             .http
@@ -262,22 +247,7 @@ async fn the_orders_api_2026_answers_fit_the_model() {
     h.emulator.add_orders(vec![order]);
     assert_eq!(h.post(&shipment).await.0, 200);
     h.drain(&h.worker("models"), Duration::from_secs(10)).await;
-    let token: Value = h
-        .http
-        .post(format!("{}/auth/o2/token", h.emulator_url))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "amzn1.application-oa2-client.test"),
-            ("client_secret", "s"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = h.amazon_access_token().await;
     let get = |path: String| {
         let request = h
             .http

@@ -183,31 +183,14 @@ async fn a_package_reference_sent_as_a_number_is_refused_by_name() {
     let h = harness().await;
     let (order, _) = h.order(9);
     h.emulator.add_orders(vec![order]);
-    let token: Value = h
-        .http
-        .post(format!("{}/auth/o2/token", h.emulator_url))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", "Atzr|test-acme-us"),
-            ("client_id", "amzn1.application-oa2-client.test"),
-            ("client_secret", "s"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = h.amazon_access_token().await;
     let response = h
         .http
         .post(format!(
             "{}/orders/v0/orders/113-0000009-0000063/shipmentConfirmation",
             h.emulator_url
         ))
-        .header(
-            "x-amz-access-token",
-            token["access_token"].as_str().unwrap(),
-        )
+        .header("x-amz-access-token", &token)
         .json(&json!({
             "marketplaceId": "ATVPDKIKX0DER",
             "packageDetail": {

@@ -52,6 +52,16 @@ fn error(status: StatusCode, code: &str, message: &str, details: Option<&str>) -
     response
 }
 
+/// Amazon's 404 for an order it does not show this seller.
+fn order_not_found(order_id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        "The requested order was not found.",
+        Some(&format!("Order {order_id} does not exist")),
+    )
+}
+
 /// The answer for an injected fault, in Amazon's shapes.
 fn injected_fault(action: Option<FaultAction>) -> Option<Response> {
     Some(match action? {
@@ -414,12 +424,7 @@ fn confirmation_served(
         .unwrap_or_default()
         .to_string();
     let Some(order) = book.orders.get_mut(&order_id) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "The requested order was not found.",
-            Some(&format!("Order {order_id} does not exist")),
-        );
+        return order_not_found(&order_id);
     };
     // Amazon does not show one seller another's orders.
     if !order.seller.is_empty() && order.seller != seller {
@@ -905,12 +910,7 @@ async fn get_order_items(
             .get(&order_id)
             .filter(|o| visible_to(o, &seller))
         {
-            None => error(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                "The requested order was not found.",
-                Some(&format!("Order {order_id} does not exist")),
-            ),
+            None => order_not_found(&order_id),
             Some(order) => {
                 let items: Vec<Value> = order
                     .items

@@ -8,11 +8,12 @@
 
 use super::super::{Emulator, Order};
 use super::{
-    admit, answered, base64_json, error, invalid_input, iso, to_base64_json, visible_to, with_rate,
+    admit, answered, base64_json, invalid_input, iso, order_not_found, to_base64_json, visible_to,
+    with_rate,
 };
 use app::marketplace::ApiKind;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -393,12 +394,7 @@ async fn get_order(
                 .get(&order_id)
                 .filter(|o| visible_to(o, &seller))
             {
-                None => error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    "The requested order was not found.",
-                    Some(&format!("Order {order_id} does not exist")),
-                ),
+                None => order_not_found(&order_id),
                 Some(order) => {
                     Json(json!({ "order": order_json(&order_id, order, included) })).into_response()
                 }

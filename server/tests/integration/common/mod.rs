@@ -281,6 +281,27 @@ impl Harness {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// An access token for acme-us from the emulator's Login with Amazon, for tests
+    /// that call its APIs directly.
+    pub async fn amazon_access_token(&self) -> String {
+        let answer: Value = self
+            .http
+            .post(format!("{}/auth/o2/token", self.emulator_url))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "Atzr|test-acme-us"),
+                ("client_id", "amzn1.application-oa2-client.test"),
+                ("client_secret", "s"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"].as_str().unwrap().to_string()
+    }
+
     /// A control endpoint of the emulator, read over HTTP.
     pub async fn emulator_get(&self, path: &str) -> Value {
         let response = self
