@@ -237,24 +237,12 @@ impl Store {
                 succeeded.push((r.row_id, r.started_at + r.duration_ms));
             }
             if let Some(key) = &r.resumes {
-                {
-                    // The probe got an answer about the shipment itself: the API works
-                    // again.
-                    sqlx::query(
-                        "UPDATE shipments SET waiting_on = NULL, last_error = NULL,
-                             next_attempt_at = ?, updated_at = ?
-                          WHERE waiting_on = ?",
-                    )
-                    .bind(now)
-                    .bind(now)
+                // The probe got an answer about the shipment itself: the API works again.
+                super::waits::resume_in(&mut tx, key, now).await?;
+                sqlx::query("DELETE FROM api_pauses WHERE key = ?")
                     .bind(key)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("DELETE FROM api_pauses WHERE key = ?")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
             }
             if let Some(pause) = &r.pause {
                 sqlx::query(

@@ -25,6 +25,25 @@ pub fn account_keys(account_id: i64) -> [String; 2] {
     ]
 }
 
+/// Sends on every shipment waiting on `waiting_on`, due at `now`, within `tx`.
+pub(super) async fn resume_in(
+    tx: &mut sqlx::SqliteConnection,
+    waiting_on: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?,
+             updated_at = ?
+         WHERE waiting_on = ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(waiting_on)
+    .execute(tx)
+    .await?
+    .rows_affected())
+}
+
 impl Store {
     /// Leaves `worker`'s claimed shipments waiting, each on its key with its reason for
     /// the grid: not attempted, no attempt spent, released for whoever takes it up
@@ -87,19 +106,8 @@ impl Store {
 
     /// Sends on every shipment waiting on `waiting_on`: due at once. The number sent on.
     pub async fn resume_waiting(&self, waiting_on: &str) -> Result<u64, StoreError> {
-        let now = now_millis();
         let mut tx = self.write_tx().await?;
-        let resumed = sqlx::query(
-            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?,
-                 updated_at = ?
-             WHERE waiting_on = ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(waiting_on)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let resumed = resume_in(&mut tx, waiting_on, now_millis()).await?;
         tx.commit().await?;
         Ok(resumed)
     }
