@@ -5,7 +5,7 @@
 //! sessions, tokens, API health) send nothing.
 
 use crate::live::Feed;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Topic};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,24 +18,26 @@ pub struct ShipmentsFeed {
 }
 
 impl ShipmentsFeed {
-    /// Looks for commits every `poll`; tells pages at most every `min_gap`.
+    /// Waits for changes (SQLite: looks every `poll`; PostgreSQL: is told); tells
+    /// pages at most every `min_gap`.
     pub async fn spawn(
         store: &Store,
         poll: Duration,
         min_gap: Duration,
     ) -> Result<ShipmentsFeed, StoreError> {
-        let mut watcher = store.change_watcher().await?;
+        let mut watcher = store.change_watcher(Topic::Shipments).await?;
         let (feed, bump) = Feed::new();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(poll).await;
-                match watcher.changed().await {
-                    Ok(true) => {
+                match watcher.changed(poll).await {
+                    Ok(()) => {
                         bump.bump();
                         tokio::time::sleep(min_gap.saturating_sub(poll)).await;
                     }
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(error = %e, "shipments feed cannot read the database"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "shipments feed cannot read the database");
+                        tokio::time::sleep(poll).await;
+                    }
                 }
             }
         });

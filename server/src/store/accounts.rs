@@ -1,14 +1,13 @@
+use super::db::{query, DbRow};
 use super::{now_millis, Store, StoreError};
 use crate::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
 use crate::secrets::{Keyring, Secret, SecretError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 const ACCOUNT_COLUMNS: &str =
     "id, key, marketplace, display_name, company, enabled, marketplace_id, \
      region, api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api";
 
-fn account_from_row(store: &Store, row: &SqliteRow) -> Result<Account, StoreError> {
+fn account_from_row(store: &Store, row: &DbRow) -> Result<Account, StoreError> {
     let marketplace: String = row.try_get("marketplace")?;
     let key: String = row.try_get("key")?;
     // Credentials that cannot be opened (another key, a damaged value) leave this one
@@ -86,8 +85,8 @@ impl Store {
     pub async fn reseal_credentials(&self) -> Result<usize, StoreError> {
         let keyring = self.keyring()?;
         let mut tx = self.write_tx().await?;
-        let rows = sqlx::query("SELECT id, key, client_secret, refresh_token FROM accounts")
-            .fetch_all(&mut *tx)
+        let rows = query("SELECT id, key, client_secret, refresh_token FROM accounts")
+            .fetch_all(&mut tx)
             .await?;
         let mut resealed = 0;
         for row in rows {
@@ -116,16 +115,16 @@ impl Store {
                 };
                 fields.push(keyring.seal(&secret, &context));
             }
-            let changed = sqlx::query(
-                "UPDATE accounts SET client_secret = ?, refresh_token = ?
-                 WHERE id = ? AND (client_secret != ? OR refresh_token != ?)",
+            let changed = query(
+                "UPDATE accounts SET client_secret = $1, refresh_token = $2
+                 WHERE id = $3 AND (client_secret != $4 OR refresh_token != $5)",
             )
             .bind(&fields[0])
             .bind(&fields[1])
             .bind(row.try_get::<i64, _>("id")?)
             .bind(&fields[0])
             .bind(&fields[1])
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
             resealed += changed as usize;
@@ -136,10 +135,10 @@ impl Store {
 
     /// Registers an account, or updates the one with the same key.
     pub async fn upsert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(&format!(
             "INSERT INTO accounts (key, marketplace, display_name, company, enabled, marketplace_id, region,
                                    api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (key) DO UPDATE SET
                  marketplace = excluded.marketplace, display_name = excluded.display_name,
                  company = excluded.company, enabled = excluded.enabled,
@@ -169,8 +168,8 @@ impl Store {
     }
 
     pub async fn account_by_key(&self, key: &str) -> Result<Option<Account>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = ?"
+        query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = $1"
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -182,10 +181,10 @@ impl Store {
     /// False if there is no such account.
     pub async fn set_account_enabled(&self, key: &str, enabled: bool) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let changed = sqlx::query("UPDATE accounts SET enabled = ? WHERE key = ?")
+        let changed = query("UPDATE accounts SET enabled = $1 WHERE key = $2")
             .bind(enabled)
             .bind(key)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected()
             > 0;
@@ -194,7 +193,7 @@ impl Store {
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY display_name, id"
         ))
         .fetch_all(&self.pool)
@@ -203,8 +202,8 @@ impl Store {
     }
 
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"
+        let row = query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)

@@ -1,10 +1,10 @@
 //! What people do to shipments from the dashboard or the API: retry a failed one now,
 //! or record that it was confirmed by hand on the marketplace.
 
+use super::db::{query, query_scalar, Tx};
 use super::{from_millis, to_millis, Store, StoreError};
 use app::shipments::{ManualConfirmation, WritebackStatus};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 impl Store {
     /// Queues each Failed shipment for a new round at once: its attempt count starts
@@ -18,16 +18,16 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut results = Vec::with_capacity(shipment_ids.len());
         for shipment_id in shipment_ids {
-            let retried = sqlx::query(
+            let retried = query(
                 "UPDATE shipments SET status = 'pending', error_count = 0,
-                     revision = revision + 1, next_attempt_at = ?, last_error = NULL,
-                     lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ?
-                 WHERE shipment_id = ? AND status = 'failed'",
+                     revision = revision + 1, next_attempt_at = $1, last_error = NULL,
+                     lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = $2
+                 WHERE shipment_id = $3 AND status = 'failed'",
             )
             .bind(to_millis(now))
             .bind(to_millis(now))
             .bind(shipment_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected()
                 > 0;
@@ -51,28 +51,28 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let at = to_millis(confirmation.confirmed_at);
-        let confirmed = sqlx::query(
+        let confirmed = query(
             "UPDATE shipments SET status = 'confirmed_manually', next_attempt_at = NULL,
-                 lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ?
-             WHERE shipment_id = ? AND status = 'failed'
+                 lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = $1
+             WHERE shipment_id = $2 AND status = 'failed'
              RETURNING id, revision",
         )
         .bind(at)
         .bind(shipment_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         match confirmed {
             Some(row) => {
-                sqlx::query(
+                query(
                     "INSERT INTO manual_confirmations (shipment_row, revision, confirmed_by, note, confirmed_at)
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(row.try_get::<i64, _>("id")?)
                 .bind(row.try_get::<i64, _>("revision")?)
                 .bind(&confirmation.confirmed_by)
                 .bind(&confirmation.note)
                 .bind(at)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             None => {
@@ -89,9 +89,9 @@ impl Store {
         &self,
         shipment_row: i64,
     ) -> Result<Option<ManualConfirmation>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT confirmed_by, note, confirmed_at FROM manual_confirmations
-             WHERE shipment_row = ? ORDER BY id DESC LIMIT 1",
+             WHERE shipment_row = $1 ORDER BY id DESC LIMIT 1",
         )
         .bind(shipment_row)
         .fetch_optional(&self.pool)
@@ -123,14 +123,14 @@ pub enum ShipmentRefusal {
 
 /// Why an action that needs a Failed shipment was not taken.
 async fn refusal(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Tx,
     shipment_id: &str,
     action: &'static str,
 ) -> Result<ShipmentRefusal, StoreError> {
     let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM shipments WHERE shipment_id = ?")
+        query_scalar("SELECT status FROM shipments WHERE shipment_id = $1")
             .bind(shipment_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     Ok(match status.as_deref().and_then(WritebackStatus::parse) {
         None => ShipmentRefusal::NotFound(shipment_id.to_string()),

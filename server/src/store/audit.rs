@@ -1,16 +1,16 @@
 //! The audit log's rows.
 
+use super::db::query;
 use super::{from_millis, to_millis, Store, StoreError};
 use app::audit::AuditEntry;
-use sqlx::Row;
 
 impl Store {
     /// Adds an entry; its `id` is ignored and given by the database.
     pub async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        query(
             "INSERT INTO audit_log (at, actor, role, action, target, detail, address)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(to_millis(entry.at))
         .bind(&entry.actor)
@@ -19,7 +19,7 @@ impl Store {
         .bind(&entry.target)
         .bind(&entry.detail)
         .bind(&entry.address)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -27,9 +27,9 @@ impl Store {
 
     /// The newest `limit` entries, newest first (`None`: all of them).
     pub async fn audit_entries(&self, limit: Option<u32>) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT id, at, actor, role, action, target, detail, address FROM audit_log
-             ORDER BY id DESC LIMIT ?",
+             ORDER BY id DESC LIMIT $1",
         )
         .bind(limit.map(i64::from).unwrap_or(-1))
         .fetch_all(&self.pool)

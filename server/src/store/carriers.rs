@@ -1,13 +1,13 @@
 //! The admins' carrier mappings, and the carriers shipments wait on.
 
+use super::db::query;
 use super::{now_millis, Store, StoreError};
 use crate::accounts::MarketplaceKind;
 use crate::carriers::{normalise, CarrierMapping};
-use sqlx::Row;
 
 impl Store {
     pub async fn carrier_mappings(&self) -> Result<Vec<CarrierMapping>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT marketplace, station_name, code, name FROM carrier_mappings
               ORDER BY marketplace, station_key",
         )
@@ -35,9 +35,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         for m in mappings {
-            sqlx::query(
+            query(
                 "INSERT INTO carrier_mappings (marketplace, station_key, station_name, code, name, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (marketplace, station_key) DO UPDATE SET
                      station_name = excluded.station_name, code = excluded.code,
                      name = excluded.name, updated_at = excluded.updated_at",
@@ -48,7 +48,7 @@ impl Store {
             .bind(&m.code)
             .bind(m.name.trim())
             .bind(now_millis())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -63,10 +63,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let deleted =
-            sqlx::query("DELETE FROM carrier_mappings WHERE marketplace = ? AND station_key = ?")
+            query("DELETE FROM carrier_mappings WHERE marketplace = $1 AND station_key = $2")
                 .bind(marketplace.as_str())
                 .bind(normalise(station_name))
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?
                 .rows_affected()
                 > 0;
@@ -79,7 +79,7 @@ impl Store {
     pub async fn unmapped_carriers(
         &self,
     ) -> Result<Vec<(MarketplaceKind, String, u64)>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT a.marketplace, s.carrier, COUNT(*) AS waiting
                FROM shipments s JOIN accounts a ON a.id = s.account_id
               WHERE s.waiting_on LIKE 'carrier:%'

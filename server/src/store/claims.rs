@@ -5,10 +5,10 @@
 //! with is still current, so a worker that wakes up after its lease expired cannot undo
 //! the work of the worker that took over.
 
-use super::{from_millis, now_millis, to_millis, Store, StoreError};
+use super::db::{query, query_scalar, SqlBuilder, Tx};
+use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use app::shipments::{AttemptOutcome, ShipmentItem, WritebackStatus};
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row};
 
 /// A shipment a worker holds the lease on, with what it needs to write it back.
 #[derive(Clone, Debug)]
@@ -47,13 +47,13 @@ impl ClaimedShipment {
 /// Gives `worker`'s lease on a shipment back, whatever its fence: a claim a correction
 /// superseded is released too, so that the new revision goes at once.
 pub(super) async fn release_lease(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     row_id: i64,
     worker: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "UPDATE shipments SET lease_owner = NULL, lease_until = NULL
-          WHERE id = ? AND lease_owner = ?",
+          WHERE id = $1 AND lease_owner = $2",
     )
     .bind(row_id)
     .bind(worker)
@@ -118,32 +118,57 @@ impl Store {
         per_account: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let rows = sqlx::query(
-            "UPDATE shipments
-                SET lease_owner = ?1, lease_until = ?2, fence = fence + 1,
-                    -- Taken over from a worker whose lease ran out: it may have sent.
-                    outcome_unknown = CASE WHEN lease_owner IS NOT NULL THEN 1
-                                           ELSE outcome_unknown END
-              WHERE id IN (SELECT id FROM (
-                               SELECT id, next_attempt_at,
-                                      ROW_NUMBER() OVER (PARTITION BY account_id
-                                                         ORDER BY next_attempt_at, id) AS place
-                                 FROM shipments
-                                WHERE next_attempt_at <= ?3
-                                  AND (lease_until IS NULL OR lease_until < ?3))
-                            WHERE place <= ?5
-                            ORDER BY next_attempt_at
-                            LIMIT ?4)
-             RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
-                       tracking_number, ship_date, items, revision, error_count,
-                       outcome_unknown, waiting_on",
-        )
+        let rows = query(match self.dialect() {
+            // SQLite has one writer at a time: the due rows are the due rows.
+            Dialect::Sqlite => {
+                "UPDATE shipments
+                    SET lease_owner = $1, lease_until = $2, fence = fence + 1,
+                        -- Taken over from a worker whose lease ran out: it may have sent.
+                        outcome_unknown = CASE WHEN lease_owner IS NOT NULL THEN TRUE
+                                               ELSE outcome_unknown END
+                  WHERE id IN (SELECT id FROM (
+                                   SELECT id, next_attempt_at,
+                                          ROW_NUMBER() OVER (PARTITION BY account_id
+                                                             ORDER BY next_attempt_at, id) AS place
+                                     FROM shipments
+                                    WHERE next_attempt_at <= $3
+                                      AND (lease_until IS NULL OR lease_until < $3))
+                                WHERE place <= $5
+                                ORDER BY next_attempt_at
+                                LIMIT $4)
+                 RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
+                           tracking_number, ship_date, items, revision, error_count,
+                           outcome_unknown, waiting_on"
+            }
+            // Workers on other hosts claim at the same moment: each takes the due rows
+            // nobody else is taking (SKIP LOCKED), at most `per_account` of each account.
+            Dialect::Postgres => {
+                "UPDATE shipments
+                    SET lease_owner = $1, lease_until = $2, fence = shipments.fence + 1,
+                        outcome_unknown = CASE WHEN shipments.lease_owner IS NOT NULL THEN TRUE
+                                               ELSE shipments.outcome_unknown END
+                   FROM (SELECT due.id FROM accounts a
+                           CROSS JOIN LATERAL (
+                               SELECT id, next_attempt_at FROM shipments
+                                WHERE account_id = a.id AND next_attempt_at <= $3
+                                  AND (lease_until IS NULL OR lease_until < $3)
+                                ORDER BY next_attempt_at, id
+                                LIMIT $5
+                                FOR UPDATE SKIP LOCKED) AS due
+                          ORDER BY due.next_attempt_at, due.id
+                          LIMIT $4) AS chosen
+                  WHERE shipments.id = chosen.id
+                 RETURNING shipments.id, fence, shipment_id, account_id, order_id, carrier,
+                           service, tracking_number, ship_date, items, revision, error_count,
+                           outcome_unknown, waiting_on"
+            }
+        })
         .bind(worker)
         .bind(lease_until)
         .bind(now)
         .bind(limit as i64)
         .bind(per_account as i64)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         tx.commit().await?;
         rows.iter()
@@ -187,12 +212,12 @@ impl Store {
         let mut succeeded = Vec::new();
         let now = now_millis();
         for r in records {
-            let updated = sqlx::query(
+            let updated = query(
                 "UPDATE shipments
-                    SET status = ?, error_count = ?, last_attempt_at = ?, next_attempt_at = ?,
-                        last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
-                        outcome_unknown = ?, waiting_on = ?
-                  WHERE id = ? AND fence = ?",
+                    SET status = $1, error_count = $2, last_attempt_at = $3, next_attempt_at = $4,
+                        last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = $6,
+                        outcome_unknown = $7, waiting_on = $8
+                  WHERE id = $9 AND fence = $10",
             )
             .bind(r.new_status.as_str())
             .bind(r.error_count)
@@ -204,7 +229,7 @@ impl Store {
             .bind(&r.waiting_on)
             .bind(r.row_id)
             .bind(r.fence)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected()
                 > 0;
@@ -212,10 +237,10 @@ impl Store {
                 stale += 1;
                 release_lease(&mut tx, r.row_id, worker).await?;
             }
-            sqlx::query(
+            query(
                 "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
                      outcome, http_status, error_code, error_message, worker, superseded)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(r.row_id)
             .bind(r.revision)
@@ -228,7 +253,7 @@ impl Store {
             .bind(&r.error_message)
             .bind(worker)
             .bind(!updated)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             if !updated {
                 continue;
@@ -239,17 +264,17 @@ impl Store {
             if let Some(key) = &r.resumes {
                 // The probe got an answer about the shipment itself: the API works again.
                 super::waits::resume_in(&mut tx, key, now).await?;
-                sqlx::query("DELETE FROM api_pauses WHERE key = ?")
+                query("DELETE FROM api_pauses WHERE key = $1")
                     .bind(key)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
             }
             if let Some(pause) = &r.pause {
-                sqlx::query(
+                query(
                     "INSERT INTO api_pauses (key, account_id, api, since, reason, next_probe_at)
-                     VALUES (?, ?, ?, ?, ?, ?)
+                     VALUES ($1, $2, $3, $4, $5, $6)
                      ON CONFLICT (key) DO UPDATE SET reason = excluded.reason,
-                         next_probe_at = CASE WHEN ? THEN excluded.next_probe_at
+                         next_probe_at = CASE WHEN $7 THEN excluded.next_probe_at
                                               ELSE api_pauses.next_probe_at END",
                 )
                 .bind(&pause.key)
@@ -259,14 +284,14 @@ impl Store {
                 .bind(&pause.reason)
                 .bind(to_millis(pause.next_probe_at))
                 .bind(pause.insist)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
         }
         if !succeeded.is_empty() {
             // Read the orders back from the marketplace, to show them marked shipped:
             // one statement for the whole group.
-            let mut sql = QueryBuilder::<sqlx::Sqlite>::new(
+            let mut sql = SqlBuilder::new(
                 "INSERT INTO order_checks (account_id, order_id, due_at)
                  SELECT s.account_id, s.order_id, v.column2 FROM (",
             );
@@ -278,7 +303,7 @@ impl Store {
                 ") AS v JOIN shipments s ON s.id = v.column1 WHERE true
                  ON CONFLICT (account_id, order_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0",
             );
-            sql.build().execute(&mut *tx).await?;
+            sql.build().execute(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(stale)
@@ -286,7 +311,7 @@ impl Store {
 
     /// The APIs paused now.
     pub async fn api_pauses(&self) -> Result<Vec<ApiPause>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT key, account_id, api, since, reason, next_probe_at FROM api_pauses ORDER BY key",
         )
         .fetch_all(&self.pool)
@@ -316,47 +341,52 @@ impl Store {
         let now_ms = to_millis(now);
         let next = now_ms + every.as_millis() as i64;
         let mut tx = self.write_tx().await?;
-        let due: Vec<String> =
-            sqlx::query_scalar("SELECT key FROM api_pauses WHERE next_probe_at <= ?")
-                .bind(now_ms)
-                .fetch_all(&mut *tx)
-                .await?;
+        // One worker probes a pause; the others pass it by.
+        let due: Vec<String> = query_scalar(match self.dialect() {
+            Dialect::Sqlite => "SELECT key FROM api_pauses WHERE next_probe_at <= $1",
+            Dialect::Postgres => {
+                "SELECT key FROM api_pauses WHERE next_probe_at <= $1 FOR UPDATE SKIP LOCKED"
+            }
+        })
+        .bind(now_ms)
+        .fetch_all(&mut tx)
+        .await?;
         let mut probes = 0;
         for key in &due {
-            probes += sqlx::query(
+            probes += query(
                 // The one probed longest ago (never first), so that one shipment the
                 // marketplace keeps refusing cannot stand for its whole queue.
-                "UPDATE shipments SET next_attempt_at = ?
-                  WHERE id = (SELECT id FROM shipments WHERE waiting_on = ?
+                "UPDATE shipments SET next_attempt_at = $1
+                  WHERE id = (SELECT id FROM shipments WHERE waiting_on = $2
                                ORDER BY last_attempt_at, id LIMIT 1)",
             )
             .bind(now_ms)
             .bind(key)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected() as usize;
-            sqlx::query("UPDATE api_pauses SET next_probe_at = ? WHERE key = ?")
+            query("UPDATE api_pauses SET next_probe_at = $1 WHERE key = $2")
                 .bind(next)
                 .bind(key)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         // A pause with nobody waiting any more has nothing left to probe.
-        sqlx::query(
+        query(
             "DELETE FROM api_pauses
               WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.waiting_on = api_pauses.key)",
         )
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         // A shipment left waiting on a pause that ended meanwhile (another worker's
         // probe got through between its claim and its wait) goes on.
-        sqlx::query(
-            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?
+        query(
+            "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = $1
               WHERE waiting_on LIKE 'api:%'
                 AND waiting_on NOT IN (SELECT key FROM api_pauses)",
         )
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(probes)
@@ -380,7 +410,7 @@ impl Store {
 
     /// How many shipments are in each status (for the demo and tests).
     pub async fn status_counts(&self) -> Result<Vec<(WritebackStatus, u64)>, StoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM shipments GROUP BY status")
+        let rows = query("SELECT status, COUNT(*) AS n FROM shipments GROUP BY status")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

@@ -6,10 +6,10 @@
 //! the shipments can answer (through the ship-date index). A search looks up at most a
 //! few shipments, so it is counted directly.
 
+use super::db::SqlBuilder;
 use super::shipments::{push_any_of, push_filters, Access};
 use super::{Store, StoreError};
 use app::query::ShipmentQuery;
-use sqlx::{QueryBuilder, Sqlite};
 
 const DAY_MS: i64 = 86_400_000;
 const BLOCK_DAYS: i64 = 32;
@@ -84,7 +84,7 @@ fn ceil_div(n: i64, d: i64) -> i64 {
 }
 
 /// The filters a counter row can answer: status, account, marketplace and carrier.
-fn push_counter_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuery) {
+fn push_counter_filters(sql: &mut SqlBuilder, query: &ShipmentQuery) {
     let statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().into()).collect();
     push_any_of(sql, "status", &statuses);
     push_any_of(sql, "account_key", &query.accounts);
@@ -99,7 +99,7 @@ fn push_counter_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &ShipmentQuer
     push_any_of(sql, "carrier", &query.carriers);
 }
 
-fn push_span(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, (start, end): Span) {
+fn push_span(sql: &mut SqlBuilder, column: &str, (start, end): Span) {
     if let Some(start) = start {
         sql.push(format_args!(" AND {column} >= ")).push_bind(start);
     }
@@ -111,10 +111,11 @@ fn push_span(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, (start, end): Spa
 impl Store {
     /// How many shipments match the query's filters (its sort and cursor aside).
     pub(super) async fn count_matching(&self, query: &ShipmentQuery) -> Result<u64, StoreError> {
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT 0");
+        // The sum is cast back to an integer: PostgreSQL sums integers as numerics.
+        let mut sql = SqlBuilder::new("SELECT CAST(0");
         if query.search.is_some() {
             sql.push(" + (SELECT COUNT(*) FROM shipments s");
-            push_filters(&mut sql, query, Access::Filters);
+            push_filters(&mut sql, self.dialect(), query, Access::Filters);
             sql.push(")");
         } else {
             let plan = plan(
@@ -142,10 +143,11 @@ impl Store {
                     ..query.clone()
                 };
                 sql.push(" + (SELECT COUNT(*) FROM shipments s");
-                push_filters(&mut sql, &part, Access::Filters);
+                push_filters(&mut sql, self.dialect(), &part, Access::Filters);
                 sql.push(")");
             }
         }
+        sql.push(" AS BIGINT)");
         let total: i64 = sql.build_query_scalar().fetch_one(&self.pool).await?;
         Ok(total.max(0) as u64)
     }
@@ -154,6 +156,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::{query, query_scalar};
     use app::shipments::WritebackStatus;
     use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -182,10 +185,10 @@ mod tests {
              WHERE id % 17 = 0",
             "DELETE FROM shipments WHERE id % 13 = 0",
         ] {
-            sqlx::query(change).execute(&store.pool).await.unwrap();
+            query(change).execute(&store.pool).await.unwrap();
         }
         let accounts: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT account_key FROM shipments ORDER BY 1 LIMIT 1")
+            query_scalar("SELECT DISTINCT account_key FROM shipments ORDER BY 1 LIMIT 1")
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
@@ -234,9 +237,8 @@ mod tests {
                                 to,
                                 ..ShipmentQuery::default()
                             };
-                            let mut exact =
-                                QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM shipments s");
-                            push_filters(&mut exact, &query, Access::Filters);
+                            let mut exact = SqlBuilder::new("SELECT COUNT(*) FROM shipments s");
+                            push_filters(&mut exact, store.dialect(), &query, Access::Filters);
                             let expected: i64 = exact
                                 .build_query_scalar()
                                 .fetch_one(&store.pool)

@@ -7,14 +7,13 @@
 //! last one is written, and the channel's bound keeps memory flat.
 
 use super::cursor::{Cursor, SortValue};
+use super::db::{query_as, Conn, Pool, SqlBuilder};
 use super::shipments::{optional_instant, push_page_select, status_from, Access};
-use super::{from_millis, Store, StoreError};
+use super::{from_millis, Dialect, Store, StoreError};
 use app::query::ShipmentQuery;
 use app::shipments::ShipmentRow;
 use futures::Stream;
 use serde::Deserialize;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, QueryBuilder, Sqlite};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,10 +45,32 @@ struct JsonRow(
 );
 
 /// The account's name and marketplace are not among them: the export looks them up in
-/// the few accounts, which spares SQLite a fifth of the text it writes.
+/// the few accounts, which spares the database a fifth of the text it writes.
 const STEP_COLUMNS: &str = "shipment_id, account_key, order_id, carrier, service, tracking_number, quantity, ship_date, status, error_count, \
-    last_attempt_at, next_attempt_at, last_error, updated_at, \
-    json(CASE WHEN waiting THEN 'true' ELSE 'false' END)";
+    last_attempt_at, next_attempt_at, last_error, updated_at";
+
+/// How each database makes a step's JSON: the functions, and the waiting flag (an
+/// integer in SQLite, a boolean in PostgreSQL).
+struct Json {
+    array: &'static str,
+    aggregate: &'static str,
+    waiting: &'static str,
+}
+
+fn json(dialect: Dialect) -> Json {
+    match dialect {
+        Dialect::Sqlite => Json {
+            array: "json_array",
+            aggregate: "json_group_array",
+            waiting: "json(CASE WHEN waiting THEN 'true' ELSE 'false' END)",
+        },
+        Dialect::Postgres => Json {
+            array: "json_build_array",
+            aggregate: "json_agg",
+            waiting: "waiting",
+        },
+    }
+}
 
 /// One step read: its rows as JSON, and where the next step starts (`None`: the last).
 struct Step {
@@ -152,7 +173,8 @@ impl Store {
             };
             let mut cursor = None;
             loop {
-                let (rows, next) = match export_step(&mut conn, &query, cursor.as_ref()).await {
+                let step = export_step(&mut conn, store.dialect(), &query, cursor.as_ref()).await;
+                let (rows, next) = match step {
                     Ok(step) => (Ok((step.rows, names.clone())), step.next),
                     Err(e) => (Err(e), None),
                 };
@@ -174,22 +196,18 @@ impl Store {
 
     async fn account_names(&self) -> Result<AccountNames, StoreError> {
         let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT key, display_name, marketplace FROM accounts")
+            query_as("SELECT key, display_name, marketplace FROM accounts")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(k, n, m)| (k, (n, m))).collect())
     }
 
-    /// A connection of the export's own, closed when it ends. A million rows pass
-    /// through SQLite's page cache and memory map: on the pool's connections (64 MB of
-    /// cache and 256 MB of map each, several of them in turn) the server grew by 1.4 GB
-    /// during an export; with a small cache and no map it stays flat.
-    async fn export_connection(&self) -> Result<SqliteConnection, StoreError> {
-        let options = (*self.pool.connect_options())
-            .clone()
-            .pragma("cache_size", "-8192")
-            .pragma("mmap_size", "0");
-        Ok(SqliteConnection::connect_with(&options).await?)
+    /// The export's connection (see `sqlite::export_connection`).
+    async fn export_connection(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Conn::Sqlite(super::sqlite::export_connection(pool).await?),
+            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
     }
 }
 
@@ -199,16 +217,29 @@ impl Store {
 /// step's cursor, and asking for it separately spares SQLite copying the rows to
 /// read them twice (a materialised page cost 40 % more).
 async fn export_step(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
+    dialect: Dialect,
     query: &ShipmentQuery,
     cursor: Option<&Cursor>,
 ) -> Result<Step, StoreError> {
+    let json = json(dialect);
     // The step's last row, when it has all STEP rows.
     let dir = if query.sort.descending { "DESC" } else { "ASC" };
-    let mut keys = QueryBuilder::<Sqlite>::new("SELECT json_array(sort_value, id) FROM (");
-    push_page_select(&mut keys, query, Access::SortIndex, cursor, STEP, true);
+    let mut keys = SqlBuilder::new(format_args!(
+        "SELECT CAST({}(sort_value, id) AS TEXT) FROM (",
+        json.array
+    ));
+    push_page_select(
+        &mut keys,
+        dialect,
+        query,
+        Access::SortIndex,
+        cursor,
+        STEP,
+        true,
+    );
     keys.push(format_args!(
-        ") ORDER BY sort_value {dir}, id {dir} LIMIT 1 OFFSET {}",
+        ") AS step ORDER BY sort_value {dir}, id {dir} LIMIT 1 OFFSET {}",
         STEP - 1
     ));
     let last: Option<String> = keys.build_query_scalar().fetch_optional(&mut *conn).await?;
@@ -227,11 +258,20 @@ async fn export_step(
         None => None,
     };
 
-    let mut rows = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT json_group_array(json_array(sort_value, id, {STEP_COLUMNS})) FROM ("
+    let mut rows = SqlBuilder::new(format_args!(
+        "SELECT CAST(COALESCE({}({}(sort_value, id, {STEP_COLUMNS}, {})), '[]') AS TEXT) FROM (",
+        json.aggregate, json.array, json.waiting
     ));
-    push_page_select(&mut rows, query, Access::SortIndex, cursor, STEP, false);
-    rows.push(")");
+    push_page_select(
+        &mut rows,
+        dialect,
+        query,
+        Access::SortIndex,
+        cursor,
+        STEP,
+        false,
+    );
+    rows.push(") AS step");
     Ok(Step {
         rows: rows.build_query_scalar().fetch_one(&mut *conn).await?,
         next,

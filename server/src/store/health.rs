@@ -1,12 +1,12 @@
 //! The connection status: each API's judged health with the calls it was judged on,
 //! and its last day in slices.
 
+use super::db::{query, query_as};
 use super::{from_millis, now_millis, to_millis, Store, StoreError};
 use crate::health::ApiCall;
 use app::health::{Health, HealthFigures};
 use app::marketplace::ApiKind;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// One API's judged health, as kept.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +87,9 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("health figures: {e}")))?;
             let calls = serde_json::to_string(&row.recent_calls)
                 .map_err(|e| StoreError::Corrupt(format!("recent calls: {e}")))?;
-            sqlx::query(
+            query(
                 "INSERT INTO api_health (account_id, api, health, sentence, figures, since, last_call_at, recent_calls, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (account_id, api) DO UPDATE SET
                      health = excluded.health, sentence = excluded.sentence,
                      figures = excluded.figures, since = excluded.since,
@@ -105,13 +105,13 @@ impl Store {
             .bind(row.last_call_at.map(to_millis))
             .bind(calls)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         for slice in history {
-            sqlx::query(
+            query(
                 "INSERT INTO api_health_history (account_id, api, bucket_start, calls, failed, worst)
-                 VALUES (?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (account_id, api, bucket_start) DO UPDATE SET
                      calls = calls + excluded.calls, failed = failed + excluded.failed,
                      worst = MAX(worst, excluded.worst)",
@@ -122,12 +122,12 @@ impl Store {
             .bind(i64::from(slice.calls))
             .bind(i64::from(slice.failed))
             .bind(rank(slice.worst))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
-        sqlx::query("DELETE FROM api_health_history WHERE bucket_start < ?")
+        query("DELETE FROM api_health_history WHERE bucket_start < $1")
             .bind(to_millis(keep_history_since))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -136,9 +136,9 @@ impl Store {
     /// Every API's kept health; with the calls judged only when `with_calls` (the
     /// monitor needs them, the status board does not).
     pub async fn api_health(&self, with_calls: bool) -> Result<Vec<StoredApiHealth>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT account_id, api, health, sentence, figures, since, last_call_at,
-                    CASE WHEN ? THEN recent_calls ELSE '[]' END AS recent_calls
+                    CASE WHEN $1 THEN recent_calls ELSE '[]' END AS recent_calls
              FROM api_health ORDER BY account_id, api",
         )
         .bind(with_calls)
@@ -172,7 +172,7 @@ impl Store {
 
     /// What the status feed watches, cheaply: each API's health, sentence and last call.
     pub async fn api_health_signature(&self) -> Result<Vec<HealthSignature>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT account_id, api, health, sentence, last_call_at FROM api_health ORDER BY account_id, api",
         )
         .fetch_all(&self.pool)
@@ -184,9 +184,9 @@ impl Store {
         &self,
         since: DateTime<Utc>,
     ) -> Result<Vec<HistoryRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT account_id, api, bucket_start, calls, failed, worst FROM api_health_history
-             WHERE bucket_start >= ? ORDER BY account_id, api, bucket_start",
+             WHERE bucket_start >= $1 ORDER BY account_id, api, bucket_start",
         )
         .bind(to_millis(since))
         .fetch_all(&self.pool)

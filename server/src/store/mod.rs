@@ -1,7 +1,10 @@
-//! Storage: everything Shipback keeps, in SQLite through sqlx.
+//! Storage: everything Shipback keeps, in SQLite (the embedded default) or PostgreSQL
+//! (several instances on one database), through sqlx.
 //!
-//! The rest of the server talks to [`Store`] only, so that a PostgreSQL store can be
-//! added beside this one without touching the worker, the API or the dashboard.
+//! The rest of the server talks to [`Store`] only. Its SQL is written once for both
+//! databases and runs through the seam in `db.rs`; what differs between them is in
+//! `sqlite.rs` and `postgres.rs`, with each driver's migrations under
+//! `server/migrations/<driver>`.
 
 mod accounts;
 mod actions;
@@ -10,12 +13,15 @@ mod carriers;
 mod claims;
 mod counts;
 mod cursor;
+mod db;
 mod export;
 mod health;
 mod orders;
 mod people;
+mod postgres;
 mod sessions;
 mod shipments;
+mod sqlite;
 mod tokens;
 mod waits;
 
@@ -27,11 +33,10 @@ pub use sessions::Sessions;
 pub use shipments::{ImportedAttempt, ImportedHistory};
 pub use waits::{account_keys, writeback_key};
 
+pub use db::Dialect;
+
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use std::path::Path;
-use std::str::FromStr;
+use db::{Pool, Tx};
 use std::time::Duration;
 
 /// The embedded default: a SQLite file under `./data/`.
@@ -51,9 +56,20 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the SQLite database {path} is on a network file system, {mount}: SQLite's locks do \
+         not hold across hosts. Keep it on a local disk, or point every instance at one \
+         PostgreSQL (--database-url postgres://…, see docs/postgresql.md)"
+    )]
+    SharedAcrossHosts { path: String, mount: String },
+    #[error(
+        "the database at {url} holds a newer schema than this Shipback knows (migration \
+         {version}): run the Shipback that wrote it, or a newer one"
+    )]
+    NewerSchema { url: String, version: i64 },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL '{0}': use sqlite://PATH")]
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
@@ -73,7 +89,7 @@ pub enum StoreError {
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// Seals and opens the marketplace credentials; without it they cannot be read
     /// nor written (see `crate::secrets`).
     keyring: Option<std::sync::Arc<crate::secrets::Keyring>>,
@@ -93,121 +109,89 @@ impl Store {
         self
     }
 
-    /// Opens the database without migrating it.
+    /// Opens the database without migrating it: `sqlite://PATH` (the embedded
+    /// default) or `postgres://…` (several instances on one database).
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        else {
+        let pool = if url.starts_with("sqlite:") {
+            sqlite::connect(url).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres::connect(url).await?
+        } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|source| StoreError::Open {
-                url: url.to_string(),
-                source,
-            })?
-            .create_if_missing(true)
-            // WAL lets the dashboard read while the worker writes.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // Writers queue for the lock instead of failing while another one commits.
-            .busy_timeout(Duration::from_secs(10))
-            // SQLite's default page cache is 2 MB: far too small to keep the grid's
-            // indexes hot at a million shipments, so every insert would go to the OS.
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory")
-            .pragma("mmap_size", "268435456")
-            // Checkpoint every ~40 MB of WAL rather than every 4 MB: fewer, larger
-            // copies into the database file while batches stream in.
-            .pragma("wal_autocheckpoint", "10000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                url: url.to_string(),
-                source,
-            })?;
         Ok(Store {
             pool,
             keyring: None,
         })
     }
 
+    /// Applies the driver's pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
-        Ok(())
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
+            Pool::Postgres(pool) => postgres::migrate(pool).await,
+        }
     }
 
-    /// A write transaction that takes SQLite's write lock at once, so that it never
-    /// fails half-way on a lock upgrade.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// Which database this store runs on.
+    pub fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    /// Closes every connection (at shutdown, after the last write).
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once, so that it never
+    /// fails half-way on a lock upgrade; on PostgreSQL rows lock as they are written.
+    async fn write_tx(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 }
 
-/// Tells whether anything the shipments screen shows has changed since it last looked:
-/// the `shipments` change counter, which triggers move (migration 11). It reads the
-/// counter only after SQLite's `PRAGMA data_version` says another connection committed,
-/// so that an idle database costs one pragma per look.
-pub struct ChangeWatcher {
-    connection: sqlx::SqliteConnection,
-    data_version: i64,
-    shipments: i64,
+/// Tells open pages when what the shipments screen shows has changed, whoever changed
+/// it: on SQLite by the change counter that triggers move (migration 11), on
+/// PostgreSQL by the notifications its triggers send, which reach every instance.
+pub enum ChangeWatcher {
+    Sqlite(sqlite::ChangeWatcher),
+    Postgres(postgres::ChangeWatcher),
+}
+
+/// What a [`ChangeWatcher`] watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// What the shipments screen shows.
+    Shipments,
+    /// The connection status: judgements, pauses, what waits on them.
+    Status,
 }
 
 impl Store {
-    pub async fn change_watcher(&self) -> Result<ChangeWatcher, StoreError> {
-        let mut connection = self.pool.acquire().await?.detach();
-        let data_version = data_version(&mut connection).await?;
-        let shipments = shipments_counter(&mut connection).await?;
-        Ok(ChangeWatcher {
-            connection,
-            data_version,
-            shipments,
+    pub async fn change_watcher(&self, topic: Topic) -> Result<ChangeWatcher, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => {
+                ChangeWatcher::Sqlite(sqlite::ChangeWatcher::new(pool, topic).await?)
+            }
+            Pool::Postgres(pool) => {
+                ChangeWatcher::Postgres(postgres::ChangeWatcher::new(pool, topic).await?)
+            }
         })
     }
 }
 
 impl ChangeWatcher {
-    /// `true` when a commit since the last call (or since the watcher was made) changed
-    /// what the shipments screen shows.
-    pub async fn changed(&mut self) -> Result<bool, StoreError> {
-        let version = data_version(&mut self.connection).await?;
-        if version == self.data_version {
-            return Ok(false);
+    /// Returns once something of its topic has changed since the last call (or since
+    /// the watcher was made); SQLite is looked at every `poll`, PostgreSQL tells.
+    pub async fn changed(&mut self, poll: Duration) -> Result<(), StoreError> {
+        match self {
+            ChangeWatcher::Sqlite(watcher) => watcher.changed(poll).await,
+            ChangeWatcher::Postgres(watcher) => watcher.changed().await,
         }
-        self.data_version = version;
-        let shipments = shipments_counter(&mut self.connection).await?;
-        let changed = shipments != self.shipments;
-        self.shipments = shipments;
-        Ok(changed)
     }
-}
-
-async fn data_version(connection: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("PRAGMA data_version")
-        .fetch_one(connection)
-        .await?)
-}
-
-async fn shipments_counter(connection: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT n FROM change_counters WHERE topic = 'shipments'")
-            .fetch_one(connection)
-            .await?,
-    )
 }
 
 /// Unix milliseconds, as stored.

@@ -1,9 +1,9 @@
 //! Orders imported from the marketplaces, the checks of written-back orders, and the
 //! catalog data of the items shipped.
 
+use super::db::{query, SqlBuilder, Tx};
 use super::{from_millis, now_millis, to_millis, Store, StoreError};
 use crate::marketplaces::{CatalogItem, MarketplaceOrder, MarketplaceOrderItem};
-use sqlx::Row;
 use std::collections::HashMap;
 
 /// What Shipback knows of an order from the marketplace: enough to refuse a shipment the
@@ -40,10 +40,10 @@ impl Store {
         for order in orders {
             let packages = serde_json::to_string(&order.packages)
                 .map_err(|e| StoreError::Corrupt(format!("packages of {}: {e}", order.order_id)))?;
-            sqlx::query(
+            query(
                 "INSERT INTO marketplace_orders (account_id, order_id, status, shipped, purchase_date,
                      last_updated, checked_at, ship_by, ship_by_earliest, packages)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (account_id, order_id) DO UPDATE SET
                      status = excluded.status, shipped = excluded.shipped,
                      purchase_date = excluded.purchase_date, last_updated = excluded.last_updated,
@@ -62,7 +62,7 @@ impl Store {
             .bind(order.ship_by.map(|w| to_millis(w.latest)))
             .bind(order.ship_by.and_then(|w| w.earliest).map(to_millis))
             .bind(packages)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             if let Some(items) = &order.items {
                 save_items(&mut tx, account_id, &order.order_id, items).await?;
@@ -91,7 +91,7 @@ impl Store {
     ) -> Result<HashMap<(i64, String), ImportedOrder>, StoreError> {
         let mut found: HashMap<(i64, String), ImportedOrder> = HashMap::new();
         for chunk in wanted.chunks(400) {
-            let mut sql = sqlx::QueryBuilder::new(
+            let mut sql = SqlBuilder::new(
                 "SELECT o.account_id, o.order_id, o.status, o.purchase_date,
                         i.order_item_id, i.quantity_ordered
                    FROM marketplace_orders o
@@ -137,9 +137,9 @@ impl Store {
         account_id: i64,
         order_id: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT sku, order_item_id FROM marketplace_order_items
-              WHERE account_id = ? AND order_id = ? AND sku IS NOT NULL",
+              WHERE account_id = $1 AND order_id = $2 AND sku IS NOT NULL",
         )
         .bind(account_id)
         .bind(order_id)
@@ -161,7 +161,7 @@ impl Store {
         if order_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = sqlx::QueryBuilder::new(
+        let mut sql = SqlBuilder::new(
             "SELECT order_id, id, tracking_number FROM shipments
               WHERE status = 'success' AND account_id = ",
         );
@@ -191,11 +191,10 @@ impl Store {
         &self,
         account_id: i64,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        let row =
-            sqlx::query("SELECT complete_until FROM order_import_cursors WHERE account_id = ?")
-                .bind(account_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = query("SELECT complete_until FROM order_import_cursors WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| from_millis(r.try_get("complete_until")?))
             .transpose()
     }
@@ -205,8 +204,8 @@ impl Store {
         account_id: i64,
         complete_until: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO order_import_cursors (account_id, complete_until, last_run_at) VALUES (?, ?, ?)
+        query(
+            "INSERT INTO order_import_cursors (account_id, complete_until, last_run_at) VALUES ($1, $2, $3)
              ON CONFLICT (account_id) DO UPDATE SET complete_until = excluded.complete_until,
                                                     last_run_at = excluded.last_run_at",
         )
@@ -225,9 +224,9 @@ impl Store {
         now: i64,
         limit: u32,
     ) -> Result<Vec<OrderCheck>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT order_id, attempts FROM order_checks
-              WHERE account_id = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+              WHERE account_id = $1 AND due_at <= $2 ORDER BY due_at LIMIT $3",
         )
         .bind(account_id)
         .bind(now)
@@ -253,10 +252,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         for order_id in order_ids {
-            sqlx::query("DELETE FROM order_checks WHERE account_id = ? AND order_id = ?")
+            query("DELETE FROM order_checks WHERE account_id = $1 AND order_id = $2")
                 .bind(account_id)
                 .bind(order_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         tx.commit().await?;
@@ -272,14 +271,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         for order_id in order_ids {
-            sqlx::query(
-                "UPDATE order_checks SET due_at = ?, attempts = attempts + 1
-                  WHERE account_id = ? AND order_id = ?",
+            query(
+                "UPDATE order_checks SET due_at = $1, attempts = attempts + 1
+                  WHERE account_id = $2 AND order_id = $3",
             )
             .bind(due_at)
             .bind(account_id)
             .bind(order_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -294,13 +293,13 @@ impl Store {
         stale_before: i64,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT DISTINCT i.item_number FROM marketplace_order_items i
                LEFT JOIN catalog_items c
                  ON c.account_id = i.account_id AND c.item_number = i.item_number
-              WHERE i.account_id = ? AND i.item_number IS NOT NULL
-                AND (c.item_number IS NULL OR c.fetched_at < ?)
-              LIMIT ?",
+              WHERE i.account_id = $1 AND i.item_number IS NOT NULL
+                AND (c.item_number IS NULL OR c.fetched_at < $2)
+              LIMIT $3",
         )
         .bind(account_id)
         .bind(stale_before)
@@ -320,9 +319,9 @@ impl Store {
         item_number: &str,
         item: Option<&CatalogItem>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO catalog_items (account_id, item_number, title, weight_value, weight_unit, image_url, found, fetched_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (account_id, item_number) DO UPDATE SET
                  title = excluded.title, weight_value = excluded.weight_value,
                  weight_unit = excluded.weight_unit, image_url = excluded.image_url,
@@ -343,16 +342,16 @@ impl Store {
 }
 
 async fn save_items(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Tx,
     account_id: i64,
     order_id: &str,
     items: &[MarketplaceOrderItem],
 ) -> Result<(), StoreError> {
     for item in items {
-        sqlx::query(
+        query(
             "INSERT INTO marketplace_order_items (account_id, order_id, order_item_id, sku, item_number,
                  title, quantity_ordered, quantity_shipped)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (account_id, order_id, order_item_id) DO UPDATE SET
                  sku = excluded.sku, item_number = excluded.item_number, title = excluded.title,
                  quantity_ordered = excluded.quantity_ordered,
@@ -366,7 +365,7 @@ async fn save_items(
         .bind(&item.title)
         .bind(item.quantity_ordered)
         .bind(item.quantity_shipped)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())

@@ -1,10 +1,10 @@
 //! People who sign in, and the pool their sessions are kept in.
 
+use super::db::{query, DbRow};
 use super::{from_millis, to_millis, Store, StoreError};
 use crate::people::User;
 use app::people::Role;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 impl Store {
     /// Adds a person, or gives an existing one a new password and role. True if added.
@@ -16,13 +16,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let existed = sqlx::query("SELECT 1 FROM users WHERE name = ?")
+        let existed = query("SELECT 1 FROM users WHERE name = $1")
             .bind(name)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?
             .is_some();
-        sqlx::query(
-            "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)
+        query(
+            "INSERT INTO users (name, password_hash, role, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash,
                                               role = excluded.role",
         )
@@ -30,14 +30,14 @@ impl Store {
         .bind(password_hash)
         .bind(role.as_str())
         .bind(to_millis(now))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(!existed)
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users WHERE name = ?")
+        query("SELECT id, name, password_hash, role, created_at FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?
@@ -46,7 +46,7 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users WHERE id = ?")
+        query("SELECT id, name, password_hash, role, created_at FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        sqlx::query("SELECT id, name, password_hash, role, created_at FROM users ORDER BY name")
+        query("SELECT id, name, password_hash, role, created_at FROM users ORDER BY name")
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -64,7 +64,7 @@ impl Store {
     }
 }
 
-fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+fn user_from_row(row: &DbRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: row.try_get("id")?,

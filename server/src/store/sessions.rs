@@ -2,6 +2,7 @@
 //! stored: the id is the cookie's secret, and a copy of the database must not hold
 //! one that signs anybody in.
 
+use super::db::{query, query_as};
 use super::{now_millis, Store, StoreError};
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
@@ -47,14 +48,14 @@ impl Sessions {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| StoreError::Corrupt(format!("session data: {e}")))?;
         let mut tx = self.store.write_tx().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)
+        let inserted = query(
+            "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (id_hash) DO NOTHING",
         )
         .bind(id_hash(&record.id))
         .bind(data)
         .bind(expiry_millis(record))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected()
             > 0;
@@ -76,15 +77,15 @@ impl SessionStore for Sessions {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let mut tx = self.store.write_tx().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)
+        query(
+            "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,
                  expires_at = excluded.expires_at",
         )
         .bind(id_hash(&record.id))
         .bind(data)
         .bind(expiry_millis(record))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
@@ -92,8 +93,8 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        let row: Option<(String, i64)> = query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash(session_id))
         .bind(now_millis())
@@ -116,9 +117,9 @@ impl SessionStore for Sessions {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         let mut tx = self.store.write_tx().await.map_err(backend)?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash(session_id))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
@@ -130,9 +131,9 @@ impl SessionStore for Sessions {
 impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let mut tx = self.store.write_tx().await.map_err(backend)?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now_millis())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;

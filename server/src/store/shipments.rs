@@ -1,13 +1,12 @@
 use super::cursor::{Cursor, SortValue};
-use super::{from_millis, now_millis, to_millis, Store, StoreError};
+use super::db::{query, query_as, query_scalar, DbRow, SqlBuilder};
+use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::shipments::{IngestOutcome, NewShipment};
 use app::query::{ShipmentQuery, SortKey};
 use app::shipments::{
     AttemptOutcome, FilterOptions, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem,
     ShipmentLine, ShipmentRow, WritebackAttempt, WritebackStatus,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 
 /// The columns the grid shows, with the account's name and marketplace.
@@ -44,7 +43,7 @@ pub(super) fn optional_instant(
     ms.filter(|ms| *ms > 0).map(from_millis).transpose()
 }
 
-fn shipment_row(row: &SqliteRow) -> Result<ShipmentRow, StoreError> {
+fn shipment_row(row: &DbRow) -> Result<ShipmentRow, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(ShipmentRow {
         shipment_id: row.try_get("shipment_id")?,
@@ -84,7 +83,7 @@ pub(super) enum Access {
 }
 
 /// Appends ` AND {column} IN (?, …)`, or nothing when `values` is empty (no filter).
-pub(super) fn push_any_of(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, values: &[String]) {
+pub(super) fn push_any_of(sql: &mut SqlBuilder, column: &str, values: &[String]) {
     if values.is_empty() {
         return;
     }
@@ -98,11 +97,13 @@ pub(super) fn push_any_of(sql: &mut QueryBuilder<'_, Sqlite>, column: &str, valu
 
 /// Appends the WHERE conditions of the query's filters (not the cursor).
 pub(super) fn push_filters(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+    sql: &mut SqlBuilder,
+    dialect: Dialect,
     query: &ShipmentQuery,
     access: Access,
 ) {
-    let walk = access == Access::SortIndex;
+    // PostgreSQL's planner weighs the sort index against the filters itself.
+    let walk = access == Access::SortIndex && dialect == Dialect::Sqlite;
     // Ship date and last attempt have (status, column) indexes, which serve one status
     // and the order at once.
     let status_leads = matches!(query.sort.key, SortKey::ShipDate | SortKey::LastAttemptAt)
@@ -159,7 +160,8 @@ pub(super) fn push_filters(
 /// the next page.
 /// `keys_only` selects `sort_value` and `id` alone, which the sort indexes cover.
 pub(super) fn push_page_select(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+    sql: &mut SqlBuilder,
+    dialect: Dialect,
     query: &ShipmentQuery,
     access: Access,
     cursor: Option<&Cursor>,
@@ -180,7 +182,7 @@ pub(super) fn push_page_select(
     } else {
         (">", "ASC")
     };
-    let push_value = |sql: &mut QueryBuilder<'_, Sqlite>, value: &SortValue| match value {
+    let push_value = |sql: &mut SqlBuilder, value: &SortValue| match value {
         SortValue::Int(v) => {
             sql.push_bind(*v);
         }
@@ -191,7 +193,7 @@ pub(super) fn push_page_select(
     match cursor {
         None => {
             sql.push(&select);
-            push_filters(sql, query, access);
+            push_filters(sql, dialect, query, access);
             sql.push(format_args!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
                 .push_bind(limit);
         }
@@ -209,10 +211,11 @@ pub(super) fn push_page_select(
                 (SortKey::ShipDate, false) => filters.from.take().map(|t| (">=", t)),
                 _ => None,
             };
-            let push_page_filters = |sql: &mut QueryBuilder<'_, Sqlite>| {
-                push_filters(sql, &filters, access);
+            let push_page_filters = |sql: &mut SqlBuilder| {
+                push_filters(sql, dialect, &filters, access);
                 if let Some((op, bound)) = moved_bound {
-                    sql.push(format_args!(" AND +s.ship_date {op} "))
+                    let plus = if dialect == Dialect::Sqlite { "+" } else { "" };
+                    sql.push(format_args!(" AND {plus}s.ship_date {op} "))
                         .push_bind(to_millis(bound));
                 }
             };
@@ -224,14 +227,17 @@ pub(super) fn push_page_select(
                 .push_bind(cursor.id)
                 .push(format_args!(" ORDER BY s.id {dir} LIMIT "))
                 .push_bind(limit);
-            sql.push(") UNION ALL SELECT * FROM (").push(&select);
+            sql.push(") AS tied UNION ALL SELECT * FROM (")
+                .push(&select);
             push_page_filters(sql);
             sql.push(format_args!(" AND {column} {op} "));
             push_value(sql, &cursor.value);
             sql.push(format_args!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
                 .push_bind(limit);
-            sql.push(format_args!(") ORDER BY sort_value {dir}, id {dir} LIMIT "))
-                .push_bind(limit);
+            sql.push(format_args!(
+                ") AS beyond ORDER BY sort_value {dir}, id {dir} LIMIT "
+            ))
+            .push_bind(limit);
         }
     }
 }
@@ -247,7 +253,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let accounts: HashMap<String, i64> = sqlx::query("SELECT key, id FROM accounts")
+        let accounts: HashMap<String, i64> = query("SELECT key, id FROM accounts")
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -271,7 +277,7 @@ impl Store {
         }
 
         let now = now_millis();
-        let mut sql = QueryBuilder::<Sqlite>::new(
+        let mut sql = SqlBuilder::new(
             "INSERT INTO shipments (shipment_id, account_id, account_key, order_id, carrier, service,
                  tracking_number, ship_date, items, quantity, status, next_attempt_at, created_at, updated_at) ",
         );
@@ -305,7 +311,7 @@ impl Store {
                 items = excluded.items, quantity = excluded.quantity,
                 status = 'pending', error_count = 0, revision = shipments.revision + 1,
                 next_attempt_at = excluded.next_attempt_at, last_error = NULL, waiting_on = NULL,
-                outcome_unknown = 0,
+                outcome_unknown = FALSE,
                 lease_owner = CASE WHEN shipments.lease_until > excluded.updated_at
                                    THEN shipments.lease_owner END,
                 lease_until = CASE WHEN shipments.lease_until > excluded.updated_at
@@ -324,7 +330,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let changed: HashMap<String, i64> = sql
             .build()
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await?
             .iter()
             .map(|r| Ok((r.try_get("shipment_id")?, r.try_get("revision")?)))
@@ -388,9 +394,10 @@ impl Store {
             .map(|c| Cursor::decode(c, query.sort.key, descending))
             .transpose()?;
 
-        let mut sql = QueryBuilder::<Sqlite>::new("");
+        let mut sql = SqlBuilder::new("");
         push_page_select(
             &mut sql,
+            self.dialect(),
             query,
             access,
             cursor.as_ref(),
@@ -427,11 +434,14 @@ impl Store {
 
     /// The accounts, and the carriers the shipments name (from the carrier index).
     pub async fn filter_options(&self) -> Result<FilterOptions, StoreError> {
-        let accounts = sqlx::query_as("SELECT key, display_name FROM accounts ORDER BY key")
+        let accounts = query_as("SELECT key, display_name FROM accounts ORDER BY key")
             .fetch_all(&self.pool)
             .await?;
-        let carriers = sqlx::query_scalar(
-            "SELECT DISTINCT carrier FROM shipments INDEXED BY shipments_carrier ORDER BY carrier LIMIT 200",
+        let carriers = query_scalar(
+            match self.dialect() {
+                Dialect::Sqlite => "SELECT DISTINCT carrier FROM shipments INDEXED BY shipments_carrier ORDER BY carrier LIMIT 200",
+                Dialect::Postgres => "SELECT DISTINCT carrier FROM shipments ORDER BY carrier LIMIT 200",
+            },
         )
         .fetch_all(&self.pool)
         .await?;
@@ -443,9 +453,9 @@ impl Store {
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, StoreError> {
-        let Some(row) = sqlx::query(&format!(
+        let Some(row) = query(&format!(
             "SELECT {ROW_COLUMNS}, s.account_id, s.items, s.revision, s.created_at
-             FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = ?"
+             FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = $1"
         ))
         .bind(shipment_id)
         .fetch_optional(&self.pool)
@@ -456,10 +466,10 @@ impl Store {
         let id: i64 = row.try_get("id")?;
         let items: Vec<ShipmentItem> = serde_json::from_str(&row.try_get::<String, _>("items")?)
             .map_err(|e| StoreError::Corrupt(format!("items of {shipment_id}: {e}")))?;
-        let attempts = sqlx::query(
+        let attempts = query(
             "SELECT revision, number, started_at, duration_ms, outcome, http_status, error_code,
                     error_message, superseded
-             FROM writeback_attempts WHERE shipment_row = ? ORDER BY id",
+             FROM writeback_attempts WHERE shipment_row = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -485,9 +495,9 @@ impl Store {
         .collect::<Result<Vec<_>, StoreError>>()?;
         let account_id: i64 = row.try_get("account_id")?;
         let order_id: String = row.try_get("order_id")?;
-        let marketplace_order = sqlx::query(
+        let marketplace_order = query(
             "SELECT status, shipped, checked_at, ship_by, packages FROM marketplace_orders
-              WHERE account_id = ? AND order_id = ?",
+              WHERE account_id = $1 AND order_id = $2",
         )
         .bind(account_id)
         .bind(&order_id)
@@ -508,12 +518,12 @@ impl Store {
             })
         })
         .transpose()?;
-        let lines: Vec<ShipmentLine> = sqlx::query(
+        let lines: Vec<ShipmentLine> = query(
             "SELECT i.order_item_id, i.sku, i.item_number, COALESCE(c.title, i.title) AS title,
                     c.image_url, c.weight_value, c.weight_unit
                FROM marketplace_order_items i
                LEFT JOIN catalog_items c ON c.account_id = i.account_id AND c.item_number = i.item_number
-              WHERE i.account_id = ? AND i.order_id = ?",
+              WHERE i.account_id = $1 AND i.order_id = $2",
         )
         .bind(account_id)
         .bind(&order_id)
@@ -579,7 +589,7 @@ impl Store {
 
 impl Store {
     pub async fn count_shipments(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipments")
+        let n: i64 = query_scalar("SELECT COUNT(*) FROM shipments")
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
@@ -640,10 +650,10 @@ impl Store {
                         message,
                     ))
                 });
-            let row: Option<i64> = sqlx::query_scalar(
-                "UPDATE shipments SET status = ?, error_count = ?, last_attempt_at = ?,
-                     next_attempt_at = ?, last_error = ?
-                 WHERE shipment_id = ? AND revision = 0 AND last_attempt_at = 0
+            let row: Option<i64> = query_scalar(
+                "UPDATE shipments SET status = $1, error_count = $2, last_attempt_at = $3,
+                     next_attempt_at = $4, last_error = $5
+                 WHERE shipment_id = $6 AND revision = 0 AND last_attempt_at = 0
                    AND lease_owner IS NULL
                    AND NOT EXISTS (SELECT 1 FROM writeback_attempts a
                                    WHERE a.shipment_row = shipments.id)
@@ -655,14 +665,14 @@ impl Store {
             .bind(history.next_attempt_at.map(to_millis))
             .bind(last_error)
             .bind(&history.shipment_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?;
             let Some(row) = row else { continue };
             for (number, attempt) in history.attempts.iter().enumerate() {
-                sqlx::query(
+                query(
                     "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at,
                          duration_ms, outcome, http_status, error_code, error_message, worker)
-                     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, 0, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(row)
                 .bind(number as i64 + 1)
@@ -673,20 +683,20 @@ impl Store {
                 .bind(&attempt.error_code)
                 .bind(&attempt.error_message)
                 .bind(&attempt.worker)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             if let Some(confirmation) = &history.manual_confirmation {
-                sqlx::query(
+                query(
                     "INSERT INTO manual_confirmations (shipment_row, revision, confirmed_by, note,
                          confirmed_at)
-                     VALUES (?, 0, ?, ?, ?)",
+                     VALUES ($1, 0, $2, $3, $4)",
                 )
                 .bind(row)
                 .bind(&confirmation.confirmed_by)
                 .bind(&confirmation.note)
                 .bind(to_millis(confirmation.confirmed_at))
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             imported += 1;

@@ -1,9 +1,9 @@
 //! The station API's bearer tokens, kept as hashes.
 
+use super::db::{query, DbRow};
 use super::{from_millis, to_millis, Store, StoreError};
 use crate::tokens::{ApiToken, Scopes, TokenHash};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 impl Store {
     /// Stores a new token under `name`. A revoked token's name can be used again; a
@@ -16,19 +16,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM api_tokens WHERE name = ? AND revoked_at IS NOT NULL")
+        query("DELETE FROM api_tokens WHERE name = $1 AND revoked_at IS NOT NULL")
             .bind(name)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO api_tokens (name, scopes, token_hash, created_at) VALUES (?, ?, ?, ?)
+        let inserted = query(
+            "INSERT INTO api_tokens (name, scopes, token_hash, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(scopes.to_string())
         .bind(hash.as_bytes())
         .bind(to_millis(now))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected()
             > 0;
@@ -38,9 +38,9 @@ impl Store {
 
     /// The live (not revoked) token with this hash.
     pub async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens
-             WHERE token_hash = ? AND revoked_at IS NULL",
+             WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash.as_bytes())
         .fetch_optional(&self.pool)
@@ -50,7 +50,7 @@ impl Store {
     }
 
     pub async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens
              ORDER BY name",
         )
@@ -64,32 +64,31 @@ impl Store {
     /// Revokes the live token called `name`; false if there is none.
     pub async fn revoke_token(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let revoked = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-        )
-        .bind(to_millis(now))
-        .bind(name)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
+        let revoked =
+            query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+                .bind(to_millis(now))
+                .bind(name)
+                .execute(&mut tx)
+                .await?
+                .rows_affected()
+                > 0;
         tx.commit().await?;
         Ok(revoked)
     }
 
     pub async fn touch_token(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE name = ?")
+        query("UPDATE api_tokens SET last_used_at = $1 WHERE name = $2")
             .bind(to_millis(now))
             .bind(name)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
-fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ApiToken, StoreError> {
+fn token_from_row(row: &DbRow) -> Result<ApiToken, StoreError> {
     let scopes: String = row.try_get("scopes")?;
     Ok(ApiToken {
         name: row.try_get("name")?,

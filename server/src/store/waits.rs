@@ -8,8 +8,8 @@
 //! id>:unusable` (credentials or settings Shipback cannot use), `carrier:<marketplace>:
 //! <station name>` (a carrier nobody mapped).
 
+use super::db::{query, SqlBuilder, Tx};
 use super::{now_millis, Store, StoreError};
-use sqlx::Row;
 
 /// The key of an account's paused write-back queue.
 pub fn writeback_key(account_id: i64) -> String {
@@ -26,15 +26,11 @@ pub fn account_keys(account_id: i64) -> [String; 2] {
 }
 
 /// Sends on every shipment waiting on `waiting_on`, due at `now`, within `tx`.
-pub(super) async fn resume_in(
-    tx: &mut sqlx::SqliteConnection,
-    waiting_on: &str,
-    now: i64,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = ?,
-             updated_at = ?
-         WHERE waiting_on = ?",
+pub(super) async fn resume_in(tx: &mut Tx, waiting_on: &str, now: i64) -> Result<u64, StoreError> {
+    Ok(query(
+        "UPDATE shipments SET waiting_on = NULL, last_error = NULL, next_attempt_at = $1,
+             updated_at = $2
+         WHERE waiting_on = $3",
     )
     .bind(now)
     .bind(now)
@@ -58,17 +54,17 @@ impl Store {
         let now = now_millis();
         let mut waiting = 0;
         for (row_id, fence, key, reason) in waits {
-            let waits_now = sqlx::query(
-                "UPDATE shipments SET waiting_on = ?, last_error = ?, next_attempt_at = NULL,
-                     lease_owner = NULL, lease_until = NULL, updated_at = ?
-                 WHERE id = ? AND fence = ?",
+            let waits_now = query(
+                "UPDATE shipments SET waiting_on = $1, last_error = $2, next_attempt_at = NULL,
+                     lease_owner = NULL, lease_until = NULL, updated_at = $3
+                 WHERE id = $4 AND fence = $5",
             )
             .bind(key)
             .bind(reason)
             .bind(now)
             .bind(row_id)
             .bind(fence)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
             if waits_now == 0 {
@@ -86,8 +82,7 @@ impl Store {
             return Ok(0);
         }
         // Read first: nearly always nobody waits, and a read costs no write lock.
-        let mut check =
-            sqlx::QueryBuilder::new("SELECT COUNT(*) FROM shipments WHERE waiting_on IN (");
+        let mut check = SqlBuilder::new("SELECT COUNT(*) FROM shipments WHERE waiting_on IN (");
         let mut list = check.separated(", ");
         for key in keys {
             list.push_bind(key.clone());
@@ -114,7 +109,7 @@ impl Store {
 
     /// How many shipments wait, by what they wait on.
     pub async fn waiting_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT waiting_on, COUNT(*) AS n FROM shipments
               WHERE waiting_on IS NOT NULL GROUP BY waiting_on",
         )

@@ -7,23 +7,10 @@ use common::harness;
 use shipback::secrets::{Keyring, SecretKey};
 use shipback::store::Store;
 
-/// Every byte of the database file and its write-ahead log.
-async fn database_bytes(url: &str) -> Vec<u8> {
-    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let path = url.trim_start_matches("sqlite://");
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-    bytes
-}
+use common::database::{execute, stored_bytes as database_bytes};
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    common::database::holds(haystack, needle.as_bytes())
 }
 
 #[tokio::test]
@@ -107,11 +94,11 @@ async fn rotating_the_key_reseals_every_account_and_the_old_key_stops_working() 
 async fn credentials_found_in_the_clear_are_sealed() {
     let h = harness().await;
     // As a database written before credentials were sealed would hold them.
-    let pool = sqlx::SqlitePool::connect(&h.database_url).await.unwrap();
-    sqlx::query("UPDATE accounts SET client_secret = 'plain-secret', refresh_token = 'Atzr|plain'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    execute(
+        &h.database_url,
+        "UPDATE accounts SET client_secret = 'plain-secret', refresh_token = 'Atzr|plain'",
+    )
+    .await;
     assert_eq!(h.store.reseal_credentials().await.unwrap(), 1);
     let account = h.account(common::ACCOUNT).await;
     assert_eq!(account.credentials.refresh_token.expose(), "Atzr|plain");

@@ -179,14 +179,11 @@ async fn a_lost_answer_is_read_back_and_never_sent_twice() {
 
 /// The shipment's lease owner, read from the database as an operator would.
 async fn lease_owner(h: &Harness, shipment_id: &str) -> Option<String> {
-    let pool = sqlx::SqlitePool::connect(&h.database_url).await.unwrap();
-    let owner = sqlx::query_scalar("SELECT lease_owner FROM shipments WHERE shipment_id = ?")
-        .bind(shipment_id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    owner
+    common::database::scalar_text(
+        &h.database_url,
+        &format!("SELECT lease_owner FROM shipments WHERE shipment_id = '{shipment_id}'"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -294,6 +291,22 @@ impl Drop for WriteLock {
     }
 }
 
+/// Ends every connection to the test's PostgreSQL database but this one, as a database
+/// restart does.
+async fn cut_connections(url: &str) {
+    let name = url.rsplit('/').next().unwrap();
+    common::database::execute(
+        url,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    )
+    .await;
+}
+
+/// On SQLite, another process holds the write lock past the store's busy timeout; on
+/// PostgreSQL, the store's connections are cut again and again (`pg_terminate_backend`).
 #[tokio::test]
 async fn results_are_kept_while_the_database_is_locked_past_its_busy_timeout() {
     let h = harness().await;
@@ -311,9 +324,23 @@ async fn results_are_kept_while_the_database_is_locked_past_its_busy_timeout() {
             assert!(Instant::now() < deadline, "the batch was never claimed");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        *locked.lock().unwrap() = Some(Instant::now());
+        if common::database::on_postgres() {
+            // PostgreSQL has no busy timeout to run out: its connections are cut
+            // instead, again and again, while the results come in and for 3 s after.
+            while calls(&h, "amazon.confirmShipment").await < 5 {
+                cut_connections(&h.database_url).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let until = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < until {
+                cut_connections(&h.database_url).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            return;
+        }
         // Blocks this task only while sqlite3 starts and takes the lock.
         let lock = WriteLock::take(&h.database_url);
-        *locked.lock().unwrap() = Some(Instant::now());
         // Held until every call was answered and the store's busy timeout (10 s) has
         // run out on the results' first write; then released.
         while calls(&h, "amazon.confirmShipment").await < 5 {
@@ -390,12 +417,11 @@ async fn an_account_whose_credentials_cannot_be_read_waits_while_the_others_go_o
     let h = harness().await;
     common::add_account(&h.store, "broken", &h.emulator_url).await;
     // Its refresh token damaged in the database: it cannot be opened with any key.
-    let pool = sqlx::SqlitePool::connect(&h.database_url).await.unwrap();
-    sqlx::query("UPDATE accounts SET refresh_token = 'enc:v1:damaged' WHERE key = 'broken'")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    common::database::execute(
+        &h.database_url,
+        "UPDATE accounts SET refresh_token = 'enc:v1:damaged' WHERE key = 'broken'",
+    )
+    .await;
     for n in 71..=72 {
         post_for(&h, WritebackApi::Amazon, n).await;
     }

@@ -21,17 +21,18 @@ struct Dashboard {
     store: Store,
     http: reqwest::Client,
     _shutdown: ShutdownTrigger,
-    _dir: tempfile::TempDir,
+    database: common::database::TestDatabase,
 }
 
 async fn dashboard(sessions: SessionConfig) -> Dashboard {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}/people.db", dir.path().display()))
-        .await
-        .unwrap()
-        .with_keyring(shipback::secrets::Keyring::new(
-            shipback::secrets::SecretKey::generate(),
-        ));
+    let database = common::database::TestDatabase::new().await;
+    let store =
+        Store::open(&database.url)
+            .await
+            .unwrap()
+            .with_keyring(shipback::secrets::Keyring::new(
+                shipback::secrets::SecretKey::generate(),
+            ));
     common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
     for role in Role::ALL {
         shipback::people::add_user(&store, role.as_str(), PASSWORD, role)
@@ -43,7 +44,7 @@ async fn dashboard(sessions: SessionConfig) -> Dashboard {
         &store,
         &WebSettings {
             bind: "127.0.0.1:0".parse().unwrap(),
-            site_root: dir.path().display().to_string(),
+            site_root: database.dir.path().display().to_string(),
             sessions,
             health_idle_after: Duration::from_secs(600),
         },
@@ -60,7 +61,7 @@ async fn dashboard(sessions: SessionConfig) -> Dashboard {
             .build()
             .unwrap(),
         _shutdown: shutdown,
-        _dir: dir,
+        database,
     }
 }
 
@@ -674,21 +675,12 @@ async fn session_ids_are_stored_only_as_their_hash() {
     let id_bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(&id)
         .unwrap();
-    let url = format!("sqlite://{}/people.db", d._dir.path().display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id_hash FROM sessions")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert!(hashes.contains(&Sha256::digest(&id_bytes).to_vec()));
-    let path = d._dir.path().join("people.db");
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
-    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let bytes = common::database::stored_bytes(&d.database.url).await;
+    let contains = |needle: &[u8]| common::database::holds(&bytes, needle);
+    assert!(
+        contains(&Sha256::digest(&id_bytes)),
+        "the id's hash is stored"
+    );
     assert!(!contains(id.as_bytes()), "the cookie's id is not stored");
     assert!(!contains(&id_bytes), "nor its bytes");
 }

@@ -178,15 +178,9 @@ async fn the_database_keeps_only_a_hash_of_each_token() {
     .await;
     assert!(taken.unwrap_err().to_string().contains("exists already"));
 
-    let path = h.database_url.trim_start_matches("sqlite://").to_string();
-    // Checkpoint the write-ahead log into the file, then read every byte of both.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&sqlx::SqlitePool::connect(&h.database_url).await.unwrap())
-        .await
-        .unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    // Everything a copy of the database holds.
+    let bytes = common::database::stored_bytes(&h.database_url).await;
+    let contains = |needle: &[u8]| common::database::holds(&bytes, needle);
     assert!(
         !contains(secret.as_bytes()),
         "the token itself is not stored"

@@ -1,4 +1,7 @@
-//! A real SQLite file, the emulator and the station API on ephemeral ports.
+//! A database of the test's own (see `database.rs`), the emulator and the station API
+//! on ephemeral ports.
+
+pub mod database;
 
 use serde_json::{json, Value};
 use shipback::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
@@ -24,14 +27,15 @@ pub struct Harness {
     pub secret_key: SecretKey,
     /// Stops the web server when the test ends.
     _shutdown: ShutdownTrigger,
-    _dir: tempfile::TempDir,
+    /// Dropped with the harness: a PostgreSQL test database goes with it.
+    _database: database::TestDatabase,
 }
 
 pub const ACCOUNT: &str = "acme-us";
 
 pub async fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/shipback.db", dir.path().display());
+    let database = database::TestDatabase::new().await;
+    let database_url = database.url.clone();
     // The credentials are sealed as in production; a worker process started by a test
     // is given the same key.
     let secret_key = SecretKey::generate();
@@ -56,7 +60,7 @@ pub async fn harness() -> Harness {
         &store,
         &WebSettings {
             bind: "127.0.0.1:0".parse().unwrap(),
-            site_root: dir.path().join("site").display().to_string(),
+            site_root: database.dir.path().join("site").display().to_string(),
             sessions: SessionConfig::default(),
             health_idle_after: Duration::from_secs(600),
         },
@@ -77,7 +81,7 @@ pub async fn harness() -> Harness {
         http,
         secret_key,
         _shutdown: shutdown,
-        _dir: dir,
+        _database: database,
     }
 }
 

@@ -1,0 +1,542 @@
+//! The seam between the store and its two drivers, SQLite and PostgreSQL.
+//!
+//! The store's SQL is written once, in what both databases speak (`$1` parameters,
+//! `ON CONFLICT`, `RETURNING`, `TRUE`/`FALSE`), and runs through the small query
+//! interface here: a [`Query`] keeps its arguments as plain values and binds them to
+//! whichever driver the [`Pool`] is when it runs; a [`DbRow`] reads a column the same
+//! way from either. What truly differs between the two (how a write transaction
+//! starts, how a worker claims, how open pages learn of changes, how an export reads)
+//! lives in `sqlite.rs` and `postgres.rs`, each with its own migrations.
+
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{Decode, Postgres, Row as _, Sqlite, Type};
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::marker::PhantomData;
+
+/// Which database a store runs on, where the SQL has to differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool of one of the two drivers.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Pool {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A transaction on either driver; rolled back when dropped without [`Tx::commit`].
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// A connection of its own, out of the pool (an export's, a watcher's).
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+/// What a query runs on: a pool, a transaction or a connection of either driver.
+pub enum Target<'a> {
+    SqlitePool(&'a SqlitePool),
+    PgPool(&'a PgPool),
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a Pool> for Target<'a> {
+    fn from(pool: &'a Pool) -> Self {
+        match pool {
+            Pool::Sqlite(pool) => Target::SqlitePool(pool),
+            Pool::Postgres(pool) => Target::PgPool(pool),
+        }
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Target<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        match tx {
+            Tx::Sqlite(tx) => Target::Sqlite(tx),
+            Tx::Postgres(tx) => Target::Postgres(tx),
+        }
+    }
+}
+
+impl<'a> From<&'a mut Conn> for Target<'a> {
+    fn from(conn: &'a mut Conn) -> Self {
+        match conn {
+            Conn::Sqlite(conn) => Target::Sqlite(conn),
+            Conn::Postgres(conn) => Target::Postgres(conn),
+        }
+    }
+}
+
+/// One argument, held until the query knows its driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Bytes(Option<Vec<u8>>),
+}
+
+macro_rules! arg_from {
+    ($variant:ident: $($t:ty => $conv:expr),* $(,)?) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                let conv: fn($t) -> _ = $conv;
+                Arg::$variant(conv(v))
+            }
+        }
+    )*};
+}
+
+arg_from!(Int: i64 => Some, &i64 => |v| Some(*v), Option<i64> => |v| v, i32 => |v| Some(v.into()),
+    u32 => |v| Some(v.into()), Option<u32> => |v| v.map(Into::into));
+arg_from!(Real: f64 => Some, Option<f64> => |v| v);
+arg_from!(Bool: bool => Some, Option<bool> => |v| v);
+arg_from!(Text: String => Some, &String => |v| Some(v.clone()), &str => |v| Some(v.to_string()),
+    Option<String> => |v| v, Option<&str> => |v| v.map(str::to_string),
+    &Option<String> => |v| v.clone(), Option<&String> => |v| v.cloned());
+arg_from!(Bytes: Vec<u8> => Some, &[u8] => |v| Some(v.to_vec()), &Vec<u8> => |v| Some(v.clone()));
+
+/// Binds `$args` to the sqlx query `$query` of whichever driver it is.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Real(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_deref()),
+                Arg::Bool(v) => query.bind(*v),
+                Arg::Bytes(v) => query.bind(v.as_deref()),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs `$run` (a method of sqlx's `Query`, such as `fetch_all`) on the target, and
+/// hands the driver's result to `$wrap`.
+macro_rules! run_on {
+    ($target:expr, $sql:expr, $args:expr, $run:ident, $wrap:expr) => {
+        match $target {
+            Target::SqlitePool(pool) => $wrap(
+                bind_args!(sqlx::query::<Sqlite>($sql), $args)
+                    .$run(pool)
+                    .await?,
+            ),
+            Target::Sqlite(conn) => $wrap(
+                bind_args!(sqlx::query::<Sqlite>($sql), $args)
+                    .$run(conn)
+                    .await?,
+            ),
+            Target::PgPool(pool) => $wrap(
+                bind_args!(sqlx::query::<Postgres>($sql), $args)
+                    .$run(pool)
+                    .await?,
+            ),
+            Target::Postgres(conn) => $wrap(
+                bind_args!(sqlx::query::<Postgres>($sql), $args)
+                    .$run(conn)
+                    .await?,
+            ),
+        }
+    };
+}
+
+/// A row of either driver.
+pub enum DbRow {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+/// A column value both drivers can read.
+pub trait Column:
+    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+
+impl<T> Column for T where
+    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+
+/// A column's name or position, in either driver's rows.
+pub trait Index: sqlx::ColumnIndex<SqliteRow> + sqlx::ColumnIndex<PgRow> {}
+impl<I: sqlx::ColumnIndex<SqliteRow> + sqlx::ColumnIndex<PgRow>> Index for I {}
+
+impl DbRow {
+    pub fn try_get<T: Column, I: Index>(&self, index: I) -> Result<T, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(row) => row.try_get(index),
+            DbRow::Postgres(row) => row.try_get(index),
+        }
+    }
+}
+
+/// A record made from a row of either driver: what `#[derive(sqlx::FromRow)]` and
+/// tuples of columns give.
+pub trait Record:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl DbRow {
+    fn record<T: Record>(&self) -> Result<T, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(row) => T::from_row(row),
+            DbRow::Postgres(row) => T::from_row(row),
+        }
+    }
+}
+
+/// What an executed statement did.
+pub struct Done {
+    rows_affected: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+}
+
+/// A statement and its arguments (see the module's comment).
+#[derive(Clone, Debug)]
+pub struct Query<'q> {
+    sql: Cow<'q, str>,
+    args: Vec<Arg>,
+}
+
+pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
+    Query {
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+impl<'q> Query<'q> {
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
+    pub async fn execute<'t>(self, target: impl Into<Target<'t>>) -> Result<Done, sqlx::Error> {
+        let sql: &str = &self.sql;
+        let args = &self.args;
+        Ok(run_on!(target.into(), sql, args, execute, |done: _| Done {
+            rows_affected: affected(done)
+        }))
+    }
+
+    pub async fn fetch_all<'t>(
+        self,
+        target: impl Into<Target<'t>>,
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        let sql: &str = &self.sql;
+        let args = &self.args;
+        Ok(run_on!(target.into(), sql, args, fetch_all, |rows: Vec<
+            _,
+        >| {
+            rows.into_iter().map(DbRow::from).collect()
+        }))
+    }
+
+    pub async fn fetch_optional<'t>(
+        self,
+        target: impl Into<Target<'t>>,
+    ) -> Result<Option<DbRow>, sqlx::Error> {
+        let sql: &str = &self.sql;
+        let args = &self.args;
+        Ok(run_on!(
+            target.into(),
+            sql,
+            args,
+            fetch_optional,
+            |row: Option<_>| row.map(DbRow::from)
+        ))
+    }
+
+    pub async fn fetch_one<'t>(self, target: impl Into<Target<'t>>) -> Result<DbRow, sqlx::Error> {
+        let sql: &str = &self.sql;
+        let args = &self.args;
+        Ok(run_on!(target.into(), sql, args, fetch_one, DbRow::from))
+    }
+}
+
+/// Rows affected, from either driver's result.
+trait Affected {
+    fn rows(&self) -> u64;
+}
+impl Affected for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+impl Affected for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+fn affected(done: impl Affected) -> u64 {
+    done.rows()
+}
+
+impl From<SqliteRow> for DbRow {
+    fn from(row: SqliteRow) -> Self {
+        DbRow::Sqlite(row)
+    }
+}
+impl From<PgRow> for DbRow {
+    fn from(row: PgRow) -> Self {
+        DbRow::Postgres(row)
+    }
+}
+
+/// A query whose rows are one column of `T` each.
+pub struct ScalarQuery<'q, T> {
+    query: Query<'q>,
+    column: PhantomData<T>,
+}
+
+pub fn query_scalar<'q, T: Column>(sql: impl Into<Cow<'q, str>>) -> ScalarQuery<'q, T> {
+    ScalarQuery {
+        query: query(sql),
+        column: PhantomData,
+    }
+}
+
+impl<'q, T: Column> ScalarQuery<'q, T> {
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.query = self.query.bind(value);
+        self
+    }
+
+    pub async fn fetch_all<'t>(self, target: impl Into<Target<'t>>) -> Result<Vec<T>, sqlx::Error> {
+        self.query
+            .fetch_all(target)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect()
+    }
+
+    pub async fn fetch_optional<'t>(
+        self,
+        target: impl Into<Target<'t>>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        self.query
+            .fetch_optional(target)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()
+    }
+
+    pub async fn fetch_one<'t>(self, target: impl Into<Target<'t>>) -> Result<T, sqlx::Error> {
+        self.query.fetch_one(target).await?.try_get(0)
+    }
+}
+
+/// A query whose rows are records of `T`.
+pub struct AsQuery<'q, T> {
+    query: Query<'q>,
+    record: PhantomData<T>,
+}
+
+pub fn query_as<'q, T: Record>(sql: impl Into<Cow<'q, str>>) -> AsQuery<'q, T> {
+    AsQuery {
+        query: query(sql),
+        record: PhantomData,
+    }
+}
+
+impl<'q, T: Record> AsQuery<'q, T> {
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.query = self.query.bind(value);
+        self
+    }
+
+    pub async fn fetch_all<'t>(self, target: impl Into<Target<'t>>) -> Result<Vec<T>, sqlx::Error> {
+        self.query
+            .fetch_all(target)
+            .await?
+            .iter()
+            .map(DbRow::record)
+            .collect()
+    }
+
+    pub async fn fetch_optional<'t>(
+        self,
+        target: impl Into<Target<'t>>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        self.query
+            .fetch_optional(target)
+            .await?
+            .as_ref()
+            .map(DbRow::record)
+            .transpose()
+    }
+}
+
+/// Builds a statement piece by piece, numbering its parameters `$1`, `$2`… as it goes.
+#[derive(Clone, Debug, Default)]
+pub struct SqlBuilder {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl SqlBuilder {
+    pub fn new(sql: impl Display) -> Self {
+        SqlBuilder {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, sql: impl Display) -> &mut Self {
+        use std::fmt::Write;
+        let _ = write!(self.sql, "{sql}");
+        self
+    }
+
+    pub fn push_bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        let n = self.args.len();
+        self.push(format_args!("${n}"))
+    }
+
+    /// A list whose items `push`/`push_bind` separate with `separator`.
+    pub fn separated(&mut self, separator: &'static str) -> Separated<'_> {
+        Separated {
+            builder: self,
+            separator,
+            first: true,
+        }
+    }
+
+    /// ` VALUES (…), (…)`: one row per item, its columns pushed by `row`.
+    pub fn push_values<I>(&mut self, items: I, mut row: impl FnMut(Separated<'_>, I::Item))
+    where
+        I: IntoIterator,
+    {
+        self.push("VALUES ");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push("(");
+            row(self.separated(", "), item);
+            self.push(")");
+        }
+    }
+
+    pub fn build(&self) -> Query<'_> {
+        Query {
+            sql: Cow::Borrowed(&self.sql),
+            args: self.args.clone(),
+        }
+    }
+
+    pub fn build_query_scalar<T: Column>(&self) -> ScalarQuery<'_, T> {
+        ScalarQuery {
+            query: self.build(),
+            column: PhantomData,
+        }
+    }
+}
+
+/// See [`SqlBuilder::separated`].
+pub struct Separated<'b> {
+    builder: &'b mut SqlBuilder,
+    separator: &'static str,
+    first: bool,
+}
+
+impl Separated<'_> {
+    fn separate(&mut self) {
+        if !self.first {
+            self.builder.push(self.separator);
+        }
+        self.first = false;
+    }
+
+    pub fn push(&mut self, sql: impl Display) -> &mut Self {
+        self.separate();
+        self.builder.push(sql);
+        self
+    }
+
+    pub fn push_bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.separate();
+        self.builder.push_bind(value);
+        self
+    }
+
+    pub fn push_unseparated(&mut self, sql: impl Display) -> &mut Self {
+        self.builder.push(sql);
+        self
+    }
+
+    pub fn push_bind_unseparated(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.builder.push_bind(value);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builder_numbers_its_parameters_in_order() {
+        let mut sql = SqlBuilder::new("SELECT * FROM t WHERE a IN (");
+        let mut list = sql.separated(", ");
+        list.push_bind(1i64).push_bind("x");
+        sql.push(") AND b = ").push_bind(true);
+        assert_eq!(sql.sql, "SELECT * FROM t WHERE a IN ($1, $2) AND b = $3");
+        let mut values = SqlBuilder::new("INSERT INTO t (a, b) ");
+        values.push_values([(1i64, "p"), (2, "q")], |mut row, (a, b)| {
+            row.push_bind(a).push_bind(b);
+        });
+        assert_eq!(values.sql, "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(values.build().args.len(), 4);
+    }
+}

@@ -1,0 +1,76 @@
+//! The PostgreSQL driver: one database for several instances of Shipback on several
+//! hosts (dashboards and workers).
+//!
+//! What one process kept to itself on SQLite is the database's here: claims take rows
+//! with `FOR UPDATE SKIP LOCKED` (see `claims.rs`), open pages learn of changes through
+//! `LISTEN/NOTIFY` (the triggers of the migrations notify), and write transactions lock
+//! only the rows they write.
+
+use super::db::Pool;
+use super::{StoreError, Topic};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+        url: redact(url),
+        source,
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        // A database that does not answer is reported at start, not waited for.
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: redact(url),
+            source,
+        })?;
+    Ok(Pool::Postgres(pool))
+}
+
+/// The URL without its password, for messages and logs.
+pub(super) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::migrate!("./migrations/postgres").run(pool).await?;
+    Ok(())
+}
+
+fn channel(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Shipments => "shipback_shipments",
+        Topic::Status => "shipback_status",
+    }
+}
+
+/// Listens on the topic's channel: every instance hears every commit that notified.
+pub struct ChangeWatcher {
+    listener: PgListener,
+}
+
+impl ChangeWatcher {
+    pub(super) async fn new(pool: &PgPool, topic: Topic) -> Result<Self, StoreError> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(channel(topic)).await?;
+        Ok(ChangeWatcher { listener })
+    }
+
+    pub(super) async fn changed(&mut self) -> Result<(), StoreError> {
+        // `None`: the connection was lost and is made again on the next call; what
+        // was notified meanwhile is unknown, so the pages are told to look.
+        let _ = self.listener.try_recv().await?;
+        // The burst that came with it is one change for the pages.
+        while self.listener.next_buffered().is_some() {}
+        Ok(())
+    }
+}
