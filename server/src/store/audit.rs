@@ -31,7 +31,7 @@ impl Store {
             "SELECT id, at, actor, role, action, target, detail, address FROM audit_log
              ORDER BY id DESC LIMIT $1",
         )
-        .bind(limit.map(i64::from).unwrap_or(-1))
+        .bind(limit.map(i64::from).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?
         .iter()

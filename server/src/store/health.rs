@@ -113,8 +113,10 @@ impl Store {
                 "INSERT INTO api_health_history (account_id, api, bucket_start, calls, failed, worst)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (account_id, api, bucket_start) DO UPDATE SET
-                     calls = calls + excluded.calls, failed = failed + excluded.failed,
-                     worst = MAX(worst, excluded.worst)",
+                     calls = api_health_history.calls + excluded.calls,
+                     failed = api_health_history.failed + excluded.failed,
+                     worst = CASE WHEN excluded.worst > api_health_history.worst
+                                  THEN excluded.worst ELSE api_health_history.worst END",
             )
             .bind(slice.account_id)
             .bind(slice.api.as_str())

@@ -318,13 +318,13 @@ impl Store {
                                    THEN shipments.lease_until END,
                 fence = shipments.fence + 1,
                 updated_at = excluded.updated_at
-              WHERE shipments.account_id IS NOT excluded.account_id
-                 OR shipments.order_id IS NOT excluded.order_id
-                 OR shipments.carrier IS NOT excluded.carrier
-                 OR shipments.service IS NOT excluded.service
-                 OR shipments.tracking_number IS NOT excluded.tracking_number
-                 OR shipments.ship_date IS NOT excluded.ship_date
-                 OR shipments.items IS NOT excluded.items
+              WHERE shipments.account_id IS DISTINCT FROM excluded.account_id
+                 OR shipments.order_id IS DISTINCT FROM excluded.order_id
+                 OR shipments.carrier IS DISTINCT FROM excluded.carrier
+                 OR shipments.service IS DISTINCT FROM excluded.service
+                 OR shipments.tracking_number IS DISTINCT FROM excluded.tracking_number
+                 OR shipments.ship_date IS DISTINCT FROM excluded.ship_date
+                 OR shipments.items IS DISTINCT FROM excluded.items
               RETURNING shipment_id, revision",
         );
         let mut tx = self.write_tx().await?;

@@ -34,6 +34,13 @@ pub struct Harness {
 pub const ACCOUNT: &str = "acme-us";
 
 pub async fn harness() -> Harness {
+    // `RUST_LOG=warn cargo test …` shows the server's log beside a failing test.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let database = database::TestDatabase::new().await;
     let database_url = database.url.clone();
     // The credentials are sealed as in production; a worker process started by a test
