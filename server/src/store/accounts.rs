@@ -135,7 +135,7 @@ impl Store {
 
     /// Registers an account, or updates the one with the same key.
     pub async fn upsert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
-        let row = query(&format!(
+        let row = query(format!(
             "INSERT INTO accounts (key, marketplace, display_name, company, enabled, marketplace_id, region,
                                    api_base_url, auth_base_url, client_id, client_secret, refresh_token, writeback_api, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -168,7 +168,7 @@ impl Store {
     }
 
     pub async fn account_by_key(&self, key: &str) -> Result<Option<Account>, StoreError> {
-        query(&format!(
+        query(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE key = $1"
         ))
         .bind(key)
@@ -193,7 +193,7 @@ impl Store {
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = query(&format!(
+        let rows = query(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY display_name, id"
         ))
         .fetch_all(&self.pool)
@@ -202,7 +202,7 @@ impl Store {
     }
 
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
-        let row = query(&format!(
+        let row = query(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
         ))
         .bind(id)

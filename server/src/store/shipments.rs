@@ -453,7 +453,7 @@ impl Store {
         &self,
         shipment_id: &str,
     ) -> Result<Option<ShipmentDetail>, StoreError> {
-        let Some(row) = query(&format!(
+        let Some(row) = query(format!(
             "SELECT {ROW_COLUMNS}, s.account_id, s.items, s.revision, s.created_at
              FROM shipments s JOIN accounts a ON a.id = s.account_id WHERE s.shipment_id = $1"
         ))
