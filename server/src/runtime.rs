@@ -120,8 +120,13 @@ pub async fn start_worker(
     shutdown: Shutdown,
 ) -> Result<JoinHandle<()>, RuntimeError> {
     let monitor = HealthMonitor::load(store, settings.health).await?;
-    let marketplaces = Marketplaces::new(&settings.clients)
-        .map(|adapter| Monitored::wrap(adapter, monitor.clone()));
+    // Every worker on this database keeps the usage plans together with the others.
+    let clients = ClientConfig {
+        shared_pacing: Some(store.clone()),
+        ..settings.clients
+    };
+    let marketplaces =
+        Marketplaces::new(&clients).map(|adapter| Monitored::wrap(adapter, monitor.clone()));
     let monitor = tokio::spawn(monitor.run(store.clone(), shutdown.clone().wait()));
     let sync = settings.sync.map(|config| {
         let sync = OrderSync::new(store.clone(), marketplaces.clone(), config);

@@ -9,7 +9,7 @@ use crate::demo::DemoSettings;
 use crate::emulator::Emulator;
 use crate::order_sync::OrderSyncConfig;
 use crate::runtime::{self, RuntimeError, Shutdown};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::worker::WorkerConfig;
 use args::{DatabaseArgs, EmulatorArgs, HealthArgs, KeyNeed, WebArgs, WorkerArgs};
 use clap::{Parser, Subcommand};
@@ -104,6 +104,17 @@ pub enum Command {
     Migrate {
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+    /// Copies everything a database holds (a SQLite installation, say) into a new,
+    /// empty PostgreSQL database, in one transaction. The credentials stay sealed: give
+    /// the instances on PostgreSQL the same key.
+    MigrateData {
+        /// The database to copy: sqlite://PATH or postgres://….
+        #[arg(long)]
+        from: String,
+        /// The empty PostgreSQL database to copy into: postgres://….
+        #[arg(long)]
+        to: String,
     },
     /// The key that seals marketplace credentials: make one, or move to a new one.
     Keys {
@@ -247,6 +258,8 @@ pub enum TokenCommand {
 pub enum CliError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("migrate-data: {0}")]
+    Copy(#[from] crate::store::CopyError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     #[error("invalid configuration: {0}")]
@@ -271,7 +284,24 @@ impl Cli {
         match self.command {
             Command::Migrate { db } => {
                 db.open(KeyNeed::Optional).await?;
-                println!("database at {} is up to date", db.database_url);
+                println!(
+                    "database at {} is up to date",
+                    crate::store::redact_url(&db.database_url)
+                );
+                Ok(())
+            }
+            Command::MigrateData { from, to } => {
+                let source = Store::open(&from).await?;
+                let target = Store::open(&to).await?;
+                let report = source.copy_into(&target).await?;
+                for (table, rows) in &report {
+                    println!("{table:<24} {rows:>10} rows");
+                }
+                println!(
+                    "copied {} into {}",
+                    crate::store::redact_url(&from),
+                    crate::store::redact_url(&to)
+                );
                 Ok(())
             }
             Command::Token { action } => admin::token(action).await,

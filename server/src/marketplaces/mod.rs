@@ -367,6 +367,9 @@ pub struct ClientConfig {
     pub rate_limits: bool,
     /// eBay's daily call quota per account (the Trading API's default is 5,000).
     pub ebay_daily_quota: u32,
+    /// Keeps the usage plans in this database, shared with every other process on it
+    /// (several workers); `None`: each process paces itself alone.
+    pub shared_pacing: Option<crate::store::Store>,
 }
 
 impl Default for ClientConfig {
@@ -375,17 +378,24 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(20),
             rate_limits: true,
             ebay_daily_quota: rate_limit::EBAY_DAILY_QUOTA,
+            shared_pacing: None,
         }
     }
 }
 
 impl ClientConfig {
     /// A limiter for one operation's usage plan, or none when limits are off.
-    pub fn limiter(&self, plan: rate_limit::UsagePlan) -> rate_limit::AccountLimiter {
-        if self.rate_limits {
-            rate_limit::AccountLimiter::new(plan)
-        } else {
-            rate_limit::AccountLimiter::unlimited()
+    pub fn limiter(
+        &self,
+        operation: &'static str,
+        plan: rate_limit::UsagePlan,
+    ) -> rate_limit::AccountLimiter {
+        match (self.rate_limits, &self.shared_pacing) {
+            (false, _) => rate_limit::AccountLimiter::unlimited(),
+            (true, Some(store)) => {
+                rate_limit::AccountLimiter::shared(plan, store.clone(), operation)
+            }
+            (true, None) => rate_limit::AccountLimiter::new(plan),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Per-account token buckets, so that Shipback stays within each marketplace API's
 //! documented rate and does not earn 429s.
 
+use crate::store::Store;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::future::Future;
@@ -141,11 +142,22 @@ struct Bucket {
     limiter: Arc<DefaultDirectRateLimiter>,
 }
 
+/// Where the turns of every process are kept, so that several workers together keep
+/// the plan one would (see `store/pacing.rs`).
+#[derive(Clone, Debug)]
+pub struct SharedPacing {
+    store: Store,
+    /// Names the operation in the keys: `amazon.confirmShipment:<account id>`.
+    operation: &'static str,
+}
+
 /// One token bucket per account for one operation.
 pub struct AccountLimiter {
     /// `None`: no limit at all (benchmarks against an emulator with its limits off).
     plan: Option<UsagePlan>,
     buckets: Mutex<HashMap<i64, Bucket>>,
+    /// The turns kept in the database; `None`: in this process only.
+    shared: Option<SharedPacing>,
 }
 
 impl AccountLimiter {
@@ -153,6 +165,15 @@ impl AccountLimiter {
         AccountLimiter {
             plan: Some(plan),
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// The plan kept together with every process on `store`'s database.
+    pub fn shared(plan: UsagePlan, store: Store, operation: &'static str) -> AccountLimiter {
+        AccountLimiter {
+            shared: Some(SharedPacing { store, operation }),
+            ..AccountLimiter::new(plan)
         }
     }
 
@@ -161,6 +182,33 @@ impl AccountLimiter {
         AccountLimiter {
             plan: None,
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// Waits for the account's turn in the database. `false` when the database cannot
+    /// tell (the caller then paces by this process's bucket alone).
+    async fn shared_turn(&self, account: i64, plan: UsagePlan) -> bool {
+        let Some(shared) = &self.shared else {
+            return false;
+        };
+        let rate = self.rate(account).unwrap_or(plan.rate);
+        let paced = UsagePlan { rate, ..plan };
+        let interval = Duration::from_secs_f64(1.0 / (rate * HEADROOM));
+        let key = format!("{}:{account}", shared.operation);
+        match shared
+            .store
+            .take_turn(&key, interval, paced.burst - paced.reserve())
+            .await
+        {
+            Ok(wait) => {
+                tokio::time::sleep(wait).await;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, key, "shared pacing unavailable; pacing in this process alone");
+                false
+            }
         }
     }
 
@@ -180,7 +228,9 @@ impl AccountLimiter {
     pub async fn ready(&self, account: i64) {
         if let Some(plan) = self.plan {
             let started = std::time::Instant::now();
-            self.bucket(account, plan).until_ready().await;
+            if !self.shared_turn(account, plan).await {
+                self.bucket(account, plan).until_ready().await;
+            }
             let waited = started.elapsed().as_micros() as u64;
             let _ = PACING.try_with(|total| total.fetch_add(waited, Ordering::Relaxed));
         }

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use axum_login::{AuthManagerLayerBuilder, AuthSession};
+use chrono::Utc;
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -62,11 +63,11 @@ pub fn sign_in_layers(router: Router, store: &Store, config: &SessionConfig) -> 
 }
 
 /// The sign-in form's target and Sign out.
-pub fn routes() -> Router {
+pub fn routes(store: &Store) -> Router {
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
         .route(SIGN_OUT_PATH, post(sign_out))
-        .with_state(Arc::new(SignInThrottle::default()))
+        .with_state(Arc::new(SignInThrottle::new(store.clone())))
 }
 
 /// The inactivity timeout counts from the last request, but the session is written
@@ -127,12 +128,20 @@ async fn sign_in(
         return back_to_form("form", &form.next, "");
     }
     let keys = [format!("user:{name}"), format!("ip:{address}")];
-    if let Some(wait) = throttle.wait(&keys, Instant::now()) {
-        return back_to_form(
-            "slow",
-            &form.next,
-            &format!("&wait={}", wait.as_secs().max(1)),
-        );
+    match throttle.wait(&keys, Utc::now()).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            return back_to_form(
+                "slow",
+                &form.next,
+                &format!("&wait={}", wait.as_secs().max(1)),
+            )
+        }
+        // Unknown: no guess is let through.
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sign-in throttle");
+            return back_to_form("down", &form.next, "");
+        }
     }
     let user = match auth
         .authenticate(Credentials {
@@ -143,7 +152,9 @@ async fn sign_in(
     {
         Ok(Some(user)) => user,
         Ok(None) => {
-            throttle.failed(&keys, Instant::now());
+            if let Err(e) = throttle.failed(&keys, Utc::now()).await {
+                tracing::error!(error = %e, "cannot count a wrong password");
+            }
             tracing::warn!(name = %name, address = %address, "wrong name or password");
             let store = &auth.backend.store;
             let stranger = Actor::Stranger {
@@ -170,7 +181,9 @@ async fn sign_in(
         tracing::error!(error = %e, "cannot start a session");
         return back_to_form("down", &form.next, "");
     }
-    throttle.succeeded(&keys[0]);
+    if let Err(e) = throttle.succeeded(&keys[0]).await {
+        tracing::error!(error = %e, "cannot clear the sign-in throttle");
+    }
     tracing::info!(name = %user.name, role = user.role.as_str(), address = %address, "signed in");
     let store = &auth.backend.store;
     let who = Actor::Person(SignedIn {

@@ -9,10 +9,10 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// A person as stored. Debug leaves the password hash out, so that it never reaches a log.
 #[derive(Clone)]
@@ -156,53 +156,59 @@ impl AuthnBackend for People {
 /// anyone out for good: after `free` failures each further try must wait twice as
 /// long as the last (1 s, 2 s, 4 s … at most `max_wait`), and failures are forgotten
 /// `forget_after` the last one, or at once for a name when its password is right.
+/// The failures are counted in the database, by every instance together.
 pub struct SignInThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    store: Store,
     pub free: u32,
     pub max_wait: Duration,
     pub forget_after: Duration,
 }
 
-impl Default for SignInThrottle {
-    fn default() -> Self {
+impl SignInThrottle {
+    pub fn new(store: Store) -> Self {
         SignInThrottle {
-            failures: Mutex::new(HashMap::new()),
+            store,
             free: 5,
             max_wait: Duration::from_secs(60),
             forget_after: Duration::from_secs(15 * 60),
         }
     }
-}
 
-impl SignInThrottle {
+    fn forget_before(&self, now: DateTime<Utc>) -> i64 {
+        now.timestamp_millis() - self.forget_after.as_millis() as i64
+    }
+
     /// How long these keys must still wait before another try, if at all.
-    pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.retain(|_, (_, last)| now.duration_since(*last) < self.forget_after);
-        keys.iter()
-            .filter_map(|key| failures.get(key))
-            .filter(|(count, _)| *count >= self.free)
-            .map(|(count, last)| {
-                let exponent = (count - self.free).min(16);
+    pub async fn wait(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, StoreError> {
+        let failures = self
+            .store
+            .sign_in_failures(keys, self.forget_before(now))
+            .await?;
+        let now = now.timestamp_millis();
+        Ok(failures
+            .into_iter()
+            .filter(|(_, count, _)| *count >= i64::from(self.free))
+            .map(|(_, count, last)| {
+                let exponent = (count - i64::from(self.free)).min(16) as u32;
                 let wait = Duration::from_secs(1 << exponent).min(self.max_wait);
-                wait.saturating_sub(now.duration_since(*last))
+                wait.saturating_sub(Duration::from_millis((now - last).max(0) as u64))
             })
             .filter(|left| !left.is_zero())
-            .max()
+            .max())
     }
 
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys {
-            let entry = failures.entry(key.clone()).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
-        }
+    pub async fn failed(&self, keys: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store
+            .add_sign_in_failure(keys, now.timestamp_millis(), self.forget_before(now))
+            .await
     }
 
-    pub fn succeeded(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(key);
+    pub async fn succeeded(&self, key: &str) -> Result<(), StoreError> {
+        self.store.forget_sign_in_failures(key).await
     }
 }
 
@@ -224,20 +230,34 @@ mod tests {
         assert_ne!(hash, hash_password("correct horse battery").unwrap());
     }
 
-    #[test]
-    fn the_throttle_slows_repeated_failures_and_forgets_them() {
-        let throttle = SignInThrottle::default();
+    #[tokio::test]
+    async fn the_throttle_slows_repeated_failures_and_forgets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/throttle.db", dir.path().display());
+        let store = Store::open(&url).await.unwrap();
+        let throttle = SignInThrottle::new(store.clone());
+        // Another instance on the same database counts the same failures.
+        let elsewhere = SignInThrottle::new(store);
         let keys = ["user:dana".to_string(), "ip:10.0.0.7".to_string()];
-        let t0 = Instant::now();
-        for _ in 0..5 {
-            assert_eq!(throttle.wait(&keys, t0), None, "the first five are free");
-            throttle.failed(&keys, t0);
+        let t0 = Utc::now();
+        let secs = |n: i64| t0 + chrono::Duration::seconds(n);
+        for n in 0..5 {
+            assert_eq!(
+                throttle.wait(&keys, t0).await.unwrap(),
+                None,
+                "the first five are free"
+            );
+            let instance = if n % 2 == 0 { &throttle } else { &elsewhere };
+            instance.failed(&keys, t0).await.unwrap();
         }
-        assert_eq!(throttle.wait(&keys, t0), Some(Duration::from_secs(1)));
-        assert_eq!(throttle.wait(&keys, t0 + Duration::from_secs(1)), None);
+        assert_eq!(
+            elsewhere.wait(&keys, t0).await.unwrap(),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(throttle.wait(&keys, secs(1)).await.unwrap(), None);
         for n in 1..=10 {
-            throttle.failed(&keys, t0);
-            let wait = throttle.wait(&keys, t0).unwrap();
+            throttle.failed(&keys, t0).await.unwrap();
+            let wait = elsewhere.wait(&keys, t0).await.unwrap().unwrap();
             assert_eq!(
                 wait,
                 Duration::from_secs(1 << n).min(Duration::from_secs(60))
@@ -245,15 +265,12 @@ mod tests {
         }
         // Another address is slowed only by the name it tries.
         let other = ["user:sam".to_string(), "ip:10.0.0.8".to_string()];
-        assert_eq!(throttle.wait(&other, t0), None);
+        assert_eq!(throttle.wait(&other, t0).await.unwrap(), None);
         // Never locked for good: forgotten a quarter of an hour after the last failure.
-        assert_eq!(
-            throttle.wait(&keys, t0 + Duration::from_secs(15 * 60)),
-            None
-        );
+        assert_eq!(throttle.wait(&keys, secs(15 * 60)).await.unwrap(), None);
         // A right password clears its name.
-        throttle.failed(&keys, t0);
-        throttle.succeeded("user:dana");
-        assert_eq!(throttle.wait(&keys[..1], t0), None);
+        throttle.failed(&keys, t0).await.unwrap();
+        elsewhere.succeeded("user:dana").await.unwrap();
+        assert_eq!(throttle.wait(&keys[..1], t0).await.unwrap(), None);
     }
 }

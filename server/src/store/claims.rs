@@ -410,9 +410,10 @@ impl Store {
 
     /// How many shipments are in each status (for the demo and tests).
     pub async fn status_counts(&self) -> Result<Vec<(WritebackStatus, u64)>, StoreError> {
-        let rows = query("SELECT status, COUNT(*) AS n FROM shipments GROUP BY status")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            query("SELECT status, COUNT(*) AS n FROM shipments GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let status: String = r.try_get("status")?;

@@ -11,16 +11,19 @@ mod actions;
 mod audit;
 mod carriers;
 mod claims;
+mod copy;
 mod counts;
 mod cursor;
 mod db;
 mod export;
 mod health;
 mod orders;
+mod pacing;
 mod people;
 mod postgres;
 mod sessions;
 mod shipments;
+mod sign_in;
 mod sqlite;
 mod tokens;
 mod waits;
@@ -33,6 +36,7 @@ pub use sessions::Sessions;
 pub use shipments::{ImportedAttempt, ImportedHistory};
 pub use waits::{account_keys, writeback_key};
 
+pub use copy::{CopyError, CopyReport};
 pub use db::Dialect;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -63,10 +67,10 @@ pub enum StoreError {
     )]
     SharedAcrossHosts { path: String, mount: String },
     #[error(
-        "the database at {url} holds a newer schema than this Shipback knows (migration \
-         {version}): run the Shipback that wrote it, or a newer one"
+        "the database holds a newer schema (migration {applied}) than this Shipback knows \
+         (up to {known}): a newer Shipback wrote it; run that version, or a newer one"
     )]
-    NewerSchema { url: String, version: i64 },
+    NewerSchema { applied: i64, known: i64 },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DATABASE")]
@@ -93,6 +97,12 @@ pub struct Store {
     /// Seals and opens the marketplace credentials; without it they cannot be read
     /// nor written (see `crate::secrets`).
     keyring: Option<std::sync::Arc<crate::secrets::Keyring>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.dialect())
+    }
 }
 
 impl Store {
@@ -150,6 +160,20 @@ impl Store {
             Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    postgres::redact(url)
+}
+
+/// Refuses a database a newer Shipback migrated: this binary would not know its
+/// tables, and sqlx's own message ("previously applied but is missing") says less.
+fn refuse_newer_schema(applied: Option<i64>, known: i64) -> Result<(), StoreError> {
+    match applied {
+        Some(applied) if applied > known => Err(StoreError::NewerSchema { applied, known }),
+        _ => Ok(()),
     }
 }
 

@@ -114,7 +114,15 @@ fn is_network_filesystem(kind: &str) -> bool {
 }
 
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    sqlx::migrate!("./migrations/sqlite").run(pool).await?;
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    // No table yet: a new database.
+    let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(None);
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    super::refuse_newer_schema(applied, known)?;
+    migrator.run(pool).await?;
     Ok(())
 }
 

@@ -118,7 +118,7 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     .merge(parts.status.routes())
     .merge(parts.shipments.routes())
     .merge(crate::audit::routes(store.clone()))
-    .merge(crate::people::http::routes())
+    .merge(crate::people::http::routes(&store))
     .merge(dashboard)
     .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
     Ok(security::harden(crate::people::http::sign_in_layers(

@@ -9,6 +9,7 @@ mod actions;
 mod amazon;
 mod audit;
 mod carriers;
+mod configuration;
 mod crash;
 mod credentials;
 mod delivery;

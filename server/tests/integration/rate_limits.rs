@@ -1,6 +1,7 @@
 //! The worker keeps to Amazon's documented usage plan for confirmShipment (2 per
 //! second, burst 10) per account: no 429 is earned, the time taken is what the plan
-//! allows, and accounts do not slow each other down.
+//! allows, and accounts do not slow each other down. Several workers keep it together,
+//! as one would: their turns are kept in the database (store/pacing.rs).
 
 use crate::common;
 
@@ -28,25 +29,31 @@ fn paced() -> Duration {
     Duration::from_secs_f64(f64::from(PER_ACCOUNT - burst) / (plan.rate * HEADROOM))
 }
 
-fn paced_worker(h: &Harness) -> Worker {
+/// A worker with marketplace clients of its own, as a process of its own has: what it
+/// shares with other workers goes through the database.
+fn paced_worker(h: &Harness, name: &str) -> Worker {
     let config = WorkerConfig {
         batch_size: 200,
         per_account: 20,
         concurrency: 100,
         lease: Duration::from_secs(60),
         attempt_timeout: Duration::from_secs(10),
-        ..fast_config("paced")
+        ..fast_config(name)
     };
     Worker::new(
         h.store.clone(),
-        Marketplaces::new(&ClientConfig::default()),
+        Marketplaces::new(&ClientConfig {
+            shared_pacing: Some(h.store.clone()),
+            ..ClientConfig::default()
+        }),
         config,
         Default::default(),
     )
 }
 
-/// Posts 60 shipments for each account and writes them all back; returns the time taken.
-async fn write_back(h: &Harness, accounts: &[String]) -> Duration {
+/// Posts 60 shipments for each account and writes them all back with `workers`
+/// workers at once; returns the time taken.
+async fn write_back(h: &Harness, accounts: &[String], workers: usize) -> Duration {
     let mut shipments = Vec::new();
     for (a, account) in accounts.iter().enumerate() {
         for i in 0..PER_ACCOUNT {
@@ -59,9 +66,16 @@ async fn write_back(h: &Harness, accounts: &[String]) -> Duration {
     assert_eq!(h.post(&Value::Array(shipments)).await.0, 200);
     h.emulator.enforce_limits(true);
 
-    let worker = paced_worker(h);
+    let workers: Vec<Worker> = (0..workers)
+        .map(|n| paced_worker(h, &format!("paced-{n}")))
+        .collect();
     let start = Instant::now();
-    h.drain(&worker, Duration::from_secs(120)).await;
+    futures::future::join_all(
+        workers
+            .iter()
+            .map(|worker| h.drain(worker, Duration::from_secs(120))),
+    )
+    .await;
     let elapsed = start.elapsed();
 
     let counts = h.store.status_counts().await.unwrap();
@@ -104,8 +118,18 @@ fn assert_near_allowed(elapsed: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_stays_at_its_rate_limit_without_a_429() {
     let h = harness().await;
-    let elapsed = write_back(&h, &[common::ACCOUNT.to_string()]).await;
+    let elapsed = write_back(&h, &[common::ACCOUNT.to_string()], 1).await;
     println!("60 shipments on one account: {elapsed:?}");
+    assert_near_allowed(elapsed);
+}
+
+/// Three workers over one account once earned 429s and took three times as long as one
+/// worker: each paced itself alone at the whole plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_keep_one_accounts_plan_together() {
+    let h = harness().await;
+    let elapsed = write_back(&h, &[common::ACCOUNT.to_string()], 3).await;
+    println!("60 shipments on one account, 3 workers: {elapsed:?}");
     assert_near_allowed(elapsed);
 }
 
@@ -118,7 +142,7 @@ async fn five_accounts_take_no_longer_than_one() {
         add_account(&h.store, &key, &h.emulator_url).await;
         accounts.push(key);
     }
-    let elapsed = write_back(&h, &accounts).await;
+    let elapsed = write_back(&h, &accounts, 1).await;
     println!("60 shipments on each of 5 accounts: {elapsed:?}");
     assert_near_allowed(elapsed);
 }

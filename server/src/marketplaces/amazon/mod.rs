@@ -132,10 +132,15 @@ impl AmazonClient {
     pub fn new(http: reqwest::Client, config: &ClientConfig) -> AmazonClient {
         AmazonClient {
             http,
-            confirm_limit: config.limiter(rate_limit::AMAZON_CONFIRM_SHIPMENT),
-            search_orders_limit: config.limiter(rate_limit::AMAZON_SEARCH_ORDERS),
-            get_order_limit: config.limiter(rate_limit::AMAZON_GET_ORDER),
-            catalog_limit: config.limiter(rate_limit::AMAZON_GET_CATALOG_ITEM),
+            confirm_limit: config.limiter(
+                "amazon.confirmShipment",
+                rate_limit::AMAZON_CONFIRM_SHIPMENT,
+            ),
+            search_orders_limit: config
+                .limiter("amazon.searchOrders", rate_limit::AMAZON_SEARCH_ORDERS),
+            get_order_limit: config.limiter("amazon.getOrder", rate_limit::AMAZON_GET_ORDER),
+            catalog_limit: config
+                .limiter("amazon.getCatalogItem", rate_limit::AMAZON_GET_CATALOG_ITEM),
             tokens: AccessTokenCache::default(),
         }
     }

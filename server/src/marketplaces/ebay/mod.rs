@@ -75,9 +75,12 @@ impl EbayClient {
     pub fn new(http: reqwest::Client, config: &ClientConfig) -> EbayClient {
         EbayClient {
             http,
-            trading_limit: config.limiter(UsagePlan::per_day(config.ebay_daily_quota)),
-            fulfillment_limit: config
-                .limiter(UsagePlan::per_day(rate_limit::EBAY_FULFILLMENT_DAILY_QUOTA)),
+            trading_limit: config
+                .limiter("ebay.trading", UsagePlan::per_day(config.ebay_daily_quota)),
+            fulfillment_limit: config.limiter(
+                "ebay.fulfillment",
+                UsagePlan::per_day(rate_limit::EBAY_FULFILLMENT_DAILY_QUOTA),
+            ),
             tokens: AccessTokenCache::default(),
         }
     }
