@@ -122,7 +122,7 @@ pub async fn start_worker(
     let monitor = HealthMonitor::load(store, settings.health).await?;
     // Every worker on this database keeps the usage plans together with the others.
     let clients = ClientConfig {
-        shared_pacing: Some(store.clone()),
+        shared_store: Some(store.clone()),
         ..settings.clients
     };
     let marketplaces =

@@ -11,3 +11,10 @@ CREATE TABLE sign_in_failures (
     failures BIGINT NOT NULL,
     last_at  BIGINT NOT NULL
 );
+
+-- The marketplaces' OAuth access tokens, sealed (see the SQLite migration).
+CREATE TABLE marketplace_access_tokens (
+    key        TEXT   PRIMARY KEY,
+    token      TEXT   NOT NULL,
+    expires_at BIGINT NOT NULL
+);

@@ -14,3 +14,11 @@ CREATE TABLE sign_in_failures (
     failures INTEGER NOT NULL,
     last_at  INTEGER NOT NULL
 );
+
+-- The marketplaces' OAuth access tokens, sealed like the credentials, so that a second
+-- worker uses the token the first one fetched instead of exchanging its own.
+CREATE TABLE marketplace_access_tokens (
+    key        TEXT    PRIMARY KEY,   -- '<marketplace>:<account id>'
+    token      TEXT    NOT NULL,      -- sealed (server/src/secrets)
+    expires_at INTEGER NOT NULL
+);

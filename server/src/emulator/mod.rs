@@ -380,6 +380,11 @@ impl Emulator {
     }
 
     /// Turns the documented rate limits on (the default) or off (for benchmarks).
+    /// How many access tokens the token endpoints issued (Amazon's and eBay's).
+    pub fn tokens_issued(&self) -> usize {
+        self.book().tokens.len()
+    }
+
     pub fn enforce_limits(&self, on: bool) {
         self.book().enforce_limits = on;
     }

@@ -1,8 +1,12 @@
 //! Access tokens, shared by every marketplace client: a refresh-token exchange is made
 //! only when no token is cached, the cached one expires within a minute, or the API
-//! just refused it; concurrent calls of one account share that one exchange.
+//! just refused it; concurrent calls of one account share that one exchange. With a
+//! shared store, the tokens are also kept (sealed) in the database, so that every
+//! worker uses the token one of them fetched.
 
 use super::{describe, ApiFailure, ApiKind};
+use crate::secrets::Secret;
+use crate::store::Store;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -69,9 +73,57 @@ type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
 #[derive(Default)]
 pub struct AccessTokenCache {
     slots: Mutex<HashMap<i64, Slot>>,
+    /// The database the tokens are shared through, and the marketplace's name in keys.
+    shared: Option<(Store, &'static str)>,
 }
 
 impl AccessTokenCache {
+    /// Tokens shared through `store` (when given) under `<marketplace>:<account id>`.
+    pub fn new(store: Option<Store>, marketplace: &'static str) -> AccessTokenCache {
+        AccessTokenCache {
+            slots: Mutex::default(),
+            shared: store.map(|store| (store, marketplace)),
+        }
+    }
+
+    /// The token another process shared, if it is not the rejected one and lasts more
+    /// than a minute; (token, time left).
+    async fn shared_token(
+        &self,
+        account_id: i64,
+        rejected: Option<&str>,
+    ) -> Option<(String, Duration)> {
+        let (store, marketplace) = self.shared.as_ref()?;
+        let key = format!("{marketplace}:{account_id}");
+        match store.shared_access_token(&key).await {
+            Ok(Some((token, expires_at))) => {
+                let left = expires_at - chrono::Utc::now().timestamp_millis();
+                let token = token.expose().to_string();
+                (rejected != Some(token.as_str()) && left > 60_000)
+                    .then(|| (token, Duration::from_millis(left as u64)))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, key, "cannot read the shared access token");
+                None
+            }
+        }
+    }
+
+    async fn share(&self, account_id: i64, token: &str, lasts: Duration) {
+        let Some((store, marketplace)) = &self.shared else {
+            return;
+        };
+        let key = format!("{marketplace}:{account_id}");
+        let expires_at = chrono::Utc::now().timestamp_millis() + lasts.as_millis() as i64;
+        if let Err(e) = store
+            .share_access_token(&key, &Secret::new(token), expires_at)
+            .await
+        {
+            tracing::warn!(error = %e, key, "cannot share the access token");
+        }
+    }
+
     fn slot(&self, account_id: i64) -> Slot {
         self.slots
             .lock()
@@ -103,11 +155,20 @@ impl AccessTokenCache {
                 return Ok(token.access_token.clone());
             }
         }
+        if let Some((token, left)) = self.shared_token(account_id, rejected).await {
+            *cached = Some(CachedToken {
+                access_token: token.clone(),
+                expires_at: Instant::now() + left,
+            });
+            return Ok(token);
+        }
         let token = exchange().await?;
+        let lasts = Duration::from_secs(token.expires_in);
         *cached = Some(CachedToken {
             access_token: token.access_token.clone(),
-            expires_at: Instant::now() + Duration::from_secs(token.expires_in),
+            expires_at: Instant::now() + lasts,
         });
+        self.share(account_id, &token.access_token, lasts).await;
         Ok(token.access_token)
     }
 }

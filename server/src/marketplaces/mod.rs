@@ -367,9 +367,9 @@ pub struct ClientConfig {
     pub rate_limits: bool,
     /// eBay's daily call quota per account (the Trading API's default is 5,000).
     pub ebay_daily_quota: u32,
-    /// Keeps the usage plans in this database, shared with every other process on it
-    /// (several workers); `None`: each process paces itself alone.
-    pub shared_pacing: Option<crate::store::Store>,
+    /// Keeps the usage plans and the access tokens in this database, shared with every
+    /// other process on it (several workers); `None`: each process keeps its own.
+    pub shared_store: Option<crate::store::Store>,
 }
 
 impl Default for ClientConfig {
@@ -378,7 +378,7 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(20),
             rate_limits: true,
             ebay_daily_quota: rate_limit::EBAY_DAILY_QUOTA,
-            shared_pacing: None,
+            shared_store: None,
         }
     }
 }
@@ -390,7 +390,7 @@ impl ClientConfig {
         operation: &'static str,
         plan: rate_limit::UsagePlan,
     ) -> rate_limit::AccountLimiter {
-        match (self.rate_limits, &self.shared_pacing) {
+        match (self.rate_limits, &self.shared_store) {
             (false, _) => rate_limit::AccountLimiter::unlimited(),
             (true, Some(store)) => {
                 rate_limit::AccountLimiter::shared(plan, store.clone(), operation)

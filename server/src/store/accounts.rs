@@ -58,7 +58,7 @@ fn account_from_row(store: &Store, row: &DbRow) -> Result<Account, StoreError> {
 }
 
 impl Store {
-    fn keyring(&self) -> Result<&Keyring, StoreError> {
+    pub(super) fn keyring(&self) -> Result<&Keyring, StoreError> {
         self.keyring
             .as_deref()
             .ok_or(StoreError::Secret(SecretError::NoKey))

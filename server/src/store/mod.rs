@@ -6,6 +6,7 @@
 //! `sqlite.rs` and `postgres.rs`, with each driver's migrations under
 //! `server/migrations/<driver>`.
 
+mod access_tokens;
 mod accounts;
 mod actions;
 mod audit;

@@ -17,6 +17,7 @@ mod ebay;
 mod export;
 mod generate;
 mod health;
+mod instances;
 mod live;
 mod models;
 mod people;

@@ -43,7 +43,7 @@ fn paced_worker(h: &Harness, name: &str) -> Worker {
     Worker::new(
         h.store.clone(),
         Marketplaces::new(&ClientConfig {
-            shared_pacing: Some(h.store.clone()),
+            shared_store: Some(h.store.clone()),
             ..ClientConfig::default()
         }),
         config,

@@ -141,7 +141,7 @@ impl AmazonClient {
             get_order_limit: config.limiter("amazon.getOrder", rate_limit::AMAZON_GET_ORDER),
             catalog_limit: config
                 .limiter("amazon.getCatalogItem", rate_limit::AMAZON_GET_CATALOG_ITEM),
-            tokens: AccessTokenCache::default(),
+            tokens: AccessTokenCache::new(config.shared_store.clone(), "amazon"),
         }
     }
 

@@ -81,7 +81,7 @@ impl EbayClient {
                 "ebay.fulfillment",
                 UsagePlan::per_day(rate_limit::EBAY_FULFILLMENT_DAILY_QUOTA),
             ),
-            tokens: AccessTokenCache::default(),
+            tokens: AccessTokenCache::new(config.shared_store.clone(), "ebay"),
         }
     }
 
