@@ -1,7 +1,10 @@
 //! Ingest benchmark: shipments per second posted to `POST /api/v1/shipments` in batches
-//! of 1,000, over real HTTP on loopback, into a fresh SQLite file with every index.
+//! of 1,000, over real HTTP on loopback, into a fresh database with every index.
 //!
 //!     cargo bench -p shipback --bench ingest [-- TOTAL_SHIPMENTS]
+//!
+//! A SQLite file by default; with `SHIPBACK_TEST_DATABASE=postgres`, a fresh database
+//! on the PostgreSQL server at `SHIPBACK_TEST_POSTGRES_URL` (default: the local one).
 //!
 //! Not a test: it prints figures; docs/benchmarks.md records them.
 
@@ -12,6 +15,10 @@ use shipback::runtime::{self, Shutdown, WebSettings};
 use shipback::store::Store;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/integration/common/database.rs"]
+#[allow(dead_code)]
+mod database;
 
 const BATCH: usize = 1000;
 
@@ -64,14 +71,14 @@ async fn add_accounts(store: &Store) {
 }
 
 async fn run(total: usize, posters: usize) -> (Duration, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let store = Store::open(&url)
-        .await
-        .unwrap()
-        .with_keyring(shipback::secrets::Keyring::new(
-            shipback::secrets::SecretKey::generate(),
-        ));
+    let database = database::TestDatabase::new().await;
+    let store =
+        Store::open(&database.url)
+            .await
+            .unwrap()
+            .with_keyring(shipback::secrets::Keyring::new(
+                shipback::secrets::SecretKey::generate(),
+            ));
     add_accounts(&store).await;
     // The web server as `shipback serve` runs it: route table, token check, hardening.
     let (stop, shutdown) = Shutdown::manual();
@@ -79,7 +86,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
         &store,
         &WebSettings {
             bind: "127.0.0.1:0".parse().unwrap(),
-            site_root: dir.path().display().to_string(),
+            site_root: database.dir.path().display().to_string(),
             sessions: SessionConfig::default(),
             health_idle_after: Duration::from_secs(600),
         },
@@ -133,13 +140,14 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
 
 /// The same batches without HTTP: JSON parsing and validation, then the store alone.
 async fn breakdown(total: usize) -> (Duration, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()))
-        .await
-        .unwrap()
-        .with_keyring(shipback::secrets::Keyring::new(
-            shipback::secrets::SecretKey::generate(),
-        ));
+    let database = database::TestDatabase::new().await;
+    let store =
+        Store::open(&database.url)
+            .await
+            .unwrap()
+            .with_keyring(shipback::secrets::Keyring::new(
+                shipback::secrets::SecretKey::generate(),
+            ));
     add_accounts(&store).await;
     let bodies: Vec<Vec<u8>> = (0..total / BATCH)
         .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())
@@ -165,7 +173,12 @@ fn main() {
     let total = total / BATCH * BATCH;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
-        "ingest: {total} shipments in batches of {BATCH}, HTTP on loopback, SQLite file (WAL)"
+        "ingest: {total} shipments in batches of {BATCH}, HTTP on loopback, {}",
+        if database::on_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite file (WAL)"
+        }
     );
     let (parsing, storing) = runtime.block_on(breakdown(total));
     println!(

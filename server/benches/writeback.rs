@@ -1,8 +1,13 @@
-//! Write-back throughput benchmark: shipments written back per second by one worker,
-//! from a SQLite file to the marketplace emulator over HTTP on loopback, with the rate
-//! limits off on both sides (Shipback's clients and the emulator).
+//! Write-back throughput benchmark: shipments written back per second by WORKERS
+//! workers (one by default), from a fresh database to the marketplace emulator over
+//! HTTP on loopback, with the rate limits off on both sides (Shipback's clients and the
+//! emulator).
 //!
-//!     cargo bench -p shipback --bench writeback [-- TOTAL_SHIPMENTS [ACCOUNTS]]
+//!     cargo bench -p shipback --bench writeback [-- TOTAL_SHIPMENTS [ACCOUNTS [WORKERS]]]
+//!
+//! A SQLite file by default; with `SHIPBACK_TEST_DATABASE=postgres`, a fresh database
+//! on the PostgreSQL server at `SHIPBACK_TEST_POSTGRES_URL` (default: the local one),
+//! dropped at the end: the switch the integration tests use.
 //!
 //! What is timed: claiming, the token cache, the confirmShipment call (request built,
 //! sent, validated and answered by the emulator), and recording every attempt and
@@ -23,6 +28,10 @@ use shipback::worker::WorkerConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/integration/common/database.rs"]
+#[allow(dead_code)]
+mod database;
+
 fn order_id(n: usize) -> String {
     format!(
         "{:03}-{:07}-{:07}",
@@ -32,15 +41,15 @@ fn order_id(n: usize) -> String {
     )
 }
 
-async fn run(total: usize, accounts: usize) -> (Duration, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let store = Store::open(&url)
-        .await
-        .unwrap()
-        .with_keyring(shipback::secrets::Keyring::new(
-            shipback::secrets::SecretKey::generate(),
-        ));
+async fn run(total: usize, accounts: usize, workers: usize) -> (Duration, u64) {
+    let database = database::TestDatabase::new().await;
+    let store =
+        Store::open(&database.url)
+            .await
+            .unwrap()
+            .with_keyring(shipback::secrets::Keyring::new(
+                shipback::secrets::SecretKey::generate(),
+            ));
     let emulator = Emulator::default();
     emulator.enforce_limits(false);
     let addr = emulator
@@ -130,14 +139,25 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
     };
     let (stop, shutdown) = Shutdown::manual();
     let start = Instant::now();
-    let worker = runtime::start_worker(
-        &store,
-        settings,
-        Arc::new(tokio::sync::Notify::new()),
-        shutdown,
-    )
-    .await
-    .unwrap();
+    let mut running = Vec::new();
+    for n in 0..workers {
+        let settings = WorkerSettings {
+            worker: WorkerConfig {
+                name: format!("bench-{n}"),
+                ..settings.worker.clone()
+            },
+            ..settings.clone()
+        };
+        let worker = runtime::start_worker(
+            &store,
+            settings,
+            Arc::new(tokio::sync::Notify::new()),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        running.push(worker);
+    }
     // Done when no shipment is left to write back: every result recorded.
     let left = ShipmentQuery {
         statuses: vec![WritebackStatus::Pending, WritebackStatus::Retrying],
@@ -148,7 +168,9 @@ async fn run(total: usize, accounts: usize) -> (Duration, u64) {
     }
     let elapsed = start.elapsed();
     stop.fire();
-    worker.await.unwrap();
+    for worker in running {
+        worker.await.unwrap();
+    }
     let confirmed = emulator.confirmations().len() as u64;
     (elapsed, confirmed)
 }
@@ -160,14 +182,16 @@ fn main() {
         .collect();
     let total = args.first().copied().unwrap_or(50_000);
     let accounts = args.get(1).copied().unwrap_or(4).max(1);
+    let workers = args.get(2).copied().unwrap_or(1).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (elapsed, confirmed) = runtime.block_on(run(total, accounts));
+    let (elapsed, confirmed) = runtime.block_on(run(total, accounts, workers));
     assert_eq!(confirmed as usize, total, "every shipment confirmed once");
     println!(
-        "write-back: {total} shipments on {accounts} accounts in {:.2} s = {:.0} write-backs/s",
+        "write-back ({}): {total} shipments on {accounts} accounts, {workers} worker(s), in {:.2} s = {:.0} write-backs/s",
+        if database::on_postgres() { "PostgreSQL" } else { "SQLite" },
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
     );

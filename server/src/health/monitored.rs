@@ -162,8 +162,8 @@ impl MarketplaceAdapter for Monitored {
         self.inner.api_for(account, operation)
     }
 
-    async fn writeback_ready(&self, account: &Account) {
-        self.inner.writeback_ready(account).await
+    async fn writeback_ready(&self, account: &Account, deadline: std::time::Instant) -> bool {
+        self.inner.writeback_ready(account, deadline).await
     }
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How one write-back call ended, in the marketplace's own words.
 #[derive(Clone, Debug, PartialEq)]
@@ -300,10 +300,12 @@ pub trait MarketplaceAdapter: Send + Sync + 'static {
     /// marketplace has no such API and the operation makes no call.
     fn api_for(&self, account: &Account, operation: Operation) -> Option<ApiKind>;
 
-    /// Waits until the account's rate limit allows the next write-back. The worker
-    /// waits here before it checks its lease, so that time spent queueing for the
-    /// marketplace's rate never eats into the time a call may take.
-    async fn writeback_ready(&self, account: &Account);
+    /// Waits until the account's rate limit allows the next write-back, if that is
+    /// before `deadline`; `false` (and no turn taken) when it is not. The worker waits
+    /// here before it checks its lease, so that time spent queueing for the
+    /// marketplace's rate never eats into the time a call may take, and a call that
+    /// could not start safely does not spend a turn of the plan.
+    async fn writeback_ready(&self, account: &Account, deadline: Instant) -> bool;
 
     async fn write_back(&self, account: &Account, shipment: &ClaimedShipment) -> WritebackResult;
 

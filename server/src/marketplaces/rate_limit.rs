@@ -186,28 +186,34 @@ impl AccountLimiter {
         }
     }
 
-    /// Waits for the account's turn in the database. `false` when the database cannot
-    /// tell (the caller then paces by this process's bucket alone).
-    async fn shared_turn(&self, account: i64, plan: UsagePlan) -> bool {
-        let Some(shared) = &self.shared else {
-            return false;
-        };
+    /// Waits for the account's turn in the database, if it comes before `deadline`.
+    /// `None` when the database cannot tell (the caller then paces by this process's
+    /// bucket alone); `Some(false)` when the turn would come too late (none is taken).
+    async fn shared_turn(
+        &self,
+        account: i64,
+        plan: UsagePlan,
+        deadline: Option<std::time::Instant>,
+    ) -> Option<bool> {
+        let shared = self.shared.as_ref()?;
         let rate = self.rate(account).unwrap_or(plan.rate);
         let paced = UsagePlan { rate, ..plan };
         let interval = Duration::from_secs_f64(1.0 / (rate * HEADROOM));
         let key = format!("{}:{account}", shared.operation);
+        let latest = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         match shared
             .store
-            .take_turn(&key, interval, paced.burst - paced.reserve())
+            .take_turn(&key, interval, paced.burst - paced.reserve(), latest)
             .await
         {
-            Ok(wait) => {
+            Ok(Some(wait)) => {
                 tokio::time::sleep(wait).await;
-                true
+                Some(true)
             }
+            Ok(None) => Some(false),
             Err(e) => {
                 tracing::warn!(error = %e, key, "shared pacing unavailable; pacing in this process alone");
-                false
+                None
             }
         }
     }
@@ -228,12 +234,31 @@ impl AccountLimiter {
     pub async fn ready(&self, account: i64) {
         if let Some(plan) = self.plan {
             let started = std::time::Instant::now();
-            if !self.shared_turn(account, plan).await {
+            if self.shared_turn(account, plan, None).await.is_none() {
                 self.bucket(account, plan).until_ready().await;
             }
             let waited = started.elapsed().as_micros() as u64;
             let _ = PACING.try_with(|total| total.fetch_add(waited, Ordering::Relaxed));
         }
+    }
+
+    /// Waits for the account's next call if its turn comes before `deadline`; `false`
+    /// (and, where the turns are shared, none taken) when it would come later.
+    pub async fn ready_before(&self, account: i64, deadline: std::time::Instant) -> bool {
+        let Some(plan) = self.plan else {
+            return true;
+        };
+        let started = std::time::Instant::now();
+        let turn = match self.shared_turn(account, plan, Some(deadline)).await {
+            Some(turn) => turn,
+            None => {
+                self.bucket(account, plan).until_ready().await;
+                std::time::Instant::now() <= deadline
+            }
+        };
+        let waited = started.elapsed().as_micros() as u64;
+        let _ = PACING.try_with(|total| total.fetch_add(waited, Ordering::Relaxed));
+        turn
     }
 
     /// Takes a call's turn if there is one now; `false` (and nothing taken) when the

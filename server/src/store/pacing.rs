@@ -11,13 +11,16 @@ use std::time::Duration;
 
 impl Store {
     /// Takes the next turn of `key` at `interval` per call with `burst` calls at once;
-    /// returns how long to wait before calling.
+    /// returns how long to wait before calling. With `latest`, the turn is taken only
+    /// if it comes within that time (`None` otherwise): a call that could not start in
+    /// time must not spend the plan's turn.
     pub async fn take_turn(
         &self,
         key: &str,
         interval: Duration,
         burst: u32,
-    ) -> Result<Duration, StoreError> {
+        latest: Option<Duration>,
+    ) -> Result<Option<Duration>, StoreError> {
         let now = chrono::Utc::now().timestamp_micros();
         let interval = interval.as_micros().min(i64::MAX as u128) as i64;
         let tolerance = interval.saturating_mul(i64::from(burst.max(1) - 1));
@@ -27,22 +30,32 @@ impl Store {
         // PostgreSQL the row) that the recording waits for.
         let store = self.clone();
         let key = key.to_string();
-        let next: i64 = tokio::spawn(async move {
+        // The turn's time is the later of the next arrival and now, less the burst's
+        // tolerance; it is taken only if that is within `latest`.
+        let latest = latest.map_or(i64::MAX, |l| {
+            now.saturating_add(l.as_micros().min(i64::MAX as u128) as i64)
+        });
+        let next: Option<i64> = tokio::spawn(async move {
             query_scalar(
                 "INSERT INTO api_pacing (key, tat) VALUES ($1, $2 + $3)
                  ON CONFLICT (key) DO UPDATE SET
                      tat = CASE WHEN api_pacing.tat > $2 THEN api_pacing.tat ELSE $2 END + $3
+                  WHERE api_pacing.tat - $4 <= $5
                  RETURNING tat",
             )
             .bind(key)
             .bind(now)
             .bind(interval)
-            .fetch_one(&store.pool)
+            .bind(tolerance)
+            .bind(latest)
+            .fetch_optional(&store.pool)
             .await
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("the pacing task ended: {e}")))??;
-        let allowed_at = next - interval - tolerance;
-        Ok(Duration::from_micros((allowed_at - now).max(0) as u64))
+        Ok(next.map(|next| {
+            let allowed_at = next - interval - tolerance;
+            Duration::from_micros((allowed_at - now).max(0) as u64)
+        }))
     }
 }

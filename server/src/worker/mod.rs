@@ -287,10 +287,11 @@ impl Worker {
             .map(|claim| {
                 let target = self.target(accounts.get(&claim.account_id));
                 async move {
-                    if let Ok((account, api)) = &target {
-                        api.writeback_ready(account).await;
-                    }
-                    if Instant::now() > last_safe_start {
+                    let turn = match &target {
+                        Ok((account, api)) => api.writeback_ready(account, last_safe_start).await,
+                        Err(_) => true,
+                    };
+                    if !turn || Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
                     }
                     let order = orders.get(&(claim.account_id, claim.order_id.clone()));

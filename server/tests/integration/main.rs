@@ -24,5 +24,6 @@ mod people;
 mod rate_limits;
 mod refusals;
 mod security;
+mod several_instances;
 mod tokens;
 mod writeback;

@@ -440,8 +440,8 @@ impl MarketplaceAdapter for AmazonClient {
         })
     }
 
-    async fn writeback_ready(&self, account: &Account) {
-        self.confirm_limit.ready(account.id).await;
+    async fn writeback_ready(&self, account: &Account, deadline: std::time::Instant) -> bool {
+        self.confirm_limit.ready_before(account.id, deadline).await
     }
 
     fn take_import_turn(&self, account: &Account) -> bool {

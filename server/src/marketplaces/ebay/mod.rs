@@ -501,12 +501,18 @@ impl MarketplaceAdapter for EbayClient {
         }
     }
 
-    async fn writeback_ready(&self, account: &Account) {
+    async fn writeback_ready(&self, account: &Account, deadline: std::time::Instant) -> bool {
         match WritebackApi::of(account) {
-            Ok(WritebackApi::Fulfillment) => self.fulfillment_limit.ready(account.id).await,
+            Ok(WritebackApi::Fulfillment) => {
+                self.fulfillment_limit
+                    .ready_before(account.id, deadline)
+                    .await
+            }
+            Ok(WritebackApi::Trading) => {
+                self.trading_limit.ready_before(account.id, deadline).await
+            }
             // An unknown API fails at once in `write_back`; nothing to wait for.
-            Ok(WritebackApi::Trading) => self.trading_limit.ready(account.id).await,
-            Err(_) => {}
+            Err(_) => true,
         }
     }
 
