@@ -71,6 +71,8 @@ struct ApiCalls {
     since: DateTime<Utc>,
     /// Calls recorded since the judgement was last kept.
     fresh: bool,
+    /// Calls of this process not yet added to the calls every worker keeps.
+    unsaved: Vec<ApiCall>,
     /// History not yet kept: (calls, failed) by slice.
     history: BTreeMap<DateTime<Utc>, (u32, u32)>,
 }
@@ -82,6 +84,7 @@ impl ApiCalls {
             kept: None,
             since: Utc::now(),
             fresh: false,
+            unsaved: Vec::new(),
             history: BTreeMap::new(),
         }
     }
@@ -107,6 +110,7 @@ impl HealthMonitor {
                     kept: Some((kept.health, kept.sentence)),
                     since: kept.since,
                     fresh: false,
+                    unsaved: Vec::new(),
                     history: BTreeMap::new(),
                 },
             );
@@ -135,6 +139,7 @@ impl HealthMonitor {
         let slice = calls.history.entry(bucket_of(call.at)).or_default();
         slice.0 += 1;
         slice.1 += u32::from(call.outcome.is_failure());
+        calls.unsaved.push(call.clone());
         calls.calls.push_back(call);
         while calls.calls.len() > keep
             || (calls.calls.len() > 1 && calls.calls.front().is_some_and(|c| c.at < oldest))
@@ -173,10 +178,77 @@ impl HealthMonitor {
         }
     }
 
+    /// Adds this process's new calls to the calls every worker keeps in the database,
+    /// and takes theirs in: each API is judged on the calls of all workers, not of the
+    /// one that judged last. Calls that could not be added are tried again next round.
+    async fn share_calls(&self, store: &Store, now: DateTime<Utc>) {
+        let t = &self.inner.config.thresholds;
+        let keep = t.window_calls.max(t.red_consecutive_failures as usize) * 2;
+        let oldest = now - chrono::Duration::from_std(t.window).unwrap_or(chrono::Duration::MAX);
+        let unsaved: Vec<((i64, ApiKind), Vec<ApiCall>)> = {
+            let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
+            apis.iter_mut()
+                .filter(|(_, calls)| !calls.unsaved.is_empty())
+                .map(|(&key, calls)| (key, std::mem::take(&mut calls.unsaved)))
+                .collect()
+        };
+        let mut merged = HashMap::new();
+        for ((account_id, api), fresh) in unsaved {
+            match store
+                .add_api_calls(account_id, api, &fresh, keep, oldest)
+                .await
+            {
+                Ok(all) => {
+                    merged.insert((account_id, api), all);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not share the calls judged");
+                    let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(calls) = apis.get_mut(&(account_id, api)) {
+                        let mut back = fresh;
+                        back.append(&mut calls.unsaved);
+                        calls.unsaved = back;
+                    }
+                }
+            }
+        }
+        // The other workers' calls of the APIs this one did not call this round, and
+        // their judgements of APIs this one has not judged yet (so that an API another
+        // worker reported Red is not reported again).
+        let kept = match store.api_health(true).await {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the calls other workers made");
+                Vec::new()
+            }
+        };
+        let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
+        for row in kept {
+            let key = (row.account_id, row.api);
+            apis.entry(key).or_insert_with(|| ApiCalls {
+                kept: Some((row.health, row.sentence.clone())),
+                since: row.since,
+                ..ApiCalls::new()
+            });
+            merged.entry(key).or_insert(row.recent_calls);
+        }
+        for (key, all) in merged {
+            let calls = apis.entry(key).or_insert_with(ApiCalls::new);
+            let mut all: VecDeque<ApiCall> = all.into();
+            // Calls recorded meanwhile are not in the database yet.
+            all.extend(calls.unsaved.iter().cloned());
+            if all != calls.calls {
+                calls.fresh = true;
+                calls.calls = all;
+            }
+        }
+    }
+
     /// One round of [`HealthMonitor::run`]: returns the APIs that turned Red or
     /// recovered from Red.
     pub async fn judge_and_keep(&self, store: &Store, now: DateTime<Utc>) -> Vec<StatusChange> {
         let t = &self.inner.config.thresholds;
+        self.share_calls(store, now).await;
         let mut judged = Vec::new();
         let mut history = Vec::new();
         let mut changes = Vec::new();

@@ -1,8 +1,8 @@
 //! The connection status: each API's judged health with the calls it was judged on,
 //! and its last day in slices.
 
-use super::db::{query, query_as};
-use super::{from_millis, now_millis, to_millis, Store, StoreError};
+use super::db::{query, query_as, query_scalar};
+use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::health::ApiCall;
 use app::health::{Health, HealthFigures};
 use app::marketplace::ApiKind;
@@ -93,8 +93,7 @@ impl Store {
                  ON CONFLICT (account_id, api) DO UPDATE SET
                      health = excluded.health, sentence = excluded.sentence,
                      figures = excluded.figures, since = excluded.since,
-                     last_call_at = excluded.last_call_at,
-                     recent_calls = excluded.recent_calls, updated_at = excluded.updated_at",
+                     last_call_at = excluded.last_call_at, updated_at = excluded.updated_at",
             )
             .bind(row.account_id)
             .bind(row.api.as_str())
@@ -133,6 +132,69 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Adds one worker's new calls of an API to the calls every worker kept, and
+    /// returns them all (oldest first, at most `keep`, none before `oldest` but the
+    /// last): what the API is judged on, whoever made the calls. The judgement itself
+    /// is kept by [`Store::save_api_health`], which leaves the calls alone.
+    pub async fn add_api_calls(
+        &self,
+        account_id: i64,
+        api: ApiKind,
+        fresh: &[ApiCall],
+        keep: usize,
+        oldest: DateTime<Utc>,
+    ) -> Result<Vec<ApiCall>, StoreError> {
+        let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        // A row to lock, for an API nobody judged yet.
+        let figures = serde_json::to_string(&HealthFigures::default())
+            .map_err(|e| StoreError::Corrupt(format!("health figures: {e}")))?;
+        query(
+            "INSERT INTO api_health (account_id, api, health, sentence, figures, since, last_call_at, recent_calls, updated_at)
+             VALUES ($1, $2, 'none', '', $3, $4, NULL, '[]', $4)
+             ON CONFLICT (account_id, api) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(api.as_str())
+        .bind(figures)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        // PostgreSQL's writers do not queue on their own: the row is locked until the
+        // calls are written back (SQLite's write lock is the whole database's).
+        let lock = match self.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        };
+        let stored: String = query_scalar(format!(
+            "SELECT recent_calls FROM api_health WHERE account_id = $1 AND api = $2{lock}"
+        ))
+        .bind(account_id)
+        .bind(api.as_str())
+        .fetch_one(&mut tx)
+        .await?;
+        let mut calls: Vec<ApiCall> = serde_json::from_str(&stored)
+            .map_err(|e| StoreError::Corrupt(format!("recent calls: {e}")))?;
+        calls.extend(fresh.iter().cloned());
+        calls.sort_by_key(|c| c.at);
+        calls.dedup();
+        let mut start = calls.len().saturating_sub(keep);
+        while start + 1 < calls.len() && calls[start].at < oldest {
+            start += 1;
+        }
+        let calls = calls.split_off(start);
+        let json = serde_json::to_string(&calls)
+            .map_err(|e| StoreError::Corrupt(format!("recent calls: {e}")))?;
+        query("UPDATE api_health SET recent_calls = $1 WHERE account_id = $2 AND api = $3")
+            .bind(json)
+            .bind(account_id)
+            .bind(api.as_str())
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(calls)
     }
 
     /// Every API's kept health; with the calls judged only when `with_calls` (the

@@ -373,3 +373,40 @@ async fn status_is_served_as_json_and_changes_are_pushed_within_a_second() {
         "green"
     );
 }
+
+/// Two workers each saw part of an outage: three failed calls each, fewer than the five
+/// in a row that turn an API Red. Judged on the calls of both, kept in the database, it
+/// is Red; before, each judged its own three and the last to write won (Green).
+#[tokio::test]
+async fn the_status_is_judged_on_the_calls_of_every_worker() {
+    use shipback::health::{ApiCall, CallOutcome};
+    let h = harness().await;
+    let account = h.account(ACCOUNT).await;
+    let (first, second) = (
+        HealthMonitor::load(&h.store, config(None)).await.unwrap(),
+        HealthMonitor::load(&h.store, config(None)).await.unwrap(),
+    );
+    let start = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let failure = |n: i64| ApiCall {
+        at: start + chrono::Duration::seconds(n),
+        outcome: CallOutcome::ServerError,
+        latency_ms: 20,
+        http_status: Some(503),
+        code: "ServiceUnavailable".into(),
+        message: "down".into(),
+    };
+    let writeback = app::marketplace::ApiKind::Writeback;
+    for n in [0, 2, 4] {
+        first.record(account.id, writeback, failure(n));
+    }
+    for n in [1, 3, 5] {
+        second.record(account.id, writeback, failure(n));
+    }
+    first.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    assert_ne!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
+    second.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    assert_eq!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
+    // The first worker, judging again with nothing new of its own, agrees.
+    first.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    assert_eq!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
+}
