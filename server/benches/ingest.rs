@@ -72,13 +72,7 @@ async fn add_accounts(store: &Store) {
 
 async fn run(total: usize, posters: usize) -> (Duration, usize) {
     let database = database::TestDatabase::new().await;
-    let store =
-        Store::open(&database.url)
-            .await
-            .unwrap()
-            .with_keyring(shipback::secrets::Keyring::new(
-                shipback::secrets::SecretKey::generate(),
-            ));
+    let store = database.open_store().await;
     add_accounts(&store).await;
     // The web server as `shipback serve` runs it: route table, token check, hardening.
     let (stop, shutdown) = Shutdown::manual();
@@ -141,13 +135,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
 /// The same batches without HTTP: JSON parsing and validation, then the store alone.
 async fn breakdown(total: usize) -> (Duration, Duration) {
     let database = database::TestDatabase::new().await;
-    let store =
-        Store::open(&database.url)
-            .await
-            .unwrap()
-            .with_keyring(shipback::secrets::Keyring::new(
-                shipback::secrets::SecretKey::generate(),
-            ));
+    let store = database.open_store().await;
     add_accounts(&store).await;
     let bodies: Vec<Vec<u8>> = (0..total / BATCH)
         .map(|b| serde_json::to_vec(&batch(b * BATCH)).unwrap())

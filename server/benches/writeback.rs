@@ -23,7 +23,6 @@ use shipback::health::HealthConfig;
 use shipback::marketplaces::ClientConfig;
 use shipback::runtime::{self, Shutdown, WorkerSettings};
 use shipback::shipments::NewShipment;
-use shipback::store::Store;
 use shipback::worker::WorkerConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,13 +42,7 @@ fn order_id(n: usize) -> String {
 
 async fn run(total: usize, accounts: usize, workers: usize) -> (Duration, u64) {
     let database = database::TestDatabase::new().await;
-    let store =
-        Store::open(&database.url)
-            .await
-            .unwrap()
-            .with_keyring(shipback::secrets::Keyring::new(
-                shipback::secrets::SecretKey::generate(),
-            ));
+    let store = database.open_store().await;
     let emulator = Emulator::default();
     emulator.enforce_limits(false);
     let addr = emulator

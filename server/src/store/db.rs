@@ -13,7 +13,6 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Decode, Postgres, Row as _, Sqlite, Type};
 use std::borrow::Cow;
 use std::fmt::Display;
-use std::marker::PhantomData;
 
 /// Which database a store runs on, where the SQL has to differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,31 +330,40 @@ impl From<PgRow> for DbRow {
     }
 }
 
-/// A query whose rows are one column of `T` each.
-pub struct ScalarQuery<'q, T> {
+/// A query whose rows each become a `T`: one column ([`query_scalar`]) or a record
+/// ([`query_as`]).
+pub struct TypedQuery<'q, T> {
     query: Query<'q>,
-    column: PhantomData<T>,
+    decode: fn(&DbRow) -> Result<T, sqlx::Error>,
 }
 
-pub fn query_scalar<'q, T: Column>(sql: impl Into<Cow<'q, str>>) -> ScalarQuery<'q, T> {
-    ScalarQuery {
+pub fn query_scalar<'q, T: Column>(sql: impl Into<Cow<'q, str>>) -> TypedQuery<'q, T> {
+    TypedQuery {
         query: query(sql),
-        column: PhantomData,
+        decode: |row| row.try_get(0),
     }
 }
 
-impl<'q, T: Column> ScalarQuery<'q, T> {
+pub fn query_as<'q, T: Record>(sql: impl Into<Cow<'q, str>>) -> TypedQuery<'q, T> {
+    TypedQuery {
+        query: query(sql),
+        decode: DbRow::record,
+    }
+}
+
+impl<'q, T> TypedQuery<'q, T> {
     pub fn bind(mut self, value: impl Into<Arg>) -> Self {
         self.query = self.query.bind(value);
         self
     }
 
     pub async fn fetch_all<'t>(self, target: impl Into<Target<'t>>) -> Result<Vec<T>, sqlx::Error> {
+        let decode = self.decode;
         self.query
             .fetch_all(target)
             .await?
             .iter()
-            .map(|row| row.try_get(0))
+            .map(decode)
             .collect()
     }
 
@@ -363,56 +371,18 @@ impl<'q, T: Column> ScalarQuery<'q, T> {
         self,
         target: impl Into<Target<'t>>,
     ) -> Result<Option<T>, sqlx::Error> {
-        self.query
-            .fetch_optional(target)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()
-    }
-
-    pub async fn fetch_one<'t>(self, target: impl Into<Target<'t>>) -> Result<T, sqlx::Error> {
-        self.query.fetch_one(target).await?.try_get(0)
-    }
-}
-
-/// A query whose rows are records of `T`.
-pub struct AsQuery<'q, T> {
-    query: Query<'q>,
-    record: PhantomData<T>,
-}
-
-pub fn query_as<'q, T: Record>(sql: impl Into<Cow<'q, str>>) -> AsQuery<'q, T> {
-    AsQuery {
-        query: query(sql),
-        record: PhantomData,
-    }
-}
-
-impl<'q, T: Record> AsQuery<'q, T> {
-    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
-        self.query = self.query.bind(value);
-        self
-    }
-
-    pub async fn fetch_all<'t>(self, target: impl Into<Target<'t>>) -> Result<Vec<T>, sqlx::Error> {
-        self.query
-            .fetch_all(target)
-            .await?
-            .iter()
-            .map(DbRow::record)
-            .collect()
-    }
-
-    pub async fn fetch_optional<'t>(
-        self,
-        target: impl Into<Target<'t>>,
-    ) -> Result<Option<T>, sqlx::Error> {
+        let decode = self.decode;
         self.query
             .fetch_optional(target)
             .await?
             .as_ref()
-            .map(DbRow::record)
+            .map(decode)
             .transpose()
+    }
+
+    pub async fn fetch_one<'t>(self, target: impl Into<Target<'t>>) -> Result<T, sqlx::Error> {
+        let decode = self.decode;
+        decode(&self.query.fetch_one(target).await?)
     }
 }
 
@@ -475,10 +445,10 @@ impl SqlBuilder {
         }
     }
 
-    pub fn build_query_scalar<T: Column>(&self) -> ScalarQuery<'_, T> {
-        ScalarQuery {
+    pub fn build_query_scalar<T: Column>(&self) -> TypedQuery<'_, T> {
+        TypedQuery {
             query: self.build(),
-            column: PhantomData,
+            decode: |row| row.try_get(0),
         }
     }
 }

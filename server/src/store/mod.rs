@@ -136,12 +136,25 @@ impl Store {
         })
     }
 
-    /// Applies the driver's pending migrations.
+    /// Applies the driver's pending migrations, after refusing a database a newer
+    /// Shipback migrated.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match &self.pool {
+            Pool::Sqlite(_) => &sqlite::MIGRATOR,
+            Pool::Postgres(_) => &postgres::MIGRATOR,
+        };
+        // No table yet: a new database.
+        let applied: Option<i64> = db::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(None);
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        refuse_newer_schema(applied, known)?;
         match &self.pool {
-            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
-            Pool::Postgres(pool) => postgres::migrate(pool).await,
+            Pool::Sqlite(pool) => migrator.run(pool).await?,
+            Pool::Postgres(pool) => migrator.run(pool).await?,
         }
+        Ok(())
     }
 
     /// Which database this store runs on.

@@ -41,18 +41,8 @@ pub(super) fn redact(url: &str) -> String {
     }
 }
 
-pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    let migrator = sqlx::migrate!("./migrations/postgres");
-    // No table yet: a new database.
-    let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(None);
-    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-    super::refuse_newer_schema(applied, known)?;
-    migrator.run(pool).await?;
-    Ok(())
-}
+/// This driver's migrations (`server/migrations/postgres`).
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 fn channel(topic: Topic) -> &'static str {
     match topic {

@@ -113,18 +113,8 @@ fn is_network_filesystem(kind: &str) -> bool {
     )
 }
 
-pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    let migrator = sqlx::migrate!("./migrations/sqlite");
-    // No table yet: a new database.
-    let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(None);
-    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-    super::refuse_newer_schema(applied, known)?;
-    migrator.run(pool).await?;
-    Ok(())
-}
+/// This driver's migrations (`server/migrations/sqlite`).
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A connection of the export's own, closed when it ends. A million rows pass through
 /// SQLite's page cache and memory map: on the pool's connections (64 MB of cache and

@@ -26,13 +26,7 @@ struct Dashboard {
 
 async fn dashboard(sessions: SessionConfig) -> Dashboard {
     let database = common::database::TestDatabase::new().await;
-    let store =
-        Store::open(&database.url)
-            .await
-            .unwrap()
-            .with_keyring(shipback::secrets::Keyring::new(
-                shipback::secrets::SecretKey::generate(),
-            ));
+    let store = database.open_store().await;
     common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
     for role in Role::ALL {
         shipback::people::add_user(&store, role.as_str(), PASSWORD, role)

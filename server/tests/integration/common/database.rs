@@ -63,6 +63,18 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The store on this database, migrated, with a fresh key for the credentials.
+    pub async fn open_store(&self) -> shipback::store::Store {
+        shipback::store::Store::open(&self.url)
+            .await
+            .unwrap()
+            .with_keyring(shipback::secrets::Keyring::new(
+                shipback::secrets::SecretKey::generate(),
+            ))
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some(name) = self.postgres.take() else {
