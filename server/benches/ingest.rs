@@ -159,6 +159,12 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(200_000);
     let total = total / BATCH * BATCH;
+    // `RUST_LOG=warn` shows the server's log beside the figures.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
         "ingest: {total} shipments in batches of {BATCH}, HTTP on loopback, {}",

@@ -147,28 +147,58 @@ macro_rules! bind_args {
     }};
 }
 
+/// The statement as SQLite is given it. SQLite keeps a list of the names of `$N` and
+/// `?N` parameters and looks each one up through all the names before it, so a batch
+/// of 14,000 parameters cost it seconds (ingest fell from 20,000 shipments/s to
+/// 2,500). A builder's statement numbers its parameters in the order they appear,
+/// once each: for SQLite they become plain `?`, which it counts without a list.
+fn sqlite_sql(sql: &str, in_order: bool) -> Cow<'_, str> {
+    if !in_order {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Runs `$run` (a method of sqlx's `Query`, such as `fetch_all`) on the target, and
 /// hands the driver's result to `$wrap`.
 macro_rules! run_on {
     ($target:expr, $sql:expr, $args:expr, $run:ident, $wrap:expr) => {
         match $target {
-            Target::SqlitePool(pool) => $wrap(
-                bind_args!(sqlx::query::<Sqlite>($sql), $args)
-                    .$run(pool)
-                    .await?,
-            ),
-            Target::Sqlite(conn) => $wrap(
-                bind_args!(sqlx::query::<Sqlite>($sql), $args)
-                    .$run(conn)
-                    .await?,
-            ),
+            Target::SqlitePool(pool) => {
+                let sql = sqlite_sql($sql.0, $sql.1);
+                $wrap(
+                    bind_args!(sqlx::query::<Sqlite>(&sql), $args)
+                        .$run(pool)
+                        .await?,
+                )
+            }
+            Target::Sqlite(conn) => {
+                let sql = sqlite_sql($sql.0, $sql.1);
+                $wrap(
+                    bind_args!(sqlx::query::<Sqlite>(&sql), $args)
+                        .$run(conn)
+                        .await?,
+                )
+            }
             Target::PgPool(pool) => $wrap(
-                bind_args!(sqlx::query::<Postgres>($sql), $args)
+                bind_args!(sqlx::query::<Postgres>($sql.0), $args)
                     .$run(pool)
                     .await?,
             ),
             Target::Postgres(conn) => $wrap(
-                bind_args!(sqlx::query::<Postgres>($sql), $args)
+                bind_args!(sqlx::query::<Postgres>($sql.0), $args)
                     .$run(conn)
                     .await?,
             ),
@@ -243,12 +273,15 @@ impl Done {
 pub struct Query<'q> {
     sql: Cow<'q, str>,
     args: Vec<Arg>,
+    /// Its parameters appear in order, once each (a builder's; see `sqlite_sql`).
+    in_order: bool,
 }
 
 pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
     Query {
         sql: sql.into(),
         args: Vec::new(),
+        in_order: false,
     }
 }
 
@@ -259,7 +292,7 @@ impl<'q> Query<'q> {
     }
 
     pub async fn execute<'t>(self, target: impl Into<Target<'t>>) -> Result<Done, sqlx::Error> {
-        let sql: &str = &self.sql;
+        let sql = (&*self.sql, self.in_order);
         let args = &self.args;
         Ok(run_on!(target.into(), sql, args, execute, |done: _| Done {
             rows_affected: affected(done)
@@ -270,7 +303,7 @@ impl<'q> Query<'q> {
         self,
         target: impl Into<Target<'t>>,
     ) -> Result<Vec<DbRow>, sqlx::Error> {
-        let sql: &str = &self.sql;
+        let sql = (&*self.sql, self.in_order);
         let args = &self.args;
         Ok(run_on!(target.into(), sql, args, fetch_all, |rows: Vec<
             _,
@@ -283,7 +316,7 @@ impl<'q> Query<'q> {
         self,
         target: impl Into<Target<'t>>,
     ) -> Result<Option<DbRow>, sqlx::Error> {
-        let sql: &str = &self.sql;
+        let sql = (&*self.sql, self.in_order);
         let args = &self.args;
         Ok(run_on!(
             target.into(),
@@ -295,7 +328,7 @@ impl<'q> Query<'q> {
     }
 
     pub async fn fetch_one<'t>(self, target: impl Into<Target<'t>>) -> Result<DbRow, sqlx::Error> {
-        let sql: &str = &self.sql;
+        let sql = (&*self.sql, self.in_order);
         let args = &self.args;
         Ok(run_on!(target.into(), sql, args, fetch_one, DbRow::from))
     }
@@ -442,6 +475,7 @@ impl SqlBuilder {
         Query {
             sql: Cow::Borrowed(&self.sql),
             args: self.args.clone(),
+            in_order: true,
         }
     }
 
@@ -494,6 +528,16 @@ impl Separated<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_is_given_a_builders_parameters_as_plain_question_marks() {
+        assert_eq!(sqlite_sql("SELECT $1, $1", false), "SELECT $1, $1");
+        let built = "INSERT INTO t VALUES ($1, '$x'), ($2, $33)";
+        assert_eq!(
+            sqlite_sql(built, true),
+            "INSERT INTO t VALUES (?, '$x'), (?, ?)"
+        );
+    }
 
     #[test]
     fn a_builder_numbers_its_parameters_in_order() {

@@ -167,12 +167,22 @@ impl Store {
         self.pool.close().await
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once, so that it never
-    /// fails half-way on a lock upgrade; on PostgreSQL rows lock as they are written.
+    /// A write transaction, one at a time. On SQLite it takes the write lock at once,
+    /// so that it never fails half-way on a lock upgrade. On PostgreSQL it takes one
+    /// advisory lock first: every shipment written moves rows of the grid's counters,
+    /// and two transactions moving them in different orders deadlocked (ingest with
+    /// two concurrent posters, measured). Readers never wait for it.
     async fn write_tx(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(postgres::WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
         })
     }
 }

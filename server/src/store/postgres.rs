@@ -12,6 +12,9 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The advisory lock every write transaction takes (see `Store::write_tx`): "SHPB".
+pub(super) const WRITE_LOCK: i64 = 0x5348_5042;
+
 pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
     let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
         url: redact(url),
