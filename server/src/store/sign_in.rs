@@ -2,6 +2,7 @@
 //! instance behind the load balancer slows the same guesser down.
 
 use super::db::{query, SqlBuilder};
+use super::shipments::push_any_of;
 use super::{Store, StoreError};
 
 impl Store {
@@ -16,12 +17,8 @@ impl Store {
         }
         let mut sql =
             SqlBuilder::new("SELECT key, failures, last_at FROM sign_in_failures WHERE last_at > ");
-        sql.push_bind(since).push(" AND key IN (");
-        let mut list = sql.separated(", ");
-        for key in keys {
-            list.push_bind(key);
-        }
-        sql.push(")");
+        sql.push_bind(since);
+        push_any_of(&mut sql, "key", keys);
         sql.build()
             .fetch_all(&self.pool)
             .await?

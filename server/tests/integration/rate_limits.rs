@@ -86,14 +86,9 @@ async fn write_back(h: &Harness, accounts: &[String], workers: usize) -> Duratio
             PER_ACCOUNT as u64 * accounts.len() as u64
         )]
     );
-    let calls = h.emulator_get("/_emulator/calls").await;
-    let throttled: Vec<&Value> = calls["summary"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == 429)
-        .collect();
+    let throttled = h.throttled_calls().await;
     assert!(throttled.is_empty(), "429s earned: {throttled:?}");
+    let calls = h.emulator_get("/_emulator/calls").await;
     let accepted: u64 = calls["summary"]
         .as_array()
         .unwrap()

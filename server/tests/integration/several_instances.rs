@@ -265,21 +265,18 @@ async fn two_dashboards_and_three_workers_killed_and_restarted_on_one_postgresql
         "an order holds two packages"
     );
     // Three workers together kept each account's usage plan.
-    let calls = h.emulator_get("/_emulator/calls").await;
-    let throttled: Vec<&Value> = calls["summary"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == 429)
-        .collect();
+    let throttled = h.throttled_calls().await;
     assert!(throttled.is_empty(), "429s earned: {throttled:?}");
-    // Both dashboards told their pages, whichever worker wrote.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both dashboards told their pages, whichever worker wrote: waited for, not slept.
+    let deadline = Instant::now() + Duration::from_secs(30);
     for (n, seen) in events.iter().enumerate() {
-        assert!(
-            seen.load(Ordering::Relaxed) > opened[n],
-            "dashboard {n}'s stream saw no change"
-        );
+        while seen.load(Ordering::Relaxed) <= opened[n] {
+            assert!(
+                Instant::now() < deadline,
+                "dashboard {n}'s stream saw no change"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     drop(dashboards);
 }

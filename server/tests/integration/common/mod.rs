@@ -314,6 +314,18 @@ impl Harness {
     }
 
     /// A control endpoint of the emulator, read over HTTP.
+    /// The emulator's call summary rows that answered 429: none, when the usage plans
+    /// were kept.
+    pub async fn throttled_calls(&self) -> Vec<Value> {
+        self.emulator_get("/_emulator/calls").await["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == 429)
+            .cloned()
+            .collect()
+    }
+
     pub async fn emulator_get(&self, path: &str) -> Value {
         let response = self
             .http
