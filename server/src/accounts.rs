@@ -75,11 +75,21 @@ pub struct Account {
     /// Which API writes back where the marketplace offers two ("" = its default). eBay:
     /// `trading` (CompleteSale) or `fulfillment` (createShippingFulfillment).
     pub writeback_api: String,
-    /// Why Shipback cannot use the account as stored, in a sentence ("Shipback cannot
-    /// read this account's credentials: …"): credentials sealed with another key,
-    /// damaged or missing, or settings the form would refuse. Its shipments wait, and
-    /// its connection status is Red, until an admin corrects it; the others go on.
-    pub unusable: Option<String>,
+    /// Why Shipback cannot use the account as stored. Its shipments wait, and its
+    /// connection status is Red, until an admin corrects it; the others go on.
+    pub unusable: Option<AccountProblem>,
+}
+
+/// Why an account cannot be used as stored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AccountProblem {
+    /// A credential cannot be opened: sealed with another key, damaged or missing.
+    #[error("Shipback cannot read this account's credentials: {0}")]
+    Credentials(String),
+    /// A setting the account form would refuse, written around it (an older version,
+    /// a hand edit).
+    #[error("Shipback cannot use this account's settings: {0}")]
+    Settings(String),
 }
 
 impl Account {

@@ -14,7 +14,8 @@
 //! - [`health`]: the connection status of each account's APIs, judged from their calls;
 //! - [`accounts`], [`secrets`], [`people`], [`tokens`], [`audit`]: marketplace accounts
 //!   and their sealed credentials, who signs in, station tokens, the audit log;
-//! - [`store`]: SQLite storage, the only module that speaks SQL;
+//! - [`records`]: the records the store keeps, below everything else;
+//! - [`store`]: storage on SQLite or PostgreSQL, the only module that speaks SQL;
 //! - [`export`]: the grid's shipments as a streamed CSV file; [`live`]: server-sent
 //!   events telling open pages that what they show changed;
 //! - [`emulator`]: the marketplace emulator, for tests and the demo; [`demo`]: the demo;
@@ -35,6 +36,7 @@ pub mod live;
 pub mod marketplaces;
 pub mod order_sync;
 pub mod people;
+pub mod records;
 pub mod runtime;
 pub mod secrets;
 pub mod shipments;

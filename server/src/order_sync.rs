@@ -171,7 +171,7 @@ impl OrderSync {
                         .unwrap_or_else(|_| chrono::Duration::days(3))
             }
         };
-        if !adapter.take_import_turn(account) {
+        if !adapter.take_import_turn(account).await {
             tracing::debug!(account = %account.key, "order import waits for the usage plan");
             return Ok(0);
         }

@@ -83,7 +83,7 @@ pub async fn status_board(
                     }
                     if let Some(problem) = &account.unusable {
                         status.health = Health::Red;
-                        status.sentence = problem.clone();
+                        status.sentence = problem.to_string();
                         status.held = true;
                     }
                     status.as_of(now, idle_secs)
@@ -95,7 +95,7 @@ pub async fn status_board(
                 company: account.company,
                 marketplace: account.marketplace.as_str().to_string(),
                 apis,
-                problem: account.unusable,
+                problem: account.unusable.map(|problem| problem.to_string()),
             }
         })
         .collect();

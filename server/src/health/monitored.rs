@@ -8,7 +8,7 @@ use crate::marketplaces::{
     ApiFailure, ApiKind, CatalogItem, MarketplaceAdapter, MarketplaceOrder, Operation,
     OrderUpdates, WritebackResult,
 };
-use crate::store::ClaimedShipment;
+use crate::records::shipments::ClaimedShipment;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
@@ -176,8 +176,8 @@ impl MarketplaceAdapter for Monitored {
         .await
     }
 
-    fn take_import_turn(&self, account: &Account) -> bool {
-        self.inner.take_import_turn(account)
+    async fn take_import_turn(&self, account: &Account) -> bool {
+        self.inner.take_import_turn(account).await
     }
 
     async fn orders_updated_since(

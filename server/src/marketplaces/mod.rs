@@ -7,10 +7,12 @@ pub mod ebay;
 pub mod rate_limit;
 
 use crate::accounts::{Account, MarketplaceKind};
-use crate::store::ClaimedShipment;
+pub use crate::records::orders::{
+    CatalogItem, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage, ShipByWindow, Weight,
+};
+use crate::records::shipments::ClaimedShipment;
 pub use app::marketplace::ApiKind;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,7 +100,7 @@ pub fn describe(e: &reqwest::Error) -> String {
 
 /// A shipment handed over without its carrier mapped: the worker maps every carrier
 /// before a call, so this is a fault of the caller, never sent on.
-pub fn unmapped_carrier(shipment: &crate::store::ClaimedShipment) -> WritebackResult {
+pub fn unmapped_carrier(shipment: &ClaimedShipment) -> WritebackResult {
     WritebackResult::Permanent {
         http_status: None,
         code: "CarrierNotMapped".into(),
@@ -155,50 +157,6 @@ impl From<ApiFailure> for WritebackResult {
     }
 }
 
-/// An order as the marketplace reports it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MarketplaceOrder {
-    pub order_id: String,
-    /// The marketplace's own word for the order's state (Amazon `OrderStatus`, eBay
-    /// `OrderStatus`), shown as is.
-    pub status: String,
-    /// The marketplace shows the order as shipped (Amazon `Shipped`, eBay `ShippedTime`).
-    pub shipped: bool,
-    pub purchase_date: Option<DateTime<Utc>>,
-    pub last_updated: DateTime<Utc>,
-    /// The order's lines, when the answer carries them (it does for Amazon's Orders
-    /// API 2026-01-01 and eBay's GetOrders).
-    pub items: Option<Vec<MarketplaceOrderItem>>,
-    /// When the order must ship at the latest, if the marketplace says (Amazon
-    /// `fulfillment.shipByWindow`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ship_by: Option<ShipByWindow>,
-    /// The packages the marketplace holds for the order, with what the buyer sees of
-    /// each: carrier, service, tracking number.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub packages: Vec<MarketplacePackage>,
-}
-
-/// The window in which an order must be shipped.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShipByWindow {
-    pub earliest: Option<DateTime<Utc>>,
-    pub latest: DateTime<Utc>,
-}
-
-/// One package of an order, as the marketplace holds it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MarketplacePackage {
-    /// Amazon `packageReferenceId`: what Shipback sent it under (the shipment's row id).
-    pub reference_id: String,
-    pub carrier: String,
-    pub service: String,
-    pub tracking_number: String,
-    pub ship_time: Option<DateTime<Utc>>,
-    /// (order item id, quantity).
-    pub items: Vec<(String, u32)>,
-}
-
 impl MarketplacePackage {
     /// The shipment's lines this package holds as the shipment sends them: its tracking
     /// number, its carrier and ship date where the marketplace reports them, and each
@@ -245,18 +203,6 @@ impl MarketplacePackage {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MarketplaceOrderItem {
-    /// Amazon `OrderItemId`, eBay line item id: what a write-back names the line by.
-    pub order_item_id: String,
-    pub sku: Option<String>,
-    /// Amazon's ASIN or eBay's item id: the key of the item in the marketplace catalog.
-    pub item_number: Option<String>,
-    pub title: Option<String>,
-    pub quantity_ordered: u32,
-    pub quantity_shipped: u32,
-}
-
 /// Orders changed in a time window, and the instant up to which the window is complete.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderUpdates {
@@ -264,21 +210,6 @@ pub struct OrderUpdates {
     /// The next import starts here (the marketplace's `LastUpdatedBefore`, or the end
     /// of the window asked for).
     pub complete_until: DateTime<Utc>,
-}
-
-/// Catalog data of one item (Amazon Catalog Items).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CatalogItem {
-    pub item_number: String,
-    pub title: Option<String>,
-    pub weight: Option<Weight>,
-    pub image_url: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Weight {
-    pub value: f64,
-    pub unit: String,
 }
 
 /// The operations of [`MarketplaceAdapter`], for [`MarketplaceAdapter::api_for`].
@@ -323,8 +254,9 @@ pub trait MarketplaceAdapter: Send + Sync + 'static {
     /// Takes the turn of an order import's first call if the usage plan gives one now
     /// (Amazon's `searchOrders` allows one call in three minutes once its burst is
     /// spent); `false` when it would have to wait. The sync then skips the import
-    /// rather than hold up the account's other work.
-    fn take_import_turn(&self, _account: &Account) -> bool {
+    /// rather than hold up the account's other work. Where the turns are shared, one
+    /// turn serves every worker on the database.
+    async fn take_import_turn(&self, _account: &Account) -> bool {
         true
     }
 

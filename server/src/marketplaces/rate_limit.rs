@@ -263,10 +263,16 @@ impl AccountLimiter {
 
     /// Takes a call's turn if there is one now; `false` (and nothing taken) when the
     /// plan would make it wait.
-    pub fn try_ready(&self, account: i64) -> bool {
-        match self.plan {
-            None => true,
-            Some(plan) => self.bucket(account, plan).check().is_ok(),
+    pub async fn try_ready(&self, account: i64) -> bool {
+        let Some(plan) = self.plan else {
+            return true;
+        };
+        match self
+            .shared_turn(account, plan, Some(std::time::Instant::now()))
+            .await
+        {
+            Some(turn) => turn,
+            None => self.bucket(account, plan).check().is_ok(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod http;
 
+pub use crate::records::people::User;
 use crate::store::{Store, StoreError};
 use app::people::Role;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
@@ -10,29 +11,8 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Versio
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use chrono::{DateTime, Utc};
 
-use std::fmt;
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// A person as stored. Debug leaves the password hash out, so that it never reaches a log.
-#[derive(Clone)]
-pub struct User {
-    pub id: i64,
-    pub name: String,
-    pub password_hash: String,
-    pub role: Role,
-    pub created_at: DateTime<Utc>,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("role", &self.role)
-            .finish_non_exhaustive()
-    }
-}
 
 impl AuthUser for User {
     type Id = i64;

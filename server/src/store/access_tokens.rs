@@ -26,8 +26,7 @@ impl Store {
                 .fetch_optional(&store.pool)
                 .await
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("the access-token task ended: {e}")))??;
+        .await??;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -59,8 +58,7 @@ impl Store {
             .execute(&store.pool)
             .await
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("the access-token task ended: {e}")))??;
+        .await??;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 use super::db::{query, DbRow};
 use super::{now_millis, Store, StoreError};
-use crate::accounts::{Account, Credentials, MarketplaceKind, NewAccount};
+use crate::accounts::{Account, AccountProblem, Credentials, MarketplaceKind, NewAccount};
 use crate::secrets::{Keyring, Secret, SecretError};
 
 const ACCOUNT_COLUMNS: &str =
@@ -47,12 +47,8 @@ fn account_from_row(store: &Store, row: &DbRow) -> Result<Account, StoreError> {
         unusable: None,
     };
     account.unusable = match unreadable {
-        Some(why) => Some(format!(
-            "Shipback cannot read this account's credentials: {why}"
-        )),
-        None => account
-            .settings_problem()
-            .map(|why| format!("Shipback cannot use this account's settings: {why}")),
+        Some(why) => Some(AccountProblem::Credentials(why)),
+        None => account.settings_problem().map(AccountProblem::Settings),
     };
     Ok(account)
 }

@@ -7,42 +7,9 @@
 
 use super::db::{query, query_scalar, SqlBuilder, Tx};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
-use app::shipments::{AttemptOutcome, ShipmentItem, WritebackStatus};
+use crate::records::shipments::ClaimedShipment;
+use app::shipments::{AttemptOutcome, WritebackStatus};
 use chrono::{DateTime, Utc};
-
-/// A shipment a worker holds the lease on, with what it needs to write it back.
-#[derive(Clone, Debug)]
-pub struct ClaimedShipment {
-    /// The row id, also the marketplace package reference.
-    pub row_id: i64,
-    pub fence: i64,
-    pub shipment_id: String,
-    pub account_id: i64,
-    pub order_id: String,
-    pub carrier: String,
-    pub service: String,
-    pub tracking_number: String,
-    pub ship_date: DateTime<Utc>,
-    pub items: Vec<ShipmentItem>,
-    pub revision: i64,
-    /// Failed attempts so far in this round.
-    pub error_count: i64,
-    /// The carrier as the account's marketplace is sent it: the worker maps the
-    /// station's name before the call (`crate::carriers`); `None` until then.
-    pub marketplace_carrier: Option<crate::carriers::MarketplaceCarrier>,
-    /// The last call's outcome was never learnt (or the claim was taken over from a
-    /// worker that stopped mid-call): read the marketplace back before sending again.
-    pub outcome_unknown: bool,
-    /// What the shipment waited on when it was claimed: a paused API's probe.
-    pub waiting_on: Option<String>,
-}
-
-impl ClaimedShipment {
-    /// The order item ids of its lines.
-    pub fn line_ids(&self) -> Vec<String> {
-        self.items.iter().map(|i| i.order_item_id.clone()).collect()
-    }
-}
 
 /// Gives `worker`'s lease on a shipment back, whatever its fence: a claim a correction
 /// superseded is released too, so that the new revision goes at once.

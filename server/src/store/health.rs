@@ -3,7 +3,7 @@
 
 use super::db::{query, query_as, query_scalar};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
-use crate::health::ApiCall;
+use crate::records::health::ApiCall;
 use app::health::{Health, HealthFigures};
 use app::marketplace::ApiKind;
 use chrono::{DateTime, Utc};

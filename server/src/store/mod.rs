@@ -30,7 +30,7 @@ mod tokens;
 mod waits;
 
 pub use actions::ShipmentRefusal;
-pub use claims::{ApiPause, AttemptRecord, ClaimedShipment};
+pub use claims::{ApiPause, AttemptRecord};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::{ImportedOrder, OrderCheck};
 pub use sessions::Sessions;
@@ -76,10 +76,22 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
+    /// The database is there but answers nothing now: locked by another writer past the
+    /// wait, or no connection free. The same request may well succeed in a moment.
+    #[error("the database is busy: {0}")]
+    Busy(#[source] sqlx::Error),
+    /// The database went away (restarting, connections cut, the network): what was
+    /// being written was not, and is worth writing again once it is back.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
+    Sql(#[source] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A task the store ran its statement in stopped before it answered (the runtime is
+    /// shutting down).
+    #[error("a database task ended before it answered: {0}")]
+    TaskEnded(#[from] tokio::task::JoinError),
     #[error("unknown accounts: {}", .0.join(", "))]
     UnknownAccounts(Vec<String>),
     #[error("invalid cursor: {0}")]
@@ -89,6 +101,26 @@ pub enum StoreError {
     /// The action was refused for what the shipment is, not for a fault.
     #[error(transparent)]
     Refused(#[from] ShipmentRefusal),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Sorts the driver's error into what a caller acts on: each driver knows its own
+    /// codes for "busy" and "gone", so that no caller reads a driver's codes or text.
+    fn from(e: sqlx::Error) -> StoreError {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => Some(true),
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Some(false),
+            sqlx::Error::Database(db) => sqlite::is_busy(db.as_ref())
+                .then_some(true)
+                .or_else(|| postgres::transient(db.as_ref())),
+            _ => None,
+        };
+        match busy {
+            Some(true) => StoreError::Busy(e),
+            Some(false) => StoreError::Unavailable(e),
+            None => StoreError::Sql(e),
+        }
+    }
 }
 
 /// Handle to the database; cheap to clone.
@@ -255,4 +287,87 @@ pub fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
 
 pub fn now_millis() -> i64 {
     Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    /// The module's own code, without its comments and its tests (they may set up
+    /// whatever they like).
+    fn sources_of(module: &str) -> Vec<String> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join(format!("{module}.rs"))];
+        let mut dirs = vec![src.join(module)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path: PathBuf = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .map(|text| {
+                let code = match text.find("#[cfg(test)]") {
+                    Some(tests) => &text[..tests],
+                    None => &text,
+                };
+                // A comment's link to a module is not a dependency on it.
+                code.lines()
+                    .filter(|line| !line.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect()
+    }
+
+    /// The crate's modules a module names (`crate::<module>`).
+    fn modules_used_by(module: &str) -> BTreeSet<String> {
+        sources_of(module)
+            .iter()
+            .flat_map(|text| {
+                text.match_indices("crate::")
+                    .map(|(at, _)| {
+                        text[at + "crate::".len()..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect::<String>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|used| !used.is_empty() && used != module)
+            .collect()
+    }
+
+    /// Issue 15: the store is the bottom layer. Nothing it uses, directly or through
+    /// another module, may use the store back.
+    #[test]
+    fn the_store_is_the_bottom_layer() {
+        let mut reached = BTreeSet::new();
+        let mut to_visit: Vec<String> = modules_used_by("store").into_iter().collect();
+        while let Some(module) = to_visit.pop() {
+            if reached.insert(module.clone()) {
+                to_visit.extend(modules_used_by(&module));
+            }
+        }
+        assert!(
+            !reached.contains("store"),
+            "a module the store uses reaches the store back: {reached:?}"
+        );
+        // What the store stands on, named so that a new dependency is a decision.
+        let allowed: BTreeSet<String> = ["accounts", "carriers", "records", "secrets"]
+            .map(String::from)
+            .into();
+        assert!(reached.is_subset(&allowed), "the store reaches {reached:?}");
+        assert!(
+            reached.contains("records"),
+            "the test read no source: {reached:?}"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::db::{query, SqlBuilder, Tx};
 use super::{from_millis, now_millis, to_millis, Store, StoreError};
-use crate::marketplaces::{CatalogItem, MarketplaceOrder, MarketplaceOrderItem};
+use crate::records::orders::{CatalogItem, MarketplaceOrder, MarketplaceOrderItem};
 use std::collections::HashMap;
 
 /// What Shipback knows of an order from the marketplace: enough to refuse a shipment the

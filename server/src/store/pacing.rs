@@ -51,8 +51,7 @@ impl Store {
             .fetch_optional(&store.pool)
             .await
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("the pacing task ended: {e}")))??;
+        .await??;
         Ok(next.map(|next| {
             let allowed_at = next - interval - tolerance;
             Duration::from_micros((allowed_at - now).max(0) as u64)

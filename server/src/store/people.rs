@@ -2,7 +2,7 @@
 
 use super::db::{query, DbRow};
 use super::{from_millis, to_millis, Store, StoreError};
-use crate::people::User;
+use crate::records::people::User;
 use app::people::Role;
 use chrono::{DateTime, Utc};
 

@@ -15,6 +15,23 @@ use std::time::Duration;
 /// The advisory lock every write transaction takes (see `Store::write_tx`): "SHPB".
 pub(super) const WRITE_LOCK: i64 = 0x5348_5042;
 
+/// A PostgreSQL error worth trying again, by its SQLSTATE: `Some(true)` when the
+/// database is busy (a serialization failure, a deadlock broken, a lock not granted,
+/// too many connections), `Some(false)` when it is going away or not up yet (an
+/// administrator's shutdown or `pg_terminate_backend`, a server starting, a connection
+/// exception), `None` for any other error.
+pub(super) fn transient(e: &dyn sqlx::error::DatabaseError) -> Option<bool> {
+    let code = e
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?
+        .code();
+    match code {
+        "40001" | "40P01" | "55P03" | "53300" => Some(true),
+        "57P01" | "57P02" | "57P03" => Some(false),
+        code if code.starts_with("08") => Some(false),
+        _ => None,
+    }
+}
+
 pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
     let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
         url: redact(url),

@@ -1,7 +1,7 @@
 use super::cursor::{Cursor, SortValue};
 use super::db::{query, query_as, query_scalar, DbRow, SqlBuilder};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
-use crate::shipments::{IngestOutcome, NewShipment};
+use crate::records::shipments::{IngestOutcome, NewShipment};
 use app::query::{ShipmentQuery, SortKey};
 use app::shipments::{
     AttemptOutcome, FilterOptions, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem,

@@ -15,6 +15,15 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes: another writer
+/// held the lock past the busy timeout.
+pub(super) fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .and_then(sqlx::error::DatabaseError::code)
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
 pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
     let path = url
         .strip_prefix("sqlite://")

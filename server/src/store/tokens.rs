@@ -2,7 +2,7 @@
 
 use super::db::{query, DbRow};
 use super::{from_millis, to_millis, Store, StoreError};
-use crate::tokens::{ApiToken, Scopes, TokenHash};
+use crate::records::tokens::{ApiToken, Scopes, TokenHash};
 use chrono::{DateTime, Utc};
 
 impl Store {

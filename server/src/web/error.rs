@@ -76,30 +76,21 @@ impl HttpError {
                 parameter: "cursor".to_string(),
             },
             StoreError::Refused(refusal) => refusal.into(),
-            // A database that is busy past its timeout, or has no free connection: the
-            // same request may well succeed in a moment.
-            StoreError::Sql(e) if is_busy(&e) => {
-                tracing::warn!(error = %e, "{doing}: the database is busy");
-                HttpError::Unavailable("the database is busy; try again".to_string())
+            // Busy past its timeout, no free connection, or restarting: the same
+            // request may well succeed in a moment.
+            e @ (StoreError::Busy(_) | StoreError::Unavailable(_)) => {
+                tracing::warn!(error = %e, "{doing}: the database cannot answer now");
+                let why = match e {
+                    StoreError::Busy(_) => "busy",
+                    _ => "unreachable",
+                };
+                HttpError::Unavailable(format!("the database is {why}; try again"))
             }
             e => {
                 tracing::error!(error = %e, "{doing} failed");
                 HttpError::Internal
             }
         }
-    }
-}
-
-/// Whether a database error is a transient lack of capacity rather than a fault.
-fn is_busy(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::PoolTimedOut => true,
-        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
-        _ => false,
     }
 }
 

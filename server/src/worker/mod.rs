@@ -12,9 +12,8 @@ pub mod triage;
 use crate::accounts::Account;
 use crate::health::rules::CallOutcome;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
-use crate::store::{
-    now_millis, ApiPause, AttemptRecord, ClaimedShipment, ImportedOrder, Store, StoreError,
-};
+use crate::records::shipments::ClaimedShipment;
+use crate::store::{now_millis, ApiPause, AttemptRecord, ImportedOrder, Store, StoreError};
 use app::shipments::{AttemptOutcome, WritebackStatus};
 use futures::StreamExt;
 pub use policy::RetryPolicy;
@@ -426,7 +425,7 @@ impl Worker {
                 async move { store.save_order_items(account_id, &order_id, &lines).await },
             )
             .await
-            .map_err(|e| storage(StoreError::Corrupt(format!("saving order lines: {e}"))))?
+            .map_err(|e| storage(StoreError::TaskEnded(e)))?
             .map_err(storage)?;
             by_sku = items
                 .into_iter()

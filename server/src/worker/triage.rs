@@ -6,7 +6,8 @@
 use crate::accounts::Account;
 use crate::carriers::{self, CarrierMapping, MarketplaceCarrier};
 use crate::health::rules::CallOutcome;
-use crate::store::{account_keys, writeback_key, ApiPause, ClaimedShipment};
+use crate::records::shipments::ClaimedShipment;
+use crate::store::{account_keys, writeback_key, ApiPause};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -98,7 +99,7 @@ pub fn pause_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{Credentials, MarketplaceKind};
+    use crate::accounts::{AccountProblem, Credentials, MarketplaceKind};
 
     fn account() -> Account {
         Account {
@@ -158,11 +159,9 @@ mod tests {
             "account:3:disabled"
         );
         let unreadable = Account {
-            unusable: Some(
-                "Shipback cannot read this account's credentials: its refresh token: sealed \
-                 with another key"
-                    .into(),
-            ),
+            unusable: Some(AccountProblem::Credentials(
+                "its refresh token: sealed with another key".into(),
+            )),
             ..account()
         };
         let wait = triage(&claim(None), &unreadable, &none, &[]).err().unwrap();

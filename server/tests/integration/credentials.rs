@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::harness;
+use shipback::accounts::AccountProblem;
 use shipback::secrets::{Keyring, SecretKey};
 use shipback::store::Store;
 
@@ -36,10 +37,16 @@ async fn credentials_are_sealed_in_the_database_and_need_the_key() {
     let keyless = Store::connect(&h.database_url).await.unwrap();
     let accounts = keyless.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
-    let why = accounts[0].unusable.as_deref().unwrap();
+    let problem = accounts[0].unusable.clone().unwrap();
     assert!(
-        why.starts_with("Shipback cannot read this account's credentials"),
-        "{why}"
+        matches!(problem, AccountProblem::Credentials(_)),
+        "{problem:?}"
+    );
+    assert!(
+        problem
+            .to_string()
+            .starts_with("Shipback cannot read this account's credentials"),
+        "{problem}"
     );
     assert!(accounts[0].credentials.refresh_token.expose().is_empty());
     // With another key: the same, and the reason says why.
@@ -48,7 +55,7 @@ async fn credentials_are_sealed_in_the_database_and_need_the_key() {
         .unwrap()
         .with_keyring(Keyring::new(SecretKey::generate()));
     let accounts = stranger.accounts().await.unwrap();
-    let why = accounts[0].unusable.as_deref().unwrap();
+    let why = accounts[0].unusable.as_ref().unwrap().to_string();
     assert!(why.contains("not in the keyring"), "{why}");
 }
 

@@ -7,7 +7,9 @@ use crate::common;
 
 use common::{add_account, fast_config, harness, Harness};
 use serde_json::{json, Value};
-use shipback::marketplaces::rate_limit::{AMAZON_CONFIRM_SHIPMENT, HEADROOM};
+use shipback::marketplaces::rate_limit::{
+    AccountLimiter, AMAZON_CONFIRM_SHIPMENT, AMAZON_SEARCH_ORDERS, HEADROOM,
+};
 use shipback::marketplaces::{ClientConfig, Marketplaces};
 use shipback::worker::{Worker, WorkerConfig};
 use std::time::{Duration, Instant};
@@ -140,4 +142,27 @@ async fn five_accounts_take_no_longer_than_one() {
     let elapsed = write_back(&h, &accounts, 1).await;
     println!("60 shipments on each of 5 accounts: {elapsed:?}");
     assert_near_allowed(elapsed);
+}
+
+/// Amazon's `searchOrders` gives a burst of 20 and then one call in three minutes; the
+/// order import takes its first call's turn only when there is one now. Where the turns
+/// are shared, the burst is the account's across every worker, not each worker's.
+#[tokio::test]
+async fn the_order_imports_turns_are_shared_by_every_worker() {
+    let database = common::database::TestDatabase::new().await;
+    let store = database.open_store().await;
+    let worker = |name| AccountLimiter::shared(AMAZON_SEARCH_ORDERS, store.clone(), name);
+    let (first, second) = (worker("amazon.searchOrders"), worker("amazon.searchOrders"));
+    let burst = AMAZON_SEARCH_ORDERS.burst - AMAZON_SEARCH_ORDERS.reserve();
+    for turn in 0..burst {
+        let limiter = if turn % 2 == 0 { &first } else { &second };
+        assert!(limiter.try_ready(7).await, "turn {turn} of the burst");
+    }
+    assert!(!first.try_ready(7).await, "the burst is spent");
+    assert!(!second.try_ready(7).await, "for the other worker too");
+    assert!(second.try_ready(8).await, "another account has its own");
+    // The control: a worker that keeps its turns to itself still has its own burst,
+    // which is what earned the 429s before.
+    let alone = AccountLimiter::new(AMAZON_SEARCH_ORDERS);
+    assert!(alone.try_ready(7).await);
 }

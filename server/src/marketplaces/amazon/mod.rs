@@ -17,7 +17,7 @@ use super::{
 };
 use crate::accounts::Account;
 use crate::carriers::MarketplaceCarrier;
-use crate::store::ClaimedShipment;
+use crate::records::shipments::ClaimedShipment;
 use chrono::{DateTime, Utc};
 use model::catalog;
 use model::orders::{GetOrderResponse, SearchOrdersResponse};
@@ -444,8 +444,8 @@ impl MarketplaceAdapter for AmazonClient {
         self.confirm_limit.ready_before(account.id, deadline).await
     }
 
-    fn take_import_turn(&self, account: &Account) -> bool {
-        self.search_orders_limit.try_ready(account.id)
+    async fn take_import_turn(&self, account: &Account) -> bool {
+        self.search_orders_limit.try_ready(account.id).await
     }
 
     async fn orders_updated_since(

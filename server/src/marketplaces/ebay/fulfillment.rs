@@ -4,7 +4,7 @@
 
 use super::super::{unexpected_answer, ApiFailure, ApiKind, MarketplacePackage};
 use crate::carriers::MarketplaceCarrier;
-use crate::store::ClaimedShipment;
+use crate::records::shipments::ClaimedShipment;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

@@ -18,7 +18,7 @@ use super::{
     OrderUpdates, WritebackResult,
 };
 use crate::accounts::Account;
-use crate::store::ClaimedShipment;
+use crate::records::shipments::ClaimedShipment;
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use trading::{AckResponse, GetOrdersResponse, OrdersFilter, Verdict};

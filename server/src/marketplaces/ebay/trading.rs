@@ -6,7 +6,7 @@ use super::super::{
     ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage,
 };
 use crate::carriers::MarketplaceCarrier;
-use crate::store::ClaimedShipment;
+use crate::records::shipments::ClaimedShipment;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

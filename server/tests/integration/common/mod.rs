@@ -453,8 +453,8 @@ pub fn sample_account() -> Account {
 }
 
 /// A claimed shipment as the worker hands it to a client.
-pub fn sample_claim(carrier: &str, service: &str) -> shipback::store::ClaimedShipment {
-    shipback::store::ClaimedShipment {
+pub fn sample_claim(carrier: &str, service: &str) -> shipback::records::shipments::ClaimedShipment {
+    shipback::records::shipments::ClaimedShipment {
         row_id: 77,
         fence: 1,
         shipment_id: "S-1".into(),
