@@ -16,11 +16,14 @@ use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct DatabaseArgs {
-    /// Database URL: sqlite://PATH (the file and its folder are created if missing).
+    /// Database URL: sqlite://PATH (the file and its folder are created if missing), or
+    /// postgres://USER@HOST/DATABASE for several instances on one database
+    /// (docs/postgresql.md).
     #[arg(long, env = "SHIPBACK_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// File holding the key that seals marketplace credentials (base64 of 32 bytes).
-    /// Without it: SHIPBACK_SECRET_KEY, else `secret.key` beside the database file.
+    /// Without it: SHIPBACK_SECRET_KEY, else `secret.key` beside a SQLite database file
+    /// (PostgreSQL has no file to keep it beside: give it here or in the environment).
     #[arg(long, env = "SHIPBACK_SECRET_KEY_FILE")]
     pub secret_key_file: Option<std::path::PathBuf>,
 }

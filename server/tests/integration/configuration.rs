@@ -19,6 +19,111 @@ fn shipback(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// `shipback ARGS` with `stdin`: its exit status, standard output and standard error.
+fn shipback_with_input(args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
+        .args(args)
+        .env("SHIPBACK_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every one-shot command takes `--database-url` and works on the database of this
+/// pass (a SQLite file, or a PostgreSQL database of its own): what one wrote, the next
+/// reads.
+#[tokio::test]
+async fn every_command_works_on_the_database_it_is_given() {
+    let database = TestDatabase::new().await;
+    let folder = database.dir.path();
+    let (key, new_key) = (folder.join("old.key"), folder.join("new.key"));
+    let (key, new_key) = (key.to_str().unwrap(), new_key.to_str().unwrap());
+    let on_database = |args: &[&str], stdin: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &database.url, "--secret-key-file", key]);
+        let (ok, stdout, stderr) = shipback_with_input(&all, stdin);
+        assert!(ok, "shipback {args:?}: {stderr}");
+        stdout
+    };
+    for file in [key, new_key] {
+        let (ok, _, stderr) = shipback_with_input(&["keys", "generate", "--out", file], "");
+        assert!(ok, "{stderr}");
+    }
+    on_database(&["migrate"], "");
+    on_database(&["generate", "--shipments", "400", "--days", "3"], "");
+    on_database(
+        &["user", "add", "casey", "--role", "operator"],
+        "a long passphrase\n",
+    );
+    assert!(on_database(&["user", "list"], "").contains("casey"));
+    let token = on_database(&["token", "create", "station", "--scope", "ingest"], "");
+    assert!(token.trim().starts_with("sbk_"), "{token}");
+    assert!(on_database(&["token", "list"], "").contains("station"));
+    let accounts = on_database(&["account", "list"], "");
+    // Under a heading, an account a line, its key first.
+    let first = accounts
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next());
+    let first = first
+        .unwrap_or_else(|| panic!("no account listed: {accounts}"))
+        .to_string();
+    on_database(&["account", "disable", &first], "");
+    on_database(&["keys", "rotate", "--new-key-file", new_key], "");
+
+    let store = Store::open(&database.url).await.unwrap();
+    let failed_query = app::query::ShipmentQuery {
+        statuses: vec![app::shipments::WritebackStatus::Failed],
+        ..Default::default()
+    };
+    let failed = store.list_shipments(&failed_query).await.unwrap();
+    let shipment = &failed
+        .items
+        .first()
+        .expect("some of 400 failed")
+        .shipment_id;
+    let mut retry = vec!["shipments", "retry", shipment.as_str()];
+    retry.extend([
+        "--database-url",
+        &database.url,
+        "--secret-key-file",
+        new_key,
+    ]);
+    let (ok, _, stderr) = shipback_with_input(&retry, "");
+    assert!(ok, "{stderr}");
+    let still_failed = store.list_shipments(&failed_query).await.unwrap().total;
+    assert_eq!(
+        still_failed,
+        failed.total - 1,
+        "the retried one starts again"
+    );
+    let keyring = shipback::secrets::Keyring::new(
+        shipback::secrets::load_key(Some(std::path::Path::new(new_key)), &database.url).unwrap(),
+    );
+    let accounts = store.with_keyring(keyring).accounts().await.unwrap();
+    assert!(!accounts.is_empty());
+    assert!(
+        accounts.iter().all(|a| a.unusable.is_none()),
+        "the new key opens every account: {accounts:?}"
+    );
+    assert!(accounts.iter().any(|a| a.key == first && !a.enabled));
+}
+
 #[tokio::test]
 async fn an_unreachable_postgresql_is_named_at_start() {
     // Nothing listens on port 1.
