@@ -1,27 +1,34 @@
 //! The grid and its export at a million shipments: through the HTTP API of a running
-//! `shipback serve`, side by side with the same queries run by the `sqlite3` shell on
-//! the same file.
+//! `shipback serve`, side by side with the same queries run by the database's own shell
+//! (`sqlite3`, or `psql` for PostgreSQL) on the same data.
 //!
 //!     cargo bench -p shipback --bench grid [-- SHIPMENTS [DATABASE_FILE]]
+//!     SHIPBACK_TEST_DATABASE=postgres cargo bench -p shipback --bench grid [-- SHIPMENTS]
 //!
 //! The database is made once with `shipback generate` (1,000,000 shipments over 180
-//! days; about two minutes) and kept for the next run. Not a test: it prints a table
-//! that docs/benchmarks.md records. Needs `sqlite3` on PATH.
+//! days) and kept for the next run: a file in the temporary folder, or the database
+//! `shipback_grid_SHIPMENTS` on the server at `SHIPBACK_TEST_POSTGRES_URL` (default:
+//! the local one). Not a test: it prints a table that docs/benchmarks.md records. Needs
+//! `sqlite3` or `psql` on PATH.
 //!
 //! - A page: the first page and a deep one (the page after the middle of the matches)
 //!   of 50, each asked 100 times after 5 warm-ups, on one kept-alive connection;
 //!   median and 99th percentile, with the total count as the grid gets it. Beside it,
 //!   the shell's mean time for the same page query, and for `COUNT(*)` with the filters.
-//! - The export: the whole CSV downloaded and thrown away; beside it `sqlite3 -csv`
-//!   writing the same columns in the same order to /dev/null. The server's memory
-//!   growth is its peak resident size during the export (reset through
-//!   /proc/PID/clear_refs) less its resident size before.
+//! - The export: the whole CSV downloaded and thrown away; beside it `sqlite3 -csv`, or
+//!   `psql -c "\copy (…) to stdout csv"`, writing the same columns in the same order to
+//!   /dev/null. The server's memory growth is its peak resident size during the export
+//!   (reset through /proc/PID/clear_refs) less its resident size before.
+
+#[path = "../tests/integration/common/database.rs"]
+#[allow(dead_code)]
+mod database;
 
 use serde_json::Value;
 use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -128,9 +135,159 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The key that seals the generated accounts' credentials: `DB.key`, made once.
-fn key_file(db: &Path) -> std::path::PathBuf {
-    let path = db.with_extension("key");
+/// The kept database the bench reads, and the shell that reads it beside the server.
+enum Bench {
+    Sqlite(PathBuf),
+    Postgres { url: String, name: String },
+}
+
+impl Bench {
+    fn new(shipments: u64, file: Option<&String>) -> Bench {
+        if !database::on_postgres() {
+            return Bench::Sqlite(file.map(PathBuf::from).unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("shipback-grid-{shipments}.db"))
+            }));
+        }
+        let name = format!("shipback_grid_{shipments}");
+        let mut url = url::Url::parse(&database::postgres_server_url()).unwrap();
+        url.set_path(&name);
+        Bench::Postgres {
+            url: url.to_string(),
+            name,
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Bench::Sqlite(file) => format!("sqlite://{}", file.display()),
+            Bench::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    fn key_path(&self) -> PathBuf {
+        match self {
+            Bench::Sqlite(file) => file.with_extension("key"),
+            Bench::Postgres { name, .. } => std::env::temp_dir().join(format!("{name}.key")),
+        }
+    }
+
+    /// Whether the data of an earlier run is there; on PostgreSQL, the database is
+    /// made empty when it is not.
+    fn has_data(&self) -> bool {
+        match self {
+            Bench::Sqlite(file) => file.exists(),
+            Bench::Postgres { url, name } => {
+                let count = Command::new("psql")
+                    .args(["-tAq", url, "-c", "SELECT count(*) FROM shipments"])
+                    .stderr(Stdio::null())
+                    .output()
+                    .expect("psql on PATH");
+                let rows: u64 = String::from_utf8_lossy(&count.stdout)
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+                if rows == 0 {
+                    let server = database::postgres_server_url();
+                    for sql in [
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        format!("CREATE DATABASE {name}"),
+                    ] {
+                        let status = Command::new("psql")
+                            .args(["-q", &server, "-c", &sql])
+                            .status()
+                            .unwrap();
+                        assert!(status.success(), "psql: {sql}");
+                    }
+                }
+                rows > 0
+            }
+        }
+    }
+
+    /// The server's filter as the shell is given it: SQLite's unary `+` (keep walking
+    /// the sort index) is not PostgreSQL's.
+    fn filter(&self, view: &View) -> String {
+        match self {
+            Bench::Sqlite(_) => view.filter.to_string(),
+            Bench::Postgres { .. } => view.filter.replace('+', ""),
+        }
+    }
+
+    /// The mean time of `sql` in the shell: a script that runs it `runs` times, less
+    /// the same script running `SELECT 1`, over the number of runs.
+    fn time_query(&self, sql: &str, runs: usize) -> Duration {
+        let run = |statement: &str| {
+            let (mut command, quiet) = match self {
+                Bench::Sqlite(file) => {
+                    let mut command = Command::new("sqlite3");
+                    command.arg(file);
+                    (command, ".output /dev/null")
+                }
+                Bench::Postgres { url, .. } => {
+                    let mut command = Command::new("psql");
+                    command.args(["-q", "-v", "ON_ERROR_STOP=1", url]);
+                    (command, "\\o /dev/null")
+                }
+            };
+            let script = format!("{quiet}\n{}", format!("{statement};\n").repeat(runs));
+            let started = Instant::now();
+            let mut child = command
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("the database's shell on PATH");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(script.as_bytes())
+                .unwrap();
+            assert!(
+                child.wait().unwrap().success(),
+                "the shell failed on {statement}"
+            );
+            started.elapsed()
+        };
+        let with = run(sql);
+        let without = run("SELECT 1");
+        with.saturating_sub(without) / runs as u32
+    }
+
+    /// The shell writing the rows of `sql` as CSV, with a header, to /dev/null.
+    fn export(&self, sql: &str) -> Duration {
+        let mut command = match self {
+            Bench::Sqlite(file) => {
+                let mut command = Command::new("sqlite3");
+                command.args(["-csv", "-header"]).arg(file).arg(sql);
+                command
+            }
+            Bench::Postgres { url, .. } => {
+                let mut command = Command::new("psql");
+                command.args([
+                    url.as_str(),
+                    "-c",
+                    &format!("\\copy ({sql}) to stdout csv header"),
+                ]);
+                command
+            }
+        };
+        let started = Instant::now();
+        let status = command.stdout(Stdio::null()).status().unwrap();
+        assert!(status.success(), "the shell's export failed");
+        started.elapsed()
+    }
+
+    fn shell(&self) -> &'static str {
+        match self {
+            Bench::Sqlite(_) => "sqlite3",
+            Bench::Postgres { .. } => "psql",
+        }
+    }
+}
+
+/// The key that seals the generated accounts' credentials, made once.
+fn key_file(bench: &Bench) -> PathBuf {
+    let path = bench.key_path();
     if !path.exists() {
         let status = Command::new(BIN)
             .args(["keys", "generate", "--out"])
@@ -143,8 +300,8 @@ fn key_file(db: &Path) -> std::path::PathBuf {
     path
 }
 
-fn generate(db: &Path, shipments: u64) {
-    println!("Generating {shipments} shipments into {} …", db.display());
+fn generate(bench: &Bench, shipments: u64) {
+    println!("Generating {shipments} shipments into {} …", bench.url());
     let status = Command::new(BIN)
         .args([
             "generate",
@@ -154,18 +311,28 @@ fn generate(db: &Path, shipments: u64) {
             "180",
         ])
         .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
+        .arg(bench.url())
         .arg("--secret-key-file")
-        .arg(key_file(db))
+        .arg(key_file(bench))
         .env("SHIPBACK_LOG", "warn")
         .status()
         .expect("run shipback generate");
     assert!(status.success(), "shipback generate failed");
+    if let Bench::Postgres { url, .. } = bench {
+        // What an operator does after a bulk load: without it, until autovacuum comes
+        // round, the planner has no statistics and every index entry costs a visit to
+        // the table (measured: 220 ms for a first page instead of 2 ms).
+        let status = Command::new("psql")
+            .args(["-q", url, "-c", "VACUUM ANALYZE"])
+            .status()
+            .expect("psql on PATH");
+        assert!(status.success(), "VACUUM ANALYZE failed");
+    }
 }
 
 /// The API wants a `read` token: a fresh one for this run, made by the CLI.
-fn client_with_read_token(db: &Path) -> reqwest::Client {
-    let url = format!("sqlite://{}", db.display());
+fn client_with_read_token(bench: &Bench) -> reqwest::Client {
+    let url = bench.url();
     // A token left by an earlier run is revoked first; "no such token" is fine.
     let _ = Command::new(BIN)
         .args(["token", "revoke", "grid-bench", "--database-url", &url])
@@ -193,7 +360,7 @@ fn client_with_read_token(db: &Path) -> reqwest::Client {
     shipback::tokens::client_with_token(&token)
 }
 
-async fn start_server(db: &Path, http: &reqwest::Client) -> Server {
+async fn start_server(bench: &Bench, http: &reqwest::Client) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .args([
@@ -203,9 +370,9 @@ async fn start_server(db: &Path, http: &reqwest::Client) -> Server {
             &format!("127.0.0.1:{port}"),
         ])
         .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
+        .arg(bench.url())
         .arg("--secret-key-file")
-        .arg(key_file(db))
+        .arg(key_file(bench))
         .env("SHIPBACK_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -262,38 +429,6 @@ async fn time_requests(http: &reqwest::Client, url: &str) -> (Duration, Duration
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
-/// The mean time of `sql` in the sqlite3 shell: a script that runs it `runs` times,
-/// less the same script running `SELECT 1`, over the number of runs.
-fn time_sqlite(db: &Path, sql: &str, runs: usize) -> Duration {
-    let run = |statement: &str| {
-        let script = format!(
-            ".output /dev/null\n{}",
-            format!("{statement};\n").repeat(runs)
-        );
-        let started = Instant::now();
-        let mut child = Command::new("sqlite3")
-            .arg(db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("sqlite3 on PATH");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        assert!(
-            child.wait().unwrap().success(),
-            "sqlite3 failed on {statement}"
-        );
-        started.elapsed()
-    };
-    let with = run(sql);
-    let without = run("SELECT 1");
-    with.saturating_sub(without) / runs as u32
-}
-
 fn resident_kb(pid: u32, field: &str) -> u64 {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -324,7 +459,7 @@ fn with_month(text: &str) -> String {
         .replace("MONTH_END", &format!("{end}T00:00:00Z"))
 }
 
-fn page_sql(view: &View, after_shipment: Option<&str>) -> String {
+fn page_sql(bench: &Bench, view: &View, after_shipment: Option<&str>) -> String {
     let dir = if view.descending { "DESC" } else { "ASC" };
     let op = if view.descending { "<" } else { ">" };
     let keyset = after_shipment
@@ -339,7 +474,8 @@ fn page_sql(view: &View, after_shipment: Option<&str>) -> String {
     with_month(&format!(
         "SELECT {EXPORT_COLUMNS} FROM shipments s JOIN accounts a ON a.id = s.account_id \
          WHERE {}{keyset} ORDER BY {} {dir}, s.id {dir} LIMIT 50",
-        view.filter, view.sort_column
+        bench.filter(view),
+        view.sort_column
     ))
 }
 
@@ -388,20 +524,18 @@ async fn main() {
         .first()
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let db: PathBuf = args
-        .get(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("shipback-grid-{shipments}.db")));
-    if !db.exists() {
-        generate(&db, shipments);
+    let bench = Bench::new(shipments, args.get(1));
+    if !bench.has_data() {
+        generate(&bench, shipments);
     }
-    let http = client_with_read_token(&db);
-    let server = start_server(&db, &http).await;
+    let http = client_with_read_token(&bench);
+    let server = start_server(&bench, &http).await;
     let base = server.base.clone();
     let all = get_json(&http, &format!("{base}/api/v1/shipments?limit=1")).await;
-    println!("{} shipments in {}\n", all["total"], db.display());
+    println!("{} shipments in {}\n", all["total"], bench.url());
 
-    println!("| view | matches | API first page (median / p99) | API deep page (median / p99) | sqlite3 page | sqlite3 deep page | sqlite3 COUNT(*) |");
+    let shell = bench.shell();
+    println!("| view | matches | API first page (median / p99) | API deep page (median / p99) | {shell} page | {shell} deep page | {shell} COUNT(*) |");
     println!("|---|---|---|---|---|---|---|");
     for view in &VIEWS {
         let query = with_month(view.query);
@@ -413,14 +547,14 @@ async fn main() {
             deep_cursor(&http, &base, &format!("{query}{separator}"), total).await;
         let deep_url = format!("{first_url}&cursor={cursor}");
         let (deep_median, deep_p99) = time_requests(&http, &deep_url).await;
-        let shell_first = time_sqlite(&db, &page_sql(view, None), 50);
-        let shell_deep = time_sqlite(&db, &page_sql(view, Some(&last_id)), 50);
+        let shell_first = bench.time_query(&page_sql(&bench, view, None), 50);
+        let shell_deep = bench.time_query(&page_sql(&bench, view, Some(&last_id)), 50);
         // The shell's best count: no `+`, so it may seek by any filter.
         let count_sql = with_month(&format!(
             "SELECT COUNT(*) FROM shipments s WHERE {}",
             view.filter.replace('+', "")
         ));
-        let shell_count = time_sqlite(&db, &count_sql, 10);
+        let shell_count = bench.time_query(&count_sql, 10);
         println!(
             "| {} | {total} | {} / {} | {} / {} | {} | {} | {} |",
             view.label,
@@ -434,7 +568,7 @@ async fn main() {
         );
     }
 
-    println!("\n| export | rows | API | sqlite3 -csv | API / sqlite3 | server memory growth |");
+    println!("\n| export | rows | API | {shell} | API / {shell} | server memory growth |");
     println!("|---|---|---|---|---|---|");
     let pid = server.child.id();
     for view in [&VIEWS[0], &VIEWS[1]] {
@@ -459,18 +593,10 @@ async fn main() {
         let sql = format!(
             "SELECT {EXPORT_COLUMNS} FROM shipments s JOIN accounts a ON a.id = s.account_id \
              WHERE {} ORDER BY {} {dir}, s.id {dir}",
-            view.filter, view.sort_column
+            bench.filter(view),
+            view.sort_column
         );
-        let started = Instant::now();
-        let status = Command::new("sqlite3")
-            .args(["-csv", "-header"])
-            .arg(&db)
-            .arg(&sql)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        let shell = started.elapsed();
-        assert!(status.success());
+        let shell = bench.export(&with_month(&sql));
         println!(
             "| {} | {} | {:.2} s | {:.2} s | {:.2}× | {:.1} MB |",
             view.label,

@@ -307,14 +307,19 @@ impl HealthMonitor {
             }
         }
         let keep_since = now - chrono::Duration::from_std(HISTORY_SPAN).expect("a day");
-        if let Err(e) = store.save_api_health(&judged, &history, keep_since).await {
-            // The next round judges again from the calls in memory; only this round's
-            // history slices are lost.
-            tracing::warn!(error = %e, "could not keep the connection status");
-            let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
-            for row in &judged {
-                if let Some(calls) = apis.get_mut(&(row.account_id, row.api)) {
-                    calls.fresh = true;
+        match store.save_api_health(&judged, &history, keep_since).await {
+            // Another worker judging the same calls may have kept the change first: it
+            // announced it, and the webhook hears it once.
+            Ok(kept) => changes.retain(|c| kept.contains(&(c.account_id, c.api))),
+            Err(e) => {
+                // The next round judges again from the calls in memory; only this
+                // round's history slices are lost.
+                tracing::warn!(error = %e, "could not keep the connection status");
+                let mut apis = self.inner.apis.lock().unwrap_or_else(|p| p.into_inner());
+                for row in &judged {
+                    if let Some(calls) = apis.get_mut(&(row.account_id, row.api)) {
+                        calls.fresh = true;
+                    }
                 }
             }
         }

@@ -153,6 +153,10 @@ impl Store {
             report.push((table, copied as u64));
         }
         tx.commit().await.map_err(StoreError::from)?;
+        // A bulk load leaves the planner without statistics and the visibility map
+        // empty until autovacuum comes round: pages of the grid would visit the table
+        // for every index entry (220 ms instead of 2 ms for a first page, measured).
+        query("VACUUM ANALYZE").execute(&target.pool).await?;
         Ok(report)
     }
 }

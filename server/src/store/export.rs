@@ -1,14 +1,17 @@
 //! The rows an export walks: every shipment a query's filters match, in its order.
 //!
 //! sqlx hands a SQLite row over value by value, and at seventeen values a row that cost
-//! 13 s for a million shipments, where the `sqlite3` shell takes 3. So each step of
-//! 5,000 rows comes back as one value, a JSON array SQLite builds, and is parsed on the
-//! export's side. Reading runs in a task of its own: the next step is read while the
-//! last one is written, and the channel's bound keeps memory flat.
+//! 13 s for a million shipments, where the `sqlite3` shell takes 3. So on SQLite each
+//! step of 5,000 rows comes back as one value, a JSON array SQLite builds, and is parsed
+//! on the export's side. PostgreSQL's rows arrive in its binary format, which sqlx
+//! reads quickly, and building JSON there cost four times reading the rows (50 ms
+//! against 13 ms a step, measured): they are read as rows. Reading runs in a task of
+//! its own: the next step is read while the last one is written, and the channel's
+//! bound keeps memory flat.
 
 use super::cursor::{Cursor, SortValue};
-use super::db::{query_as, Conn, Pool, SqlBuilder};
-use super::shipments::{optional_instant, push_page_select, status_from, Access};
+use super::db::{query_as, Conn, Pool, SqlBuilder, Tx};
+use super::shipments::{optional_instant, push_page_select, shipment_row, status_from, Access};
 use super::{from_millis, Dialect, Store, StoreError};
 use app::query::ShipmentQuery;
 use app::shipments::ShipmentRow;
@@ -19,7 +22,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// Rows per step.
+/// Rows per step (on PostgreSQL, per fetch from the cursor: 20,000 a fetch saved 5 %
+/// of the time and took four times the memory, measured).
 const STEP: i64 = 5_000;
 
 /// One shipment as the step's JSON array lists it (see `STEP_COLUMNS`).
@@ -49,34 +53,24 @@ struct JsonRow(
 const STEP_COLUMNS: &str = "shipment_id, account_key, order_id, carrier, service, tracking_number, quantity, ship_date, status, error_count, \
     last_attempt_at, next_attempt_at, last_error, updated_at";
 
-/// How each database makes a step's JSON: the functions, and the waiting flag (an
-/// integer in SQLite, a boolean in PostgreSQL).
-struct Json {
-    array: &'static str,
-    aggregate: &'static str,
-    waiting: &'static str,
-}
-
-fn json(dialect: Dialect) -> Json {
-    match dialect {
-        Dialect::Sqlite => Json {
-            array: "json_array",
-            aggregate: "json_group_array",
-            waiting: "json(CASE WHEN waiting THEN 'true' ELSE 'false' END)",
-        },
-        Dialect::Postgres => Json {
-            array: "json_build_array",
-            aggregate: "json_agg",
-            waiting: "waiting",
-        },
-    }
-}
-
-/// One step read: its rows as JSON, and where the next step starts (`None`: the last).
+/// One step read on SQLite: its rows as JSON, and where the next step starts
+/// (`None`: the last).
 struct Step {
     rows: String,
     next: Option<Cursor>,
 }
+
+/// A step's rows as each database gives them best.
+enum StepRows {
+    /// SQLite: one JSON array, parsed on the export's side (see the module's comment),
+    /// with the accounts' names it leaves out.
+    Json(String, Arc<AccountNames>),
+    /// PostgreSQL: the rows themselves.
+    Rows(Vec<ShipmentRow>),
+}
+
+/// Where the reading task sends its steps.
+type Steps = mpsc::Sender<Result<StepRows, StoreError>>;
 
 /// Account key → (name, marketplace).
 type AccountNames = HashMap<String, (String, String)>;
@@ -152,7 +146,7 @@ impl Store {
         &self,
         query: &ShipmentQuery,
     ) -> impl Stream<Item = Result<Vec<ShipmentRow>, StoreError>> + Send + 'static {
-        let (tx, rx) = mpsc::channel::<Result<(String, Arc<AccountNames>), StoreError>>(2);
+        let (steps, rx) = mpsc::channel::<Result<StepRows, StoreError>>(2);
         let store = self.clone();
         let descending = query.sort.descending;
         let query = ShipmentQuery {
@@ -160,38 +154,85 @@ impl Store {
             ..query.clone()
         };
         tokio::spawn(async move {
-            let opened = async {
-                let names = store.account_names().await?;
-                Ok::<_, StoreError>((Arc::new(names), store.export_connection().await?))
+            let read = match store.dialect() {
+                Dialect::Sqlite => store.export_steps_as_json(&query, &steps).await,
+                Dialect::Postgres => store.export_through_cursor(&query, &steps).await,
             };
-            let (names, mut conn) = match opened.await {
-                Ok(opened) => opened,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            let mut cursor = None;
-            loop {
-                let step = export_step(&mut conn, store.dialect(), &query, cursor.as_ref()).await;
-                let (rows, next) = match step {
-                    Ok(step) => (Ok((step.rows, names.clone())), step.next),
-                    Err(e) => (Err(e), None),
-                };
-                let last = next.is_none();
-                if tx.send(rows).await.is_err() || last {
-                    return;
-                }
-                cursor = next;
+            if let Err(e) = read {
+                let _ = steps.send(Err(e)).await;
             }
         });
         futures::stream::unfold(rx, move |mut rx| async move {
             let step = rx.recv().await?;
             Some((
-                step.and_then(|(json, names)| parse_step(&json, &names, descending)),
+                step.and_then(|rows| match rows {
+                    StepRows::Json(json, names) => parse_step(&json, &names, descending),
+                    StepRows::Rows(rows) => Ok(rows),
+                }),
                 rx,
             ))
         })
+    }
+
+    /// SQLite: step after step by keyset, each step one JSON value. Returns when the
+    /// last step is sent, or when the export's reader went away.
+    async fn export_steps_as_json(
+        &self,
+        query: &ShipmentQuery,
+        steps: &Steps,
+    ) -> Result<(), StoreError> {
+        let names = Arc::new(self.account_names().await?);
+        let mut conn = self.export_connection().await?;
+        let mut cursor = None;
+        loop {
+            let step = export_step_as_json(&mut conn, query, cursor.as_ref()).await?;
+            let rows = StepRows::Json(step.rows, names.clone());
+            if steps.send(Ok(rows)).await.is_err() {
+                return Ok(());
+            }
+            match step.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// PostgreSQL: one query read through a cursor, in a read-only transaction: planned
+    /// and sorted once, and the whole export is one snapshot of the shipments. Paging
+    /// by keyset as on SQLite took 2.7 times `psql \copy` for a million rows (measured).
+    async fn export_through_cursor(
+        &self,
+        query: &ShipmentQuery,
+        steps: &Steps,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.read_only_tx().await?;
+        // A cursor is planned for its first tenth by default: a walk of the sort index
+        // with a visit to the table per row (3.1 s for a million rows, measured), where
+        // reading the table and sorting it takes half that. The export reads it all.
+        super::db::query("SET LOCAL cursor_tuple_fraction = 1.0")
+            .execute(&mut tx)
+            .await?;
+        let mut declare = SqlBuilder::new("DECLARE shipments_export NO SCROLL CURSOR FOR ");
+        push_page_select(
+            &mut declare,
+            Dialect::Postgres,
+            query,
+            Access::SortIndex,
+            None,
+            i64::MAX,
+            false,
+        );
+        declare.build().execute(&mut tx).await?;
+        loop {
+            let rows = super::db::query(format!("FETCH FORWARD {STEP} FROM shipments_export"))
+                .fetch_all(&mut tx)
+                .await?;
+            let last = (rows.len() as i64) < STEP;
+            let rows = rows.iter().map(shipment_row).collect::<Result<_, _>>()?;
+            if steps.send(Ok(StepRows::Rows(rows))).await.is_err() || last {
+                return Ok(());
+            }
+        }
     }
 
     async fn account_names(&self) -> Result<AccountNames, StoreError> {
@@ -209,29 +250,33 @@ impl Store {
             Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
         })
     }
+
+    /// A transaction that reads one snapshot and writes nothing.
+    async fn read_only_tx(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin_with("BEGIN READ ONLY").await?),
+        })
+    }
 }
 
-/// One step: its rows as JSON, and the keyset of its last row when it is full.
-///
-/// The keys come first, from the sort index alone: the step's last key is the next
-/// step's cursor, and asking for it separately spares SQLite copying the rows to
+/// One step on SQLite: its rows as JSON, and the keyset of its last row when it is
+/// full. The keys come first, from the sort index alone: the step's last key is the
+/// next step's cursor, and asking for it separately spares SQLite copying the rows to
 /// read them twice (a materialised page cost 40 % more).
-async fn export_step(
+async fn export_step_as_json(
     conn: &mut Conn,
-    dialect: Dialect,
     query: &ShipmentQuery,
     cursor: Option<&Cursor>,
 ) -> Result<Step, StoreError> {
-    let json = json(dialect);
     // The step's last row, when it has all STEP rows.
     let dir = if query.sort.descending { "DESC" } else { "ASC" };
     let mut keys = SqlBuilder::new(format_args!(
-        "SELECT CAST({}(sort_value, id) AS TEXT) FROM (",
-        json.array
+        "SELECT CAST(json_array(sort_value, id) AS TEXT) FROM ("
     ));
     push_page_select(
         &mut keys,
-        dialect,
+        Dialect::Sqlite,
         query,
         Access::SortIndex,
         cursor,
@@ -259,12 +304,12 @@ async fn export_step(
     };
 
     let mut rows = SqlBuilder::new(format_args!(
-        "SELECT CAST(COALESCE({}({}(sort_value, id, {STEP_COLUMNS}, {})), '[]') AS TEXT) FROM (",
-        json.aggregate, json.array, json.waiting
+        "SELECT CAST(COALESCE(json_group_array(json_array(sort_value, id, {STEP_COLUMNS}, \
+         json(CASE WHEN waiting THEN 'true' ELSE 'false' END))), '[]') AS TEXT) FROM ("
     ));
     push_page_select(
         &mut rows,
-        dialect,
+        Dialect::Sqlite,
         query,
         Access::SortIndex,
         cursor,

@@ -70,19 +70,33 @@ fn api_of(text: &str) -> Result<ApiKind, StoreError> {
 
 impl Store {
     /// Keeps the latest judgements and adds calls to the history, in one transaction;
-    /// history older than `keep_history_since` goes.
+    /// history older than `keep_history_since` goes. Returns the APIs whose kept
+    /// health this write changed: of several workers judging the same calls, only the
+    /// one that changed it announces the change.
     pub async fn save_api_health(
         &self,
         judged: &[StoredApiHealth],
         history: &[HistoryIncrement],
         keep_history_since: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<(i64, ApiKind)>, StoreError> {
         if judged.is_empty() && history.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = now_millis();
         let mut tx = self.write_tx().await?;
+        let mut changed = Vec::new();
         for row in judged {
+            // Writers take turns (`write_tx`), so what is read here is what this write
+            // replaces.
+            let kept: Option<String> =
+                query_scalar("SELECT health FROM api_health WHERE account_id = $1 AND api = $2")
+                    .bind(row.account_id)
+                    .bind(row.api.as_str())
+                    .fetch_optional(&mut tx)
+                    .await?;
+            if kept.as_deref() != Some(row.health.as_str()) {
+                changed.push((row.account_id, row.api));
+            }
             let figures = serde_json::to_string(&row.figures)
                 .map_err(|e| StoreError::Corrupt(format!("health figures: {e}")))?;
             let calls = serde_json::to_string(&row.recent_calls)
@@ -131,7 +145,7 @@ impl Store {
             .execute(&mut tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(changed)
     }
 
     /// Adds one worker's new calls of an API to the calls every worker kept, and

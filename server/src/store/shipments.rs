@@ -43,7 +43,7 @@ pub(super) fn optional_instant(
     ms.filter(|ms| *ms > 0).map(from_millis).transpose()
 }
 
-fn shipment_row(row: &DbRow) -> Result<ShipmentRow, StoreError> {
+pub(super) fn shipment_row(row: &DbRow) -> Result<ShipmentRow, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(ShipmentRow {
         shipment_id: row.try_get("shipment_id")?,

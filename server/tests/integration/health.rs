@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use shipback::health::board::status_board;
 use shipback::health::feed::StatusFeed;
 use shipback::health::monitored::Monitored;
-use shipback::health::webhook::WebhookConfig;
+use shipback::health::webhook::{ChangeKind, WebhookConfig};
 use shipback::health::{HealthConfig, HealthMonitor, HealthThresholds};
 use shipback::marketplaces::Marketplaces;
 use shipback::worker::Worker;
@@ -402,11 +402,19 @@ async fn the_status_is_judged_on_the_calls_of_every_worker() {
     for n in [1, 3, 5] {
         second.record(account.id, writeback, failure(n));
     }
-    first.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    let announced = first.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    assert!(announced.iter().all(|c| c.kind != ChangeKind::Down));
     assert_ne!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
-    second.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    let announced = second.judge_and_keep(&h.store, chrono::Utc::now()).await;
     assert_eq!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
-    // The first worker, judging again with nothing new of its own, agrees.
-    first.judge_and_keep(&h.store, chrono::Utc::now()).await;
+    assert_eq!(
+        announced.iter().map(|c| c.kind).collect::<Vec<_>>(),
+        [ChangeKind::Down],
+        "the worker that turned it Red announces it"
+    );
+    // The first worker, judging again with nothing new of its own, agrees, and does
+    // not announce it a second time: the webhook hears of it once.
+    let announced = first.judge_and_keep(&h.store, chrono::Utc::now()).await;
     assert_eq!(api_status(&h, ACCOUNT, "writeback").await["health"], "red");
+    assert!(announced.is_empty(), "announced again: {announced:?}");
 }
