@@ -107,20 +107,28 @@ impl From<sqlx::Error> for StoreError {
     /// Sorts the driver's error into what a caller acts on: each driver knows its own
     /// codes for "busy" and "gone", so that no caller reads a driver's codes or text.
     fn from(e: sqlx::Error) -> StoreError {
-        let busy = match &e {
-            sqlx::Error::PoolTimedOut => Some(true),
-            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Some(false),
-            sqlx::Error::Database(db) => sqlite::is_busy(db.as_ref())
-                .then_some(true)
-                .or_else(|| postgres::transient(db.as_ref())),
+        let transient = match &e {
+            sqlx::Error::PoolTimedOut => Some(Transient::Busy),
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Some(Transient::Unavailable),
+            sqlx::Error::Database(db) => {
+                sqlite::transient(db.as_ref()).or_else(|| postgres::transient(db.as_ref()))
+            }
             _ => None,
         };
-        match busy {
-            Some(true) => StoreError::Busy(e),
-            Some(false) => StoreError::Unavailable(e),
+        match transient {
+            Some(Transient::Busy) => StoreError::Busy(e),
+            Some(Transient::Unavailable) => StoreError::Unavailable(e),
             None => StoreError::Sql(e),
         }
     }
+}
+
+/// A database error worth trying again, as a driver sorts its codes.
+enum Transient {
+    /// The database answers, but not now: a lock, a conflict, no connection free.
+    Busy,
+    /// The database is going away or not up yet.
+    Unavailable,
 }
 
 /// Handle to the database; cheap to clone.

@@ -7,7 +7,7 @@
 //! only the rows they write.
 
 use super::db::Pool;
-use super::{StoreError, Topic};
+use super::{StoreError, Topic, Transient};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,19 +15,18 @@ use std::time::Duration;
 /// The advisory lock every write transaction takes (see `Store::write_tx`): "SHPB".
 pub(super) const WRITE_LOCK: i64 = 0x5348_5042;
 
-/// A PostgreSQL error worth trying again, by its SQLSTATE: `Some(true)` when the
-/// database is busy (a serialization failure, a deadlock broken, a lock not granted,
-/// too many connections), `Some(false)` when it is going away or not up yet (an
-/// administrator's shutdown or `pg_terminate_backend`, a server starting, a connection
-/// exception), `None` for any other error.
-pub(super) fn transient(e: &dyn sqlx::error::DatabaseError) -> Option<bool> {
+/// A PostgreSQL error worth trying again, by its SQLSTATE: busy for a serialization
+/// failure, a deadlock broken, a lock not granted or too many connections; unavailable
+/// when the server is going away or not up yet (an administrator's shutdown or
+/// `pg_terminate_backend`, a server starting, a connection exception).
+pub(super) fn transient(e: &dyn sqlx::error::DatabaseError) -> Option<Transient> {
     let code = e
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?
         .code();
     match code {
-        "40001" | "40P01" | "55P03" | "53300" => Some(true),
-        "57P01" | "57P02" | "57P03" => Some(false),
-        code if code.starts_with("08") => Some(false),
+        "40001" | "40P01" | "55P03" | "53300" => Some(Transient::Busy),
+        "57P01" | "57P02" | "57P03" => Some(Transient::Unavailable),
+        code if code.starts_with("08") => Some(Transient::Unavailable),
         _ => None,
     }
 }

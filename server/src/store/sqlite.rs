@@ -5,7 +5,7 @@
 //! (a `serve` and a `worker`), never across hosts: file locks do not hold there.
 
 use super::db::Pool;
-use super::{StoreError, Topic};
+use super::{StoreError, Topic, Transient};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -17,11 +17,12 @@ use std::time::Duration;
 
 /// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes: another writer
 /// held the lock past the busy timeout.
-pub(super) fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+pub(super) fn transient(e: &dyn sqlx::error::DatabaseError) -> Option<Transient> {
     e.try_downcast_ref::<sqlx::sqlite::SqliteError>()
         .and_then(sqlx::error::DatabaseError::code)
         .and_then(|code| code.parse::<i32>().ok())
-        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        .filter(|code| matches!(code & 0xff, 5 | 6))
+        .map(|_| Transient::Busy)
 }
 
 pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
