@@ -119,18 +119,10 @@ async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
 
 /// Runs `shipback ARGS` against the harness's database; its exit status and output.
 fn shipback(h: &common::Harness, args: &[&str]) -> (bool, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(args)
-        .args(["--database-url", &h.database_url])
-        .env("SHIPBACK_SECRET_KEY", h.secret_key.to_base64())
-        .env("SHIPBACK_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut all = args.to_vec();
+    all.extend(["--database-url", &h.database_url]);
+    let key = h.secret_key.to_base64();
+    common::run_shipback(&all, &[("SHIPBACK_SECRET_KEY", &key)], "")
 }
 
 /// The command line takes the same actions as the API and the dashboard: the same

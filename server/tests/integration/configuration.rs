@@ -4,45 +4,8 @@
 use crate::common;
 
 use common::database::{on_postgres, TestDatabase};
+use common::run_shipback;
 use shipback::store::{Store, StoreError};
-
-/// `shipback ARGS`: its exit status and standard error.
-fn shipback(args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(args)
-        .env("SHIPBACK_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// `shipback ARGS` with `stdin`: its exit status, standard output and standard error.
-fn shipback_with_input(args: &[&str], stdin: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(args)
-        .env("SHIPBACK_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 /// Every one-shot command takes `--database-url` and works on the database of this
 /// pass (a SQLite file, or a PostgreSQL database of its own): what one wrote, the next
@@ -56,12 +19,12 @@ async fn every_command_works_on_the_database_it_is_given() {
     let on_database = |args: &[&str], stdin: &str| {
         let mut all = args.to_vec();
         all.extend(["--database-url", &database.url, "--secret-key-file", key]);
-        let (ok, stdout, stderr) = shipback_with_input(&all, stdin);
+        let (ok, stdout, stderr) = run_shipback(&all, &[], stdin);
         assert!(ok, "shipback {args:?}: {stderr}");
         stdout
     };
     for file in [key, new_key] {
-        let (ok, _, stderr) = shipback_with_input(&["keys", "generate", "--out", file], "");
+        let (ok, _, stderr) = run_shipback(&["keys", "generate", "--out", file], &[], "");
         assert!(ok, "{stderr}");
     }
     on_database(&["migrate"], "");
@@ -104,7 +67,7 @@ async fn every_command_works_on_the_database_it_is_given() {
         "--secret-key-file",
         new_key,
     ]);
-    let (ok, _, stderr) = shipback_with_input(&retry, "");
+    let (ok, _, stderr) = run_shipback(&retry, &[], "");
     assert!(ok, "{stderr}");
     let still_failed = store.list_shipments(&failed_query).await.unwrap().total;
     assert_eq!(
@@ -130,7 +93,7 @@ async fn an_unreachable_postgresql_is_named_at_start() {
     let url = "postgres://shipback:hunter2@127.0.0.1:1/shipback";
     let error = Store::open(url).await.expect_err("refused");
     assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
-    let (ok, stderr) = shipback(&["migrate", "--database-url", url]);
+    let (ok, _, stderr) = run_shipback(&["migrate", "--database-url", url], &[], "");
     assert!(!ok);
     assert!(
         stderr.contains("cannot open the database at postgres://shipback:***@127.0.0.1:1/shipback"),
@@ -170,7 +133,7 @@ async fn a_database_a_newer_shipback_migrated_is_refused() {
         ),
         "{error:?}"
     );
-    let (ok, stderr) = shipback(&["migrate", "--database-url", &database.url]);
+    let (ok, _, stderr) = run_shipback(&["migrate", "--database-url", &database.url], &[], "");
     assert!(!ok);
     assert!(
         stderr.contains("newer schema (migration 99991231000001)"),
@@ -218,17 +181,9 @@ async fn migrate_data_copies_a_sqlite_installation_into_postgresql() {
     .unwrap();
 
     let target = TestDatabase::new().await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(["migrate-data", "--from", &sqlite_url, "--to", &target.url])
-        .env("SHIPBACK_LOG", "warn")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let migrate_data = ["migrate-data", "--from", &sqlite_url, "--to", &target.url];
+    let (ok, stdout, stderr) = run_shipback(&migrate_data, &[], "");
+    assert!(ok, "{stdout}{stderr}");
     assert!(
         stdout.contains("shipments") && stdout.contains("2500 rows"),
         "{stdout}"
@@ -286,12 +241,9 @@ async fn migrate_data_copies_a_sqlite_installation_into_postgresql() {
     .unwrap();
     assert!(copy.user_by_name("erin").await.unwrap().unwrap().id > dana.id);
     // Into an empty database only: a second copy is refused, nothing changes.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
-        .args(["migrate-data", "--from", &sqlite_url, "--to", &target.url])
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
+    let (ok, _, stderr) = run_shipback(&migrate_data, &[], "");
+    assert!(!ok);
+    assert!(stderr.contains("already holds data"));
     assert_eq!(
         copy.status_counts().await.unwrap(),
         source.status_counts().await.unwrap()

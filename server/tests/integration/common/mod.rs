@@ -483,3 +483,30 @@ pub fn sample_claim(carrier: &str, service: &str) -> shipback::records::shipment
         waiting_on: None,
     }
 }
+
+/// `shipback ARGS` as a process of its own, with `envs` and `stdin`: its exit status,
+/// standard output and standard error.
+pub fn run_shipback(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("SHIPBACK_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
