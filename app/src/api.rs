@@ -91,6 +91,31 @@ pub async fn who_am_i() -> Result<crate::people::SignedIn, ServerFnError> {
     crate::backend::signed_in(WhoAmI::PATH)
 }
 
+/// The time zones a person can choose from, and their own choice.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn time_zone_choices() -> Result<crate::people::TimeZoneChoices, ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(TimeZoneChoices::PATH)?;
+    backend
+        .time_zone_choices(&who)
+        .await
+        .map_err(server_fn_error)
+}
+
+/// Sets the signed-in person's own time zone (an IANA name), or back to the site's
+/// when `zone` is empty. Every page draws times in it from the next load.
+#[server(prefix = "/rpc", output = BrowserJson)]
+pub async fn set_time_zone(zone: String) -> Result<(), ServerFnError> {
+    use crate::backend::{backend_for_caller, server_fn_error};
+    use leptos::server_fn::ServerFn;
+    let (backend, who) = backend_for_caller(SetTimeZone::PATH)?;
+    backend
+        .set_time_zone(&who, zone.trim())
+        .await
+        .map_err(server_fn_error)
+}
+
 /// The audit log's newest entries, for admins.
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn audit_log() -> Result<Vec<crate::audit::AuditEntry>, ServerFnError> {
@@ -253,7 +278,7 @@ pub async fn import_carrier_mappings(csv: String) -> Result<usize, ServerFnError
 /// Who may call each server function: the least role. The server's route table takes
 /// these entries, and each server function checks its own against the caller. A server
 /// function missing here is refused to everyone.
-pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 20] {
+pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 22] {
     use crate::people::Role::{Admin, Operator, Viewer};
     use leptos::server_fn::ServerFn;
     [
@@ -263,6 +288,9 @@ pub fn server_fn_roles() -> [(&'static str, crate::people::Role); 20] {
         (FilterOptions::PATH, Viewer),
         (GetStatusBoard::PATH, Viewer),
         (WhoAmI::PATH, Viewer),
+        // Each person's own setting.
+        (TimeZoneChoices::PATH, Viewer),
+        (SetTimeZone::PATH, Viewer),
         // The operator's actions on shipments.
         (RetryShipments::PATH, Operator),
         (ConfirmShipment::PATH, Operator),

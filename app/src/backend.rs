@@ -167,6 +167,16 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         csv: &str,
     ) -> Result<usize, BackendError>;
 
+    /// The zones the person may choose from, and their choice.
+    async fn time_zone_choices(
+        &self,
+        who: &SignedIn,
+    ) -> Result<crate::people::TimeZoneChoices, BackendError>;
+
+    /// Keeps the person's own time zone; empty goes back to the site's. An unknown
+    /// name is `InvalidRequest`.
+    async fn set_time_zone(&self, who: &SignedIn, zone: &str) -> Result<(), BackendError>;
+
     /// The newest entries of the audit log, newest first.
     async fn audit_log(&self) -> Result<Vec<crate::audit::AuditEntry>, BackendError>;
 }

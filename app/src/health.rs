@@ -132,6 +132,9 @@ pub struct AccountStatus {
     /// credentials: …"); its APIs are Red with this sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Its shipments not yet confirmed that are due within the warning time, and late.
+    #[serde(default)]
+    pub deadlines: crate::deadlines::DeadlineCounts,
 }
 
 /// The connection-status panel: every enabled account, every API.
@@ -146,6 +149,13 @@ pub struct StatusBoard {
     /// unusable account, an unmapped carrier), across all accounts.
     #[serde(default)]
     pub waiting: u64,
+    /// "Due soon" means due within this many minutes (`--deadline-warning`).
+    #[serde(default = "default_warning")]
+    pub deadline_warning_minutes: u32,
+}
+
+fn default_warning() -> u32 {
+    crate::deadlines::DEFAULT_WARNING_MINUTES
 }
 
 impl ApiStatus {

@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod carriers;
 pub mod components;
+pub mod deadlines;
 pub mod health;
 pub mod live_rows;
 pub mod marketplace;
@@ -16,6 +17,7 @@ pub mod pages;
 pub mod people;
 pub mod query;
 pub mod shipments;
+pub mod viewer;
 pub mod wire;
 
 /// The backend interface server functions call; implemented by the `server` crate.
@@ -41,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
+                <viewer::ViewerMeta/>
             </head>
             <body>
                 <App/>
@@ -80,6 +83,11 @@ fn preload_admin_screens() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The server provides the viewer's settings per request; the browser reads the
+    // ones the server wrote into the page.
+    if use_context::<viewer::Viewer>().is_none() {
+        provide_context(viewer::Viewer::from_page());
+    }
     provide_context(pages::topbar::AdminScreensCode(preload_admin_screens));
     view! {
         <Stylesheet id="leptos" href="/pkg/shipback.css"/>

@@ -88,6 +88,8 @@ mod tests {
             last_error: None,
             updated_at: at,
             waiting: false,
+            ship_by: None,
+            confirmed_at: None,
         }
     }
 

@@ -63,6 +63,20 @@ pub struct SignedIn {
     /// Where the request came from, for the audit log.
     #[serde(default)]
     pub address: String,
+    /// Their own time zone (an IANA name); `None` follows the site's.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// What the user menu offers for the time zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeZoneChoices {
+    /// The person's own choice; `None` follows the site's.
+    pub chosen: Option<String>,
+    /// The site's zone (`--time-zone`).
+    pub site: String,
+    /// Every IANA zone name, in order.
+    pub zones: Vec<String>,
 }
 
 /// Where the sign-in form posts, and where signing out goes.

@@ -3,6 +3,7 @@
 //! The grid keeps its whole state in the page URL and the HTTP API takes the same
 //! parameters, so one parser serves both and a copied link reproduces a view exactly.
 
+use crate::deadlines::DeadlineFilter;
 use crate::shipments::WritebackStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,10 +27,12 @@ pub enum SortKey {
     Status,
     ErrorCount,
     ShipmentId,
+    /// The order's latest ship date; shipments without one come last going up.
+    ShipBy,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 10] = [
+    pub const ALL: [SortKey; 11] = [
         SortKey::ShipDate,
         SortKey::LastAttemptAt,
         SortKey::OrderId,
@@ -40,6 +43,7 @@ impl SortKey {
         SortKey::Status,
         SortKey::ErrorCount,
         SortKey::ShipmentId,
+        SortKey::ShipBy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl SortKey {
             SortKey::Status => "status",
             SortKey::ErrorCount => "error_count",
             SortKey::ShipmentId => "shipment_id",
+            SortKey::ShipBy => "ship_by",
         }
     }
 
@@ -87,8 +92,9 @@ impl fmt::Display for Sort {
     }
 }
 
-/// A filtered, sorted page of shipments, as named by `status`, `from`, `to`, `sort`,
-/// `limit` and `cursor` (and, for the grid only, `selected`).
+/// A filtered, sorted page of shipments, as named by `status`, `account`, `marketplace`,
+/// `carrier`, `q`, `deadline`, `from`, `to`, `sort`, `limit` and `cursor` (and, for the
+/// grid only, `selected`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentQuery {
     /// Empty means every status.
@@ -101,6 +107,8 @@ pub struct ShipmentQuery {
     pub carriers: Vec<String>,
     /// An order id, tracking number or shipment id, exactly.
     pub search: Option<String>,
+    /// Where shipments stand against their deadlines (any of them); empty means all.
+    pub deadlines: Vec<DeadlineFilter>,
     /// Ship date at or after this instant.
     pub from: Option<DateTime<Utc>>,
     /// Ship date strictly before this instant.
@@ -120,6 +128,7 @@ impl Default for ShipmentQuery {
             marketplaces: Vec::new(),
             carriers: Vec::new(),
             search: None,
+            deadlines: Vec::new(),
             from: None,
             to: None,
             sort: Sort::default(),
@@ -213,6 +222,22 @@ impl ShipmentQuery {
                         query.carriers.push(carrier.to_string());
                     }
                 }
+                "deadline" => {
+                    for part in value.split(',').filter(|p| !p.is_empty()) {
+                        let filter = DeadlineFilter::parse(part).ok_or_else(|| {
+                            QueryError::new(
+                                "deadline",
+                                format!(
+                                    "unknown deadline '{part}'; expected one of {}",
+                                    DeadlineFilter::ALL.map(|f| f.as_str()).join(", ")
+                                ),
+                            )
+                        })?;
+                        if !query.deadlines.contains(&filter) {
+                            query.deadlines.push(filter);
+                        }
+                    }
+                }
                 "q" => {
                     let text = value.trim();
                     if text.chars().count() > 200 {
@@ -281,6 +306,9 @@ impl ShipmentQuery {
         }
         if let Some(search) = &self.search {
             pairs.push(("q", search.clone()));
+        }
+        for deadline in &self.deadlines {
+            pairs.push(("deadline", deadline.as_str().to_string()));
         }
         if let Some(from) = self.from {
             pairs.push(("from", format_instant(from)));
@@ -372,13 +400,22 @@ mod tests {
     #[test]
     fn round_trips_through_the_url() {
         let q = parse(
-            "status=failed&status=retrying&account=acme-us&account=northwind&marketplace=ebay&carrier=UPS&carrier=DHL&q=1Z999&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
+            "status=failed&status=retrying&account=acme-us&account=northwind&marketplace=ebay&carrier=UPS&carrier=DHL&q=1Z999&deadline=due,late&deadline=none&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&sort=carrier&limit=20&selected=S-1",
         )
         .unwrap();
         assert_eq!(q.accounts, vec!["acme-us", "northwind"]);
         assert_eq!(q.marketplaces, vec!["ebay"]);
         assert_eq!(q.carriers, vec!["UPS", "DHL"]);
         assert_eq!(q.search.as_deref(), Some("1Z999"));
+        assert_eq!(
+            q.deadlines,
+            vec![
+                DeadlineFilter::DueSoon,
+                DeadlineFilter::Late,
+                DeadlineFilter::Unknown
+            ]
+        );
+        assert_eq!(parse("deadline=soon").unwrap_err().parameter, "deadline");
         assert!(parse("marketplace=etsy").is_err());
         assert_eq!(
             q.statuses,
@@ -455,6 +492,7 @@ mod tests {
                 Just("marketplace"),
                 Just("carrier"),
                 Just("q"),
+                Just("deadline"),
                 Just("from"),
                 Just("to"),
                 Just("sort"),
@@ -472,6 +510,7 @@ mod tests {
                 Just("failed".to_string()),
                 Just("confirmed_manually".to_string()),
                 Just("ebay".to_string()),
+                Just("confirmed_late".to_string()),
                 Just("-carrier".to_string()),
                 Just("ship_date".to_string()),
                 Just("2026-11-05T00:00:00Z".to_string()),

@@ -91,9 +91,22 @@ pub struct ShipmentRow {
     /// `last_error` names. No attempt is spent meanwhile.
     #[serde(default)]
     pub waiting: bool,
+    /// The order's latest ship date, when Shipback has read the order and the
+    /// marketplace gives one (docs/deadlines.md).
+    #[serde(default)]
+    pub ship_by: Option<DateTime<Utc>>,
+    /// When the marketplace first learnt the shipment was sent: the write-back's
+    /// success, or a person's manual confirmation.
+    #[serde(default)]
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl ShipmentRow {
+    /// Where the shipment stands against its deadline at `now`.
+    pub fn deadline(&self, now: DateTime<Utc>, warning_minutes: u32) -> crate::deadlines::Deadline {
+        crate::deadlines::Deadline::of(self.ship_by, self.confirmed_at, now, warning_minutes)
+    }
+
     /// The word the grid shows for the status: "Waiting" for an open shipment that
     /// waits on something else, the status's own label otherwise.
     pub fn status_label(&self) -> &'static str {
@@ -454,6 +467,8 @@ mod tests {
                 last_error: None,
                 updated_at: at,
                 waiting: false,
+                ship_by: None,
+                confirmed_at: None,
             },
             items: vec![ShipmentLine {
                 order_item_id: "L-1".into(),

@@ -46,13 +46,13 @@ impl<T: DeserializeOwned> Decodes<T> for BrowserJsonEncoding {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub(crate) fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let value = js_sys::JSON::parse(text).map_err(|e| format!("not JSON: {e:?}"))?;
     serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
 }
 
 /// Off the browser (the server's own tests) there is no `JSON.parse`: serde_json reads it.
 #[cfg(not(target_arch = "wasm32"))]
-fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub(crate) fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }

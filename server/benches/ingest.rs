@@ -83,6 +83,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
             site_root: database.dir.path().display().to_string(),
             sessions: SessionConfig::default(),
             health_idle_after: Duration::from_secs(600),
+            site_time: Default::default(),
         },
         Arc::new(tokio::sync::Notify::new()),
         shutdown,

@@ -17,6 +17,7 @@ pub struct DashboardBackend {
     pub actions: Actions,
     /// An API with no call for this long is None.
     pub idle_after: Duration,
+    pub site_time: crate::time_zones::SiteTime,
 }
 
 impl DashboardBackend {
@@ -307,6 +308,31 @@ impl ShipmentsBackend for DashboardBackend {
             .import_carrier_mappings(&person(who), csv)
             .await
             .map_err(refused)
+    }
+
+    async fn time_zone_choices(
+        &self,
+        who: &SignedIn,
+    ) -> Result<app::people::TimeZoneChoices, BackendError> {
+        Ok(app::people::TimeZoneChoices {
+            chosen: who.time_zone.clone(),
+            site: self.site_time.zone.name().to_string(),
+            zones: crate::time_zones::names(),
+        })
+    }
+
+    async fn set_time_zone(&self, who: &SignedIn, zone: &str) -> Result<(), BackendError> {
+        let zone = if zone.is_empty() {
+            None
+        } else {
+            let parsed = crate::time_zones::parse(zone).map_err(BackendError::InvalidRequest)?;
+            Some(parsed.name())
+        };
+        match self.store().set_user_time_zone(&who.name, zone).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(BackendError::SignedOut),
+            Err(e) => Err(refused(e)),
+        }
     }
 
     async fn audit_log(&self) -> Result<Vec<app::audit::AuditEntry>, BackendError> {

@@ -231,7 +231,13 @@ fn shipment(n: u64, ship_date: chrono::DateTime<Utc>) -> (NewShipment, NewOrder)
             marketplace_id: marketplace_id.into(),
             seller: demo.key.into(),
             purchase_date: Some(ship_date - chrono::Duration::hours(20)),
-            ship_by: None,
+            // Two days after purchase, as the marketplaces give by default; one order in
+            // seven left the warehouse after its deadline, so it is confirmed late.
+            ship_by: Some(if n % 7 == 3 {
+                ship_date - chrono::Duration::minutes(75)
+            } else {
+                ship_date + chrono::Duration::hours(28)
+            }),
             status: None,
             items: order_items,
         },
@@ -260,7 +266,15 @@ pub async fn seed(
     for n in 0..numbers {
         // Seeded shipments spread over the last three weeks, oldest first.
         let age = ChronoDuration::minutes(((SEED_SHIPMENTS.saturating_sub(n)) * 200) as i64);
-        let (shipment, order) = shipment(n, now - age);
+        let (shipment, mut order) = shipment(n, now - age);
+        // The backlog the demo starts with is due from now on, an hour apart (one in
+        // seven already late), so the grid's "Time left" shows every state
+        // (docs/deadlines.md).
+        order.ship_by = Some(if n % 7 == 3 {
+            now - ChronoDuration::minutes(75)
+        } else {
+            now + ChronoDuration::hours((n % 48) as i64 + 1)
+        });
         shipments.push(shipment);
         orders.push(order);
     }

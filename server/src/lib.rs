@@ -12,6 +12,8 @@
 //! - [`marketplaces`]: the marketplace clients (Amazon, eBay) behind one adapter interface;
 //! - [`order_sync`]: order import, the read-back of written-back orders, catalog data;
 //! - [`health`]: the connection status of each account's APIs, judged from their calls;
+//!   [`deadlines`]: shipments close to or past their ship-by date, counted and alerted;
+//!   [`time_zones`]: the site's and each person's zone, as the pages draw times;
 //! - [`accounts`], [`secrets`], [`people`], [`tokens`], [`audit`]: marketplace accounts
 //!   and their sealed credentials, who signs in, station tokens, the audit log;
 //! - [`records`]: the records the store keeps, below everything else;
@@ -27,6 +29,7 @@ pub mod audit;
 pub mod backend;
 pub mod carriers;
 pub mod cli;
+pub mod deadlines;
 pub mod demo;
 pub mod emulator;
 pub mod export;
@@ -41,6 +44,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod shipments;
 pub mod store;
+pub mod time_zones;
 pub mod tokens;
 pub mod web;
 pub mod worker;

@@ -107,6 +107,9 @@ pub struct WorkerSettings {
     /// `None`: no order import, read-back nor catalog data in this process.
     pub sync: Option<OrderSyncConfig>,
     pub health: HealthConfig,
+    /// How often to look for shipments that became due soon or late, for the webhook
+    /// (`health.webhook`); nothing is looked for without one.
+    pub deadline_check_every: Duration,
 }
 
 /// Starts the write-back worker and, unless turned off, the order sync; they share the
@@ -119,6 +122,17 @@ pub async fn start_worker(
     wake: Arc<Notify>,
     shutdown: Shutdown,
 ) -> Result<JoinHandle<()>, RuntimeError> {
+    let deadlines = settings.health.webhook.clone().map(|webhook| {
+        let watch = crate::deadlines::DeadlineWatch {
+            check_every: settings.deadline_check_every,
+            webhook,
+        };
+        tokio::spawn(crate::deadlines::watch(
+            store.clone(),
+            watch,
+            shutdown.clone(),
+        ))
+    });
     let monitor = HealthMonitor::load(store, settings.health).await?;
     // Every worker on this database keeps the usage plans together with the others.
     let clients = ClientConfig {
@@ -139,6 +153,9 @@ pub async fn start_worker(
             let _ = sync.await;
         }
         let _ = monitor.await;
+        if let Some(deadlines) = deadlines {
+            let _ = deadlines.await;
+        }
     }))
 }
 
@@ -153,6 +170,8 @@ pub struct WebSettings {
     pub sessions: SessionConfig,
     /// An API with no call for this long is None on the connection status.
     pub health_idle_after: Duration,
+    /// The site's time zone and deadline warning time.
+    pub site_time: crate::time_zones::SiteTime,
 }
 
 /// How often the dashboard looks for a changed connection status to push to open pages.
@@ -205,6 +224,7 @@ pub async fn start_web(
             status: status.clone(),
             shipments: shipments.clone(),
             sessions: settings.sessions.clone(),
+            site_time: settings.site_time,
         },
     )?;
     let sessions = store.session_store();

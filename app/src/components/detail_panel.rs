@@ -206,6 +206,22 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
     } else {
         "Amazon"
     };
+    // Nothing is guessed: without the order's ship-by date, the panel says why.
+    let order_read = detail.marketplace_order.is_some();
+    let viewer = crate::viewer::Viewer::current();
+    let deadline = match row.ship_by {
+        Some(ship_by) => {
+            let words = row
+                .deadline(chrono::Utc::now(), viewer.0.deadline_warning_minutes)
+                .words();
+            format!("{} · {words}", date_time(ship_by))
+        }
+        None if order_read => {
+            "No deadline known: the marketplace gave no ship-by date for this order".to_string()
+        }
+        None => "No deadline known: Shipback has not read this order from the marketplace yet"
+            .to_string(),
+    };
     let order_state = detail.marketplace_order.map(|o| {
         let class = if o.shipped { "order-state shipped" } else { "order-state" };
         let icon = if o.shipped { "✓ " } else { "" };
@@ -255,6 +271,8 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
             <dd class="num">{row.quantity}</dd>
             <dt>"Ship date"</dt>
             <dd>{date_time(row.ship_date)}</dd>
+            <dt>"Ship by"</dt>
+            <dd data-testid="detail-ship-by">{deadline}</dd>
             <dt>"Last attempt"</dt>
             <dd>{date_time_or_dash(row.last_attempt_at)}</dd>
             <dt>"Next attempt"</dt>

@@ -1,9 +1,10 @@
 //! Status and date filters. Each change is a new URL, so filters are shareable.
 
 use crate::api::filter_options;
+use crate::deadlines::DeadlineFilter;
 use crate::query::{ShipmentQuery, MARKETPLACES};
 use crate::shipments::WritebackStatus;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -20,13 +21,21 @@ pub fn href(query: &ShipmentQuery) -> String {
 #[component]
 pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
     let navigate = use_navigate();
+    // Days are the viewer's: "from the 26th" starts at midnight in their zone.
+    let viewer = crate::viewer::Viewer::current();
+    let warning = viewer.0.deadline_warning_minutes;
+    let zone = viewer.0.clone();
+    let start_of = move |day: NaiveDate| {
+        zone.time_zone
+            .instant_at(day.and_hms_opt(0, 0, 0).expect("midnight exists"))
+    };
     let set_date = move |bound: DateBound, value: String| {
         let mut q = view.get_untracked().filters_only();
         let day = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok();
         match bound {
             // "from" includes the whole day, "to" too: the bound is the next midnight.
-            DateBound::From => q.from = day.map(start_of),
-            DateBound::To => q.to = day.and_then(|d| d.succ_opt()).map(start_of),
+            DateBound::From => q.from = day.map(&start_of),
+            DateBound::To => q.to = day.and_then(|d| d.succ_opt()).map(&start_of),
         }
         navigate(&href(&q), Default::default());
     };
@@ -36,14 +45,14 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
     let from_value = move || {
         view.get()
             .from
-            .map(|t| crate::components::format::date(t.date_naive()))
+            .map(crate::components::format::local_date)
             .unwrap_or_default()
     };
     let to_value = move || {
+        // "to" names the last day included; the bound is the midnight after it.
         view.get()
             .to
-            .and_then(|t| t.date_naive().pred_opt())
-            .map(crate::components::format::date)
+            .map(|t| crate::components::format::local_date(t - chrono::TimeDelta::seconds(1)))
             .unwrap_or_default()
     };
     let any_filter = move || {
@@ -52,6 +61,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
             || !q.accounts.is_empty()
             || !q.marketplaces.is_empty()
             || !q.carriers.is_empty()
+            || !q.deadlines.is_empty()
             || q.search.is_some()
             || q.from.is_some()
             || q.to.is_some()
@@ -125,6 +135,35 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                                 data-status=status.as_str()
                             >
                                 {status.label()}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <div class="status-filters" role="group" aria-label="Deadline">
+                <span class="filter-label">"Deadline"</span>
+                {DeadlineFilter::ALL
+                    .into_iter()
+                    .map(|filter| {
+                        let active = move || view.get().deadlines.contains(&filter);
+                        let toggle_href = move || {
+                            let mut q = view.get().filters_only();
+                            if q.deadlines.contains(&filter) {
+                                q.deadlines.retain(|f| *f != filter);
+                            } else {
+                                q.deadlines.push(filter);
+                            }
+                            href(&q)
+                        };
+                        view! {
+                            <a
+                                class="chip"
+                                class:active=active
+                                href=toggle_href
+                                aria-pressed=move || active().to_string()
+                                data-deadline=filter.as_str()
+                            >
+                                {filter.label(warning)}
                             </a>
                         }
                     })
@@ -307,8 +346,4 @@ enum Pick {
 enum DateBound {
     From,
     To,
-}
-
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
 }

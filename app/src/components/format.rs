@@ -1,13 +1,13 @@
 //! How times, numbers and server refusals are written on screen.
 //!
-//! Times are shown in UTC, in the same words on the server and in the browser, so that
-//! hydration never disagrees with the server's HTML.
-
+//! Times are drawn in the viewer's time zone ([`Viewer`]), from the zone table the server
+//! wrote into the page, so that the server-drawn page and the hydrated one agree.
 //!
 //! Written with plain `format!` rather than chrono's `%Y-%m-%d` patterns: the pattern
 //! interpreter is code the browser would download for four fixed layouts.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use crate::viewer::Viewer;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use leptos::prelude::ServerFnError;
 
 /// `2026-11-26`
@@ -15,28 +15,52 @@ pub fn date(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-/// `14:02:09 UTC`
-pub fn time_of_day(t: DateTime<Utc>) -> String {
-    format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
+/// `t` on the viewer's wall clock, with the zone's abbreviation then.
+fn local(t: DateTime<Utc>) -> (NaiveDateTime, String) {
+    let viewer = Viewer::current();
+    let (local, abbreviation) = viewer.0.time_zone.local(t);
+    (local, abbreviation.to_string())
 }
 
-/// `2026-11-26 14:02`
+fn minutes(t: NaiveDateTime) -> String {
+    format!("{} {:02}:{:02}", date(t.date()), t.hour(), t.minute())
+}
+
+/// `14:02:09 CST`
+pub fn time_of_day(t: DateTime<Utc>) -> String {
+    let (t, zone) = local(t);
+    format!("{:02}:{:02}:{:02} {zone}", t.hour(), t.minute(), t.second())
+}
+
+/// `2026-11-26`, the viewer's calendar day at `t`.
+pub fn local_date(t: DateTime<Utc>) -> String {
+    date(local(t).0.date())
+}
+
+/// `2026-11-26 14:02`, in the viewer's zone (named once, in the screen's legend).
 pub fn date_minutes(t: DateTime<Utc>) -> String {
-    format!("{} {:02}:{:02}", date(t.date_naive()), t.hour(), t.minute())
+    minutes(local(t).0)
 }
 
 /// `2026-11-26 14:02:09`
 pub fn date_seconds(t: DateTime<Utc>) -> String {
-    format!("{}:{:02}", date_minutes(t), t.second())
+    let t = local(t).0;
+    format!("{}:{:02}", minutes(t), t.second())
 }
 
-/// `2026-11-26 14:02:09 UTC`
+/// `2026-11-26 14:02:09 CST`
 pub fn date_time(t: DateTime<Utc>) -> String {
-    format!("{} UTC", date_seconds(t))
+    let (local, zone) = local(t);
+    format!("{}:{:02} {zone}", minutes(local), local.second())
 }
 
 pub fn date_time_or_dash(t: Option<DateTime<Utc>>) -> String {
     t.map(date_time).unwrap_or_else(|| "—".to_string())
+}
+
+/// The name of the viewer's zone, for a screen's legend: `America/Chicago`.
+pub fn zone_name() -> String {
+    Viewer::current().0.time_zone.name.clone()
 }
 
 pub fn duration_ms(ms: u64) -> String {

@@ -29,7 +29,7 @@ struct OnScreen {
 }
 
 /// The grid's columns: heading, the sort key behind it, and a class for narrow screens.
-const COLUMNS: [(&str, SortKey, &str); 9] = [
+const COLUMNS: [(&str, SortKey, &str); 10] = [
     ("Order", SortKey::OrderId, "col-order"),
     ("Account", SortKey::Account, "col-account"),
     ("Carrier / service", SortKey::Carrier, "col-carrier"),
@@ -39,7 +39,11 @@ const COLUMNS: [(&str, SortKey, &str); 9] = [
     ("Status", SortKey::Status, "col-status"),
     ("Errors", SortKey::ErrorCount, "col-errors"),
     ("Last attempt", SortKey::LastAttemptAt, "col-last"),
+    ("Ship by", SortKey::ShipBy, "col-shipby"),
 ];
+
+/// How often the "Time left" column counts down.
+const TIME_LEFT_TICK_MS: u32 = 30_000;
 
 #[component]
 /// `picked`: the Failed shipments ticked for a bulk action.
@@ -52,6 +56,7 @@ pub fn ShipmentGrid(
 ) -> impl IntoView {
     let on_screen = StoredValue::new(None::<OnScreen>);
     let held_back = RwSignal::new(0usize);
+    let now = ticking_now(TIME_LEFT_TICK_MS);
     let announcement = move || {
         let n = held_back.get();
         (n > 0).then(|| {
@@ -82,7 +87,7 @@ pub fn ShipmentGrid(
                             let shown = show(on_screen, held_back, read.query, read.refresh, fresh);
                             // Ticking shipments is for a bulk retry, which viewers cannot do.
                             let may_pick = crate::components::who::may(crate::people::Role::Operator);
-                            view! { <GridTable view=view page=shown picked=picked may_pick=may_pick/> }
+                            view! { <GridTable view=view page=shown picked=picked may_pick=may_pick now=now/> }
                                 .into_any()
                         }
                         Err(e) => {
@@ -125,6 +130,31 @@ fn show(
         held_back.set(held);
     }
     shown
+}
+
+/// The time now, read again every `every_ms` in the browser; the server draws with its
+/// own clock once.
+fn ticking_now(every_ms: u32) -> Signal<chrono::DateTime<chrono::Utc>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let now = RwSignal::new(chrono::Utc::now());
+    Effect::new(move |_| {
+        let running = Arc::new(AtomicBool::new(true));
+        let still_running = running.clone();
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(every_ms).await;
+                // The grid may have gone meanwhile; its signal with it.
+                if !still_running.load(Ordering::Relaxed)
+                    || now.try_set(chrono::Utc::now()).is_some()
+                {
+                    break;
+                }
+            }
+        });
+        on_cleanup(move || running.store(false, Ordering::Relaxed));
+    });
+    now.into()
 }
 
 /// The keyboard on a desktop: ↓ and ↑ move through the rows, Enter (on a row) opens its
@@ -231,8 +261,12 @@ fn GridTable(
     page: Page<ShipmentRow>,
     picked: RwSignal<Vec<String>>,
     may_pick: bool,
+    now: Signal<chrono::DateTime<chrono::Utc>>,
 ) -> impl IntoView {
     restore_row_focus();
+    let viewer = crate::viewer::Viewer::current();
+    let warning = viewer.0.deadline_warning_minutes;
+    let zone_name = viewer.0.time_zone.name.clone();
     let failed_here: Vec<String> = page
         .items
         .iter()
@@ -360,6 +394,12 @@ fn GridTable(
                     </td>
                     <td class="col-errors num">{row.error_count}</td>
                     <td class="col-last">{date_time_or_dash(row.last_attempt_at)}</td>
+                    <td class="col-shipby">
+                        {row.ship_by.map(crate::components::format::date_minutes).unwrap_or_else(|| "—".to_string())}
+                    </td>
+                    <td class="col-left">
+                        <DeadlineWords ship_by=row.ship_by confirmed_at=row.confirmed_at now=now warning=warning/>
+                    </td>
                 </tr>
             }
         })
@@ -370,6 +410,7 @@ fn GridTable(
             <span data-testid="total">{format!("{total} shipments")}</span>
             {((shown as u64) < total)
                 .then(|| view! { <span class="muted">{format!(" · showing {shown} on this page")}</span> })}
+            <span class="muted" data-testid="time-zone">{format!(" · times in {zone_name}")}</span>
         </div>
         <div class="table-wrap">
             <table class="grid">
@@ -380,6 +421,7 @@ fn GridTable(
                             .into_iter()
                             .map(|(title, key, class)| view! { <SortHeading view title key class/> })
                             .collect_view()}
+                        <th class="col-left" scope="col">"Time left"</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -390,6 +432,29 @@ fn GridTable(
             {first_href.map(|h| view! { <a class="button" href=h>"« First page"</a> })}
             {next_href.map(|h| view! { <a class="button" href=h data-testid="next-page">"Next page »"</a> })}
         </div>
+    }
+}
+
+/// Where a shipment stands against its deadline, in words, counting down; coloured
+/// only when it is due soon or late.
+#[component]
+pub fn DeadlineWords(
+    ship_by: Option<chrono::DateTime<chrono::Utc>>,
+    confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: Signal<chrono::DateTime<chrono::Utc>>,
+    warning: u32,
+) -> impl IntoView {
+    use crate::deadlines::{Deadline, Urgency};
+    let deadline = move || Deadline::of(ship_by, confirmed_at, now.get(), warning);
+    let urgency = move || match deadline().urgency() {
+        Urgency::Quiet => "quiet",
+        Urgency::Soon => "soon",
+        Urgency::Late => "late",
+    };
+    view! {
+        <span class="deadline" data-urgency=urgency data-testid="deadline">
+            {move || deadline().words()}
+        </span>
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::api::get_status_board;
 use crate::components::filter_bar::href;
 use crate::components::live::follow_events;
+use crate::deadlines::{span_words, DeadlineCounts, DeadlineFilter};
 use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard};
 use crate::marketplace::ApiKind;
 use crate::query::ShipmentQuery;
@@ -87,6 +88,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                         }
                         Some(b) => {
                             let idle = b.idle_after_secs;
+                            let warning = b.deadline_warning_minutes;
                             let generated = b.generated_at;
                             let now = move || clock.get().unwrap_or(generated);
                             let apis: Vec<ApiStatus> = b
@@ -113,6 +115,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                                     view! {
                                         <AccountCard
                                             account=account
+                                            warning_minutes=warning
                                             now=Signal::derive(now)
                                             idle_after_secs=idle
                                             unreadable=Signal::derive(unreadable)
@@ -173,6 +176,7 @@ fn PanelToggle(expanded: RwSignal<bool>, tally: Signal<[usize; 4]>) -> impl Into
 #[component]
 fn AccountCard(
     account: AccountStatus,
+    warning_minutes: u32,
     now: Signal<DateTime<Utc>>,
     idle_after_secs: u64,
     unreadable: Signal<bool>,
@@ -211,9 +215,53 @@ fn AccountCard(
                 </span>
             </div>
             {problem}
+            <DeadlineRisk account=key.clone() counts=account.deadlines warning_minutes=warning_minutes/>
             <ul class="apis">{rows}</ul>
         </li>
     }
+}
+
+/// The account's shipments still to be confirmed that are due soon or late, each count
+/// a link to the grid showing them. Nothing when there are none.
+#[component]
+fn DeadlineRisk(account: String, counts: DeadlineCounts, warning_minutes: u32) -> impl IntoView {
+    let link = |filter: DeadlineFilter, words: String, class: &'static str| {
+        let href = href(&ShipmentQuery {
+            accounts: vec![account.clone()],
+            deadlines: vec![filter],
+            ..ShipmentQuery::default()
+        });
+        view! {
+            <a class=format!("deadline-count {class}") href=href data-deadline=filter.as_str()>
+                {words}
+            </a>
+        }
+    };
+    let due = (counts.due_soon > 0).then(|| {
+        let within = span_words(chrono::TimeDelta::minutes(i64::from(warning_minutes)));
+        link(
+            DeadlineFilter::DueSoon,
+            format!("{} due within {within}", counts.due_soon),
+            "soon",
+        )
+    });
+    let late = (counts.late > 0).then(|| {
+        link(
+            DeadlineFilter::Late,
+            format!("{} late", counts.late),
+            "late",
+        )
+    });
+    (due.is_some() || late.is_some()).then(|| {
+        view! {
+            <p class="deadline-risk" data-testid="deadline-risk">
+                <span class="muted">"Not confirmed: "</span>
+                {due}
+                {(counts.due_soon > 0 && counts.late > 0).then_some(" · ")}
+                {late}
+            </p>
+        }
+    })
 }
 
 #[component]

@@ -2,6 +2,8 @@
 //! Admin menu; and the top bar of the admin screens. A page-level part: it links to
 //! screens and preloads their code, which components must not know about.
 
+use crate::api::{set_time_zone, time_zone_choices};
+use crate::components::format::server_error_text;
 use crate::components::who::Who;
 use crate::people::{Role, SIGN_OUT_PATH};
 use leptos::prelude::*;
@@ -18,6 +20,8 @@ pub fn UserMenu() -> impl IntoView {
     // Opening the Admin menu fetches the admin screens' code in the background, so
     // that the screen chosen opens without waiting for it.
     let admin_code = use_context::<AdminScreensCode>();
+    // The zone list is read when the menu first opens, not with every page.
+    let opened = RwSignal::new(false);
     view! {
         <Transition fallback=|| ()>
             {move || {
@@ -56,10 +60,16 @@ pub fn UserMenu() -> impl IntoView {
                         });
                         view! {
                             {audit}
-                            <span class="who" data-testid="who">
-                                {signed_in.name}
-                                <span class="muted">{format!(" · {}", signed_in.role.as_str())}</span>
-                            </span>
+                            <details class="user-menu" data-testid="user-menu" on:toggle=move |_| opened.set(true)>
+                                <summary class="button who" data-testid="who">
+                                    {signed_in.name}
+                                    <span class="muted">{format!(" · {}", signed_in.role.as_str())}</span>
+                                    " ▾"
+                                </summary>
+                                <div class="user-menu-body">
+                                    <TimeZoneChoice opened=opened/>
+                                </div>
+                            </details>
                             <form class="sign-out" method="post" action=SIGN_OUT_PATH>
                                 <button class="button" type="submit" data-testid="sign-out">
                                     "Sign out"
@@ -69,6 +79,81 @@ pub fn UserMenu() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// The person's own time zone: every zone of the IANA database, or the site's. Saving
+/// reloads the page, so that the server draws it again in the new zone.
+#[component]
+fn TimeZoneChoice(opened: RwSignal<bool>) -> impl IntoView {
+    let choices = Resource::new_serde_wb(
+        move || opened.get(),
+        |opened| async move {
+            if opened {
+                time_zone_choices().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let save = Action::new(|zone: &String| {
+        let zone = zone.clone();
+        async move {
+            set_time_zone(zone).await?;
+            let _ = window().location().reload();
+            Ok::<(), ServerFnError>(())
+        }
+    });
+    let failure = move || {
+        save.value().get().and_then(Result::err).map(|e| {
+            view! { <p class="error-line" role="alert">{server_error_text(&e)}</p> }
+        })
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Reading time zones…"</p> }>
+            {move || {
+                choices
+                    .get()
+                    .map(|read| match read {
+                        Ok(Some(c)) => {
+                            let chosen = c.chosen.clone().unwrap_or_default();
+                            let options = c
+                                .zones
+                                .into_iter()
+                                .map(|zone| {
+                                    let selected = Some(&zone) == c.chosen.as_ref();
+                                    view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
+                                })
+                                .collect_view();
+                            view! {
+                                <label class="zone-choice">
+                                    <span class="filter-label">"Time zone"</span>
+                                    <select
+                                        name="time_zone"
+                                        data-testid="time-zone-choice"
+                                        prop:value=chosen
+                                        on:change=move |ev| {
+                                            save.dispatch(event_target_value(&ev));
+                                        }
+                                    >
+                                        <option value="" selected=c.chosen.is_none()>
+                                            {format!("The site's ({})", c.site)}
+                                        </option>
+                                        {options}
+                                    </select>
+                                </label>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => ().into_any(),
+                        Err(e) => {
+                            view! { <p class="error-line" role="alert">{server_error_text(&e)}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+        {failure}
     }
 }
 

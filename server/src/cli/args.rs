@@ -83,11 +83,19 @@ pub struct WebArgs {
     /// Folder holding the compiled site (wasm, JS, CSS), as built by cargo-leptos.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// The warehouse's time zone (IANA name, e.g. America/Chicago): the dashboard shows
+    /// times in it to everyone who has not chosen their own in the user menu.
+    #[arg(long, env = "SHIPBACK_TIME_ZONE", default_value = "UTC", value_parser = crate::time_zones::parse)]
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl WebArgs {
-    pub fn settings(&self, health: &HealthConfig) -> WebSettings {
+    pub fn settings(&self, health: &HealthConfig, deadlines: &DeadlineArgs) -> WebSettings {
         WebSettings {
+            site_time: crate::time_zones::SiteTime {
+                zone: self.time_zone,
+                deadline_warning_minutes: deadlines.warning_minutes(),
+            },
             bind: self.bind,
             site_root: self.site_root.clone(),
             sessions: SessionConfig {
@@ -96,6 +104,25 @@ impl WebArgs {
             },
             health_idle_after: health.thresholds.idle_after,
         }
+    }
+}
+
+/// When a shipment not yet confirmed is "due soon" (docs/deadlines.md).
+#[derive(Args, Debug)]
+pub struct DeadlineArgs {
+    /// An unconfirmed shipment due within this long is due soon: shown in colour,
+    /// counted on the status panel, announced by the deadline_at_risk webhook (e.g. 24h, 90m).
+    #[arg(long, env = "SHIPBACK_DEADLINE_WARNING", default_value = "24h", value_parser = parse_duration)]
+    pub deadline_warning: Duration,
+    /// How often the worker looks for shipments that became due soon or late, for the
+    /// webhook.
+    #[arg(long, env = "SHIPBACK_DEADLINE_CHECK_EVERY", default_value = "60s", value_parser = parse_duration)]
+    pub deadline_check_every: Duration,
+}
+
+impl DeadlineArgs {
+    pub fn warning_minutes(&self) -> u32 {
+        (self.deadline_warning.as_secs() / 60).clamp(1, u64::from(u32::MAX)) as u32
     }
 }
 
@@ -165,12 +192,14 @@ impl WorkerArgs {
         defaults: WorkerConfig,
         sync_defaults: OrderSyncConfig,
         health: HealthConfig,
+        deadlines: &DeadlineArgs,
     ) -> Result<WorkerSettings, CliError> {
         Ok(WorkerSettings {
             worker: self.config(defaults)?,
             clients: self.client_config(),
             sync: self.sync_config(sync_defaults),
             health,
+            deadline_check_every: deadlines.deadline_check_every,
         })
     }
 

@@ -11,7 +11,7 @@ use crate::order_sync::OrderSyncConfig;
 use crate::runtime::{self, RuntimeError, Shutdown};
 use crate::store::{Store, StoreError};
 use crate::worker::WorkerConfig;
-use args::{DatabaseArgs, EmulatorArgs, HealthArgs, KeyNeed, WebArgs, WorkerArgs};
+use args::{DatabaseArgs, DeadlineArgs, EmulatorArgs, HealthArgs, KeyNeed, WebArgs, WorkerArgs};
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -43,6 +43,8 @@ pub enum Command {
         worker: WorkerArgs,
         #[command(flatten)]
         health: HealthArgs,
+        #[command(flatten)]
+        deadlines: DeadlineArgs,
         /// Do not run a worker in this process (run `shipback worker` elsewhere).
         #[arg(long, env = "SHIPBACK_NO_WORKER")]
         no_worker: bool,
@@ -55,6 +57,8 @@ pub enum Command {
         worker: WorkerArgs,
         #[command(flatten)]
         health: HealthArgs,
+        #[command(flatten)]
+        deadlines: DeadlineArgs,
     },
     /// The marketplace emulator alone (Amazon's and eBay's wire formats, for tests and
     /// demos).
@@ -75,6 +79,8 @@ pub enum Command {
         worker: WorkerArgs,
         #[command(flatten)]
         health: HealthArgs,
+        #[command(flatten)]
+        deadlines: DeadlineArgs,
         /// Do not post a new demo shipment every few seconds.
         #[arg(long, env = "SHIPBACK_NO_TRICKLE")]
         no_trickle: bool,
@@ -321,9 +327,13 @@ impl Cli {
                 web,
                 worker,
                 health,
+                deadlines,
                 no_worker,
             } => {
-                let store = db.open(KeyNeed::Required).await?;
+                let store = db
+                    .open(KeyNeed::Required)
+                    .await?
+                    .with_deadline_warning(deadlines.warning_minutes());
                 let health = health.config()?;
                 let worker = (!no_worker)
                     .then(|| {
@@ -331,17 +341,27 @@ impl Cli {
                             WorkerConfig::default(),
                             OrderSyncConfig::default(),
                             health.clone(),
+                            &deadlines,
                         )
                     })
                     .transpose()?;
-                serve(&store, web.settings(&health), worker).await
+                serve(&store, web.settings(&health, &deadlines), worker).await
             }
-            Command::Worker { db, worker, health } => {
-                let store = db.open(KeyNeed::Required).await?;
+            Command::Worker {
+                db,
+                worker,
+                health,
+                deadlines,
+            } => {
+                let store = db
+                    .open(KeyNeed::Required)
+                    .await?
+                    .with_deadline_warning(deadlines.warning_minutes());
                 let settings = worker.settings(
                     WorkerConfig::default(),
                     OrderSyncConfig::default(),
                     health.config()?,
+                    &deadlines,
                 )?;
                 let wake = Arc::new(Notify::new());
                 let worker =
@@ -362,10 +382,14 @@ impl Cli {
                 emulator,
                 worker,
                 health,
+                deadlines,
                 no_trickle,
                 no_worker,
             } => {
-                let store = db.open(KeyNeed::MakeIfMissing).await?;
+                let store = db
+                    .open(KeyNeed::MakeIfMissing)
+                    .await?
+                    .with_deadline_warning(deadlines.warning_minutes());
                 let health = health.config()?;
                 let worker = (!no_worker)
                     .then(|| {
@@ -373,6 +397,7 @@ impl Cli {
                             crate::demo::worker_defaults(),
                             crate::demo::sync_defaults(),
                             health.clone(),
+                            &deadlines,
                         )
                     })
                     .transpose()?;
@@ -381,7 +406,7 @@ impl Cli {
                     database_url: db.database_url.clone(),
                     trickle: !no_trickle,
                 };
-                let web = web.settings(&health);
+                let web = web.settings(&health, &deadlines);
                 crate::demo::prepare(&store, &settings, &web).await?;
                 serve(&store, web, worker).await
             }

@@ -1034,6 +1034,11 @@ fn order_xml(id: &str, order: &Order) -> String {
             item.quantity,
             escape(line.as_str()),
         ));
+        xml.push_str(&format!(
+            "<ShippingServiceSelected><ShippingPackageInfo><HandleByTime>{}</HandleByTime>\
+             </ShippingPackageInfo></ShippingServiceSelected>",
+            iso(order.ship_by)
+        ));
         // Every tracking number of every package holding this line, the earlier
         // numbers of a corrected package first: what the buyer sees.
         let tracking: String = order

@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use futures::{Stream, StreamExt};
 use std::borrow::Cow;
 
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 19] = [
     "Shipment ID",
     "Order ID",
     "Account",
@@ -28,7 +28,18 @@ pub const COLUMNS: [&str; 16] = [
     "Next attempt",
     "Last error",
     "Updated",
+    "Ship by",
+    "Confirmed",
+    "Deadline",
 ];
+
+/// When the export judges each shipment against its deadline (its start), and the site's
+/// warning time: the "Deadline" column's words.
+#[derive(Clone, Copy, Debug)]
+pub struct JudgedAt {
+    pub now: DateTime<Utc>,
+    pub warning_minutes: u32,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -52,6 +63,7 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 fn write_row<W: std::io::Write>(
     writer: &mut csv::Writer<W>,
     row: &ShipmentRow,
+    judged: JudgedAt,
     scratch: &mut String,
 ) -> Result<(), csv::Error> {
     use std::fmt::Write;
@@ -91,18 +103,21 @@ fn write_row<W: std::io::Write>(
     instant(writer, row.next_attempt_at)?;
     cell(writer, row.last_error.as_deref().unwrap_or_default())?;
     instant(writer, Some(row.updated_at))?;
+    instant(writer, row.ship_by)?;
+    instant(writer, row.confirmed_at)?;
+    writer.write_field(row.deadline(judged.now, judged.warning_minutes).words())?;
     writer.write_record(None::<&[u8]>)
 }
 
 /// Rows as CSV text (with the header row first when `header`).
-pub fn to_csv(rows: &[ShipmentRow], header: bool) -> Result<Vec<u8>, csv::Error> {
+pub fn to_csv(rows: &[ShipmentRow], header: bool, judged: JudgedAt) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv_writer(Vec::with_capacity(rows.len() * 160));
     if header {
         writer.write_record(COLUMNS)?;
     }
     let mut scratch = String::new();
     for row in rows {
-        write_row(&mut writer, row, &mut scratch)?;
+        write_row(&mut writer, row, judged, &mut scratch)?;
     }
     writer
         .into_inner()
@@ -121,6 +136,7 @@ pub fn file_name(query: &ShipmentQuery, today: NaiveDate) -> String {
     let mut parts = vec![format!("shipments-{}", today.format("%Y-%m-%d"))];
     parts.extend(query.statuses.iter().map(|s| s.as_str().replace('_', "-")));
     parts.extend(query.accounts.iter().cloned());
+    parts.extend(query.deadlines.iter().map(|d| d.as_str().replace('_', "-")));
     if let Some(from) = query.from {
         parts.push(format!("from-{}", from.format("%Y-%m-%d")));
     }
@@ -156,9 +172,13 @@ pub fn stream(
             .map_err(|e| csv::Error::from(e.into_error()))?;
         Ok(Bytes::from(header))
     });
+    let judged = JudgedAt {
+        now: Utc::now(),
+        warning_minutes: store.deadline_warning_minutes(),
+    };
     let rows = store
         .export_rows(&query)
-        .map(|step| Ok(Bytes::from(to_csv(&step?, false)?)));
+        .map(move |step| Ok(Bytes::from(to_csv(&step?, false, judged)?)));
     header.chain(rows)
 }
 
@@ -187,6 +207,8 @@ mod tests {
             last_error: error.map(str::to_string),
             updated_at: at,
             waiting: false,
+            ship_by: None,
+            confirmed_at: None,
         }
     }
 
@@ -209,14 +231,17 @@ mod tests {
 
     #[test]
     fn rows_are_rfc_4180() {
-        let csv = String::from_utf8(
-            to_csv(&[row("=1+1", Some("Bad carrier,\nline \"two\""))], true).unwrap(),
-        )
-        .unwrap();
+        let judged = JudgedAt {
+            now: "2026-11-25T18:00:00Z".parse().unwrap(),
+            warning_minutes: 24 * 60,
+        };
+        let mut late = row("=1+1", Some("Bad carrier,\nline \"two\""));
+        late.ship_by = Some("2026-11-25T14:48:00Z".parse().unwrap());
+        let csv = String::from_utf8(to_csv(&[late], true, judged).unwrap()).unwrap();
         assert_eq!(
             csv,
-            "Shipment ID,Order ID,Account,Account name,Marketplace,Carrier,Service,Tracking number,Quantity,Ship date,Status,Error count,Last attempt,Next attempt,Last error,Updated\r\n\
-             S-1,113-1,acme-us,\"Acme, \"\"US\"\"\",amazon,UPS,Ground,'=1+1,3,2026-11-25T14:02:00Z,Failed,5,2026-11-25T14:02:00Z,,\"Bad carrier,\nline \"\"two\"\"\",2026-11-25T14:02:00Z\r\n"
+            "Shipment ID,Order ID,Account,Account name,Marketplace,Carrier,Service,Tracking number,Quantity,Ship date,Status,Error count,Last attempt,Next attempt,Last error,Updated,Ship by,Confirmed,Deadline\r\n\
+             S-1,113-1,acme-us,\"Acme, \"\"US\"\"\",amazon,UPS,Ground,'=1+1,3,2026-11-25T14:02:00Z,Failed,5,2026-11-25T14:02:00Z,,\"Bad carrier,\nline \"\"two\"\"\",2026-11-25T14:02:00Z,2026-11-25T14:48:00Z,,Late by 3 h 12 min\r\n"
         );
     }
 
@@ -230,11 +255,12 @@ mod tests {
         let query = ShipmentQuery {
             statuses: vec![WritebackStatus::Failed, WritebackStatus::ConfirmedManually],
             accounts: vec!["acme/us".into()],
+            deadlines: vec![app::deadlines::DeadlineFilter::ConfirmedLate],
             ..ShipmentQuery::default()
         };
         assert_eq!(
             file_name(&query, today),
-            "shipments-2026-11-25-failed-confirmed-manually-acme_us.csv"
+            "shipments-2026-11-25-failed-confirmed-manually-acme_us-confirmed-late.csv"
         );
     }
 }

@@ -38,6 +38,7 @@ pub async fn status_board(
     // Shipments waiting, by what they wait on (see `crate::worker::triage`).
     let waiting_on: HashMap<String, u64> = store.waiting_counts().await?.into_iter().collect();
     let waiting_total = waiting_on.values().sum();
+    let mut at_risk = store.deadline_counts().await?;
     let idle_secs = idle_after.as_secs();
     let accounts = accounts
         .into_iter()
@@ -96,6 +97,7 @@ pub async fn status_board(
                 marketplace: account.marketplace.as_str().to_string(),
                 apis,
                 problem: account.unusable.map(|problem| problem.to_string()),
+                deadlines: at_risk.remove(&account.id).unwrap_or_default(),
             }
         })
         .collect();
@@ -105,6 +107,7 @@ pub async fn status_board(
         bucket_minutes: (HISTORY_BUCKET.as_secs() / 60) as u32,
         accounts,
         waiting: waiting_total,
+        deadline_warning_minutes: store.deadline_warning_minutes(),
     })
 }
 

@@ -4,7 +4,8 @@
 //!
 //! A task watches the kept judgements, whoever made them (a worker in this process or
 //! elsewhere), together with the idle rule and the shipments waiting behind each API,
-//! and bumps a version each time an API's health, sentence or queue changes; each
+//! and the shipments at risk of missing their deadline, and bumps a version each time
+//! an API's health, sentence or queue, or an account's at-risk counts, change; each
 //! event stream follows that version.
 
 use super::board::status_board;
@@ -36,9 +37,10 @@ impl StatusFeed {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let (rows, mut waiting) = match tokio::try_join!(
+                let (rows, mut waiting, at_risk) = match tokio::try_join!(
                     watched.api_health_signature(),
-                    watched.waiting_counts()
+                    watched.waiting_counts(),
+                    watched.deadline_counts()
                 ) {
                     Ok(read) => read,
                     Err(e) => {
@@ -64,7 +66,12 @@ impl StatusFeed {
                         },
                     )
                     .collect();
-                let seen = (seen, waiting);
+                let mut at_risk: Vec<_> = at_risk
+                    .into_iter()
+                    .map(|(account, counts)| (account, counts.due_soon, counts.late))
+                    .collect();
+                at_risk.sort_unstable();
+                let seen = (seen, waiting, at_risk);
                 if last.as_ref() != Some(&seen) {
                     last = Some(seen);
                     bump.bump();

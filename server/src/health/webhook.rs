@@ -114,10 +114,7 @@ pub struct WebhookMessage {
 /// that a recovery never arrives before its outage.
 pub fn spawn(config: WebhookConfig, store: Store) -> mpsc::UnboundedSender<StatusChange> {
     let (sender, mut changes) = mpsc::unbounded_channel::<StatusChange>();
-    let http = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .build()
-        .expect("the webhook client's fixed settings are valid");
+    let http = client(&config);
     tokio::spawn(async move {
         while let Some(change) = changes.recv().await {
             let account = match store.account(change.account_id).await {
@@ -141,17 +138,27 @@ pub fn spawn(config: WebhookConfig, store: Store) -> mpsc::UnboundedSender<Statu
                 figures: change.figures,
                 at: change.at,
             };
-            deliver(&http, &config, &message).await;
+            deliver(&http, &config, "status webhook", &message).await;
         }
     });
     sender
 }
 
-/// Posts one message until the receiver answers 2xx or the tries run out.
+/// A client for the webhook's receiver, with its timeout.
+pub fn client(config: &WebhookConfig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(config.timeout)
+        .build()
+        .expect("the webhook client's fixed settings are valid")
+}
+
+/// Posts one message until the receiver answers 2xx or the tries run out. `what` names
+/// the message in the log.
 pub async fn deliver(
     http: &reqwest::Client,
     config: &WebhookConfig,
-    message: &WebhookMessage,
+    what: &str,
+    message: &impl Serialize,
 ) -> bool {
     let mut wait = config.first_retry;
     for attempt in 1..=config.attempts.max(1) {
@@ -162,10 +169,10 @@ pub async fn deliver(
             Err(e) => crate::marketplaces::describe(&e),
         };
         if attempt == config.attempts.max(1) {
-            tracing::error!(url = %config.url, attempts = attempt, %why, "status webhook: gave up");
+            tracing::error!(url = %config.url, attempts = attempt, %why, "{what}: gave up");
             break;
         }
-        tracing::warn!(url = %config.url, attempt, %why, "status webhook failed; retrying in {wait:?}");
+        tracing::warn!(url = %config.url, attempt, %why, "{what} failed; retrying in {wait:?}");
         tokio::time::sleep(wait).await;
         wait = wait.saturating_mul(2);
     }

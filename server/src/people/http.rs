@@ -190,6 +190,7 @@ async fn sign_in(
         name: user.name.clone(),
         role: user.role,
         address,
+        time_zone: None,
     });
     audit::record(store, &who, Action::SignIn, &user.name, "").await;
     Redirect::to(safe_next(&form.next)).into_response()
@@ -204,6 +205,7 @@ async fn sign_out(mut auth: AuthSession<People>, request: Request) -> Response {
                 name: user.name.clone(),
                 role: user.role,
                 address,
+                time_zone: None,
             });
             audit::record(store, &who, Action::SignOut, &user.name, "").await;
         }

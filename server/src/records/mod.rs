@@ -8,6 +8,7 @@
 //! and nothing that uses the store: `store::tests::the_store_is_the_bottom_layer`
 //! checks it.
 
+pub mod deadlines;
 pub mod health;
 pub mod orders;
 pub mod people;

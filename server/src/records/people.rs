@@ -12,6 +12,8 @@ pub struct User {
     pub password_hash: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// Their own time zone (an IANA name); `None` follows the site's.
+    pub time_zone: Option<String>,
 }
 
 impl fmt::Debug for User {

@@ -53,7 +53,8 @@ impl Store {
         let at = to_millis(confirmation.confirmed_at);
         let confirmed = query(
             "UPDATE shipments SET status = 'confirmed_manually', next_attempt_at = NULL,
-                 lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = $1
+                 lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = $1,
+                 confirmed_at = COALESCE(confirmed_at, $1)
              WHERE shipment_id = $2 AND status = 'failed'
              RETURNING id, revision",
         )

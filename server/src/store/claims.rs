@@ -183,7 +183,9 @@ impl Store {
                 "UPDATE shipments
                     SET status = $1, error_count = $2, last_attempt_at = $3, next_attempt_at = $4,
                         last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = $6,
-                        outcome_unknown = $7, waiting_on = $8
+                        outcome_unknown = $7, waiting_on = $8,
+                        confirmed_at = CASE WHEN $1 = 'success' THEN COALESCE(confirmed_at, $6)
+                                            ELSE confirmed_at END
                   WHERE id = $9 AND fence = $10",
             )
             .bind(r.new_status.as_str())

@@ -112,10 +112,12 @@ impl Store {
     /// How many shipments match the query's filters (its sort and cursor aside).
     pub(super) async fn count_matching(&self, query: &ShipmentQuery) -> Result<u64, StoreError> {
         // The sum is cast back to an integer: PostgreSQL sums integers as numerics.
+        let how = self.filtering(Access::Filters);
         let mut sql = SqlBuilder::new("SELECT CAST(0");
-        if query.search.is_some() {
+        // The counters know neither search terms nor deadlines.
+        if query.search.is_some() || !query.deadlines.is_empty() {
             sql.push(" + (SELECT COUNT(*) FROM shipments s");
-            push_filters(&mut sql, self.dialect(), query, Access::Filters);
+            push_filters(&mut sql, query, how);
             sql.push(")");
         } else {
             let plan = plan(
@@ -143,7 +145,7 @@ impl Store {
                     ..query.clone()
                 };
                 sql.push(" + (SELECT COUNT(*) FROM shipments s");
-                push_filters(&mut sql, self.dialect(), &part, Access::Filters);
+                push_filters(&mut sql, &part, how);
                 sql.push(")");
             }
         }
@@ -238,7 +240,7 @@ mod tests {
                                 ..ShipmentQuery::default()
                             };
                             let mut exact = SqlBuilder::new("SELECT COUNT(*) FROM shipments s");
-                            push_filters(&mut exact, store.dialect(), &query, Access::Filters);
+                            push_filters(&mut exact, &query, store.filtering(Access::Filters));
                             let expected: i64 = exact
                                 .build_query_scalar()
                                 .fetch_one(&store.pool)

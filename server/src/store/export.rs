@@ -11,7 +11,9 @@
 
 use super::cursor::{Cursor, SortValue};
 use super::db::{query_as, Conn, Pool, SqlBuilder, Tx};
-use super::shipments::{optional_instant, push_page_select, shipment_row, status_from, Access};
+use super::shipments::{
+    deadline_from, optional_instant, push_page_select, shipment_row, status_from, Access, Filtering,
+};
 use super::{from_millis, Dialect, Store, StoreError};
 use app::query::ShipmentQuery;
 use app::shipments::ShipmentRow;
@@ -46,6 +48,8 @@ struct JsonRow(
     Option<String>,
     i64,
     bool,
+    i64,
+    Option<i64>,
 );
 
 /// The account's name and marketplace are not among them: the export looks them up in
@@ -123,6 +127,8 @@ fn parse_step(
                 last_error: r.14,
                 updated_at: from_millis(r.15)?,
                 waiting: r.16,
+                ship_by: deadline_from(r.17)?,
+                confirmed_at: r.18.map(from_millis).transpose()?,
             })
         })
         .collect()
@@ -183,9 +189,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let names = Arc::new(self.account_names().await?);
         let mut conn = self.export_connection().await?;
+        // One instant for the whole export, so that a shipment turning late meanwhile
+        // is neither listed twice nor missed.
+        let how = self.filtering(Access::SortIndex);
         let mut cursor = None;
         loop {
-            let step = export_step_as_json(&mut conn, query, cursor.as_ref()).await?;
+            let step = export_step_as_json(&mut conn, query, how, cursor.as_ref()).await?;
             let rows = StepRows::Json(step.rows, names.clone());
             if steps.send(Ok(rows)).await.is_err() {
                 return Ok(());
@@ -215,9 +224,8 @@ impl Store {
         let mut declare = SqlBuilder::new("DECLARE shipments_export NO SCROLL CURSOR FOR ");
         push_page_select(
             &mut declare,
-            Dialect::Postgres,
             query,
-            Access::SortIndex,
+            self.filtering(Access::SortIndex),
             None,
             i64::MAX,
             false,
@@ -267,6 +275,7 @@ impl Store {
 async fn export_step_as_json(
     conn: &mut Conn,
     query: &ShipmentQuery,
+    how: Filtering,
     cursor: Option<&Cursor>,
 ) -> Result<Step, StoreError> {
     // The step's last row, when it has all STEP rows.
@@ -274,15 +283,7 @@ async fn export_step_as_json(
     let mut keys = SqlBuilder::new(format_args!(
         "SELECT CAST(json_array(sort_value, id) AS TEXT) FROM ("
     ));
-    push_page_select(
-        &mut keys,
-        Dialect::Sqlite,
-        query,
-        Access::SortIndex,
-        cursor,
-        STEP,
-        true,
-    );
+    push_page_select(&mut keys, query, how, cursor, STEP, true);
     keys.push(format_args!(
         ") AS step ORDER BY sort_value {dir}, id {dir} LIMIT 1 OFFSET {}",
         STEP - 1
@@ -305,17 +306,9 @@ async fn export_step_as_json(
 
     let mut rows = SqlBuilder::new(format_args!(
         "SELECT CAST(COALESCE(json_group_array(json_array(sort_value, id, {STEP_COLUMNS}, \
-         json(CASE WHEN waiting THEN 'true' ELSE 'false' END))), '[]') AS TEXT) FROM ("
+         json(CASE WHEN waiting THEN 'true' ELSE 'false' END), ship_by, confirmed_at)), '[]') AS TEXT) FROM ("
     ));
-    push_page_select(
-        &mut rows,
-        Dialect::Sqlite,
-        query,
-        Access::SortIndex,
-        cursor,
-        STEP,
-        false,
-    );
+    push_page_select(&mut rows, query, how, cursor, STEP, false);
     rows.push(") AS step");
     Ok(Step {
         rows: rows.build_query_scalar().fetch_one(&mut *conn).await?,

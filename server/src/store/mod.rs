@@ -16,6 +16,7 @@ mod copy;
 mod counts;
 mod cursor;
 mod db;
+mod deadlines;
 mod export;
 mod health;
 mod orders;
@@ -138,6 +139,8 @@ pub struct Store {
     /// Seals and opens the marketplace credentials; without it they cannot be read
     /// nor written (see `crate::secrets`).
     keyring: Option<std::sync::Arc<crate::secrets::Keyring>>,
+    /// An open shipment due within this many minutes is "due soon" (`--deadline-warning`).
+    deadline_warning_minutes: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -160,6 +163,33 @@ impl Store {
         self
     }
 
+    /// The same database, judging "due soon" by this warning time.
+    pub fn with_deadline_warning(mut self, minutes: u32) -> Store {
+        self.deadline_warning_minutes = minutes;
+        self
+    }
+
+    pub fn deadline_warning_minutes(&self) -> u32 {
+        self.deadline_warning_minutes
+    }
+
+    /// The deadline filters' instant (now) and warning time.
+    fn deadline_clock(&self) -> shipments::DeadlineClock {
+        shipments::DeadlineClock {
+            now: now_millis(),
+            warning_ms: i64::from(self.deadline_warning_minutes) * 60_000,
+        }
+    }
+
+    /// How this database's queries reach the shipments by their filters, as of now.
+    fn filtering(&self, access: shipments::Access) -> shipments::Filtering {
+        shipments::Filtering {
+            dialect: self.dialect(),
+            access,
+            clock: self.deadline_clock(),
+        }
+    }
+
     /// Opens the database without migrating it: `sqlite://PATH` (the embedded
     /// default) or `postgres://…` (several instances on one database).
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
@@ -173,6 +203,7 @@ impl Store {
         Ok(Store {
             pool,
             keyring: None,
+            deadline_warning_minutes: app::deadlines::DEFAULT_WARNING_MINUTES,
         })
     }
 

@@ -64,6 +64,19 @@ impl Store {
             .bind(packages)
             .execute(&mut tx)
             .await?;
+            if let Some(window) = order.ship_by {
+                // The order's shipments carry its deadline, for the grid's sort and filters.
+                let latest = to_millis(window.latest);
+                query(
+                    "UPDATE shipments SET ship_by = $1
+                      WHERE account_id = $2 AND order_id = $3 AND ship_by <> $1",
+                )
+                .bind(latest)
+                .bind(account_id)
+                .bind(&order.order_id)
+                .execute(&mut tx)
+                .await?;
+            }
             if let Some(items) = &order.items {
                 save_items(&mut tx, account_id, &order.order_id, items).await?;
             }

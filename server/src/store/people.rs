@@ -37,7 +37,7 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        query("SELECT id, name, password_hash, role, created_at FROM users WHERE name = $1")
+        query("SELECT id, name, password_hash, role, created_at, time_zone FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?
@@ -46,21 +46,42 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        query("SELECT id, name, password_hash, role, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        query(
+            "SELECT id, name, password_hash, role, created_at, time_zone FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| user_from_row(&row))
+        .transpose()
+    }
+
+    /// Keeps a person's own time zone (`None`: the site's). False if there is no such person.
+    pub async fn set_user_time_zone(
+        &self,
+        name: &str,
+        time_zone: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let updated = query("UPDATE users SET time_zone = $1 WHERE name = $2")
+            .bind(time_zone)
+            .bind(name)
+            .execute(&mut tx)
             .await?
-            .map(|row| user_from_row(&row))
-            .transpose()
+            .rows_affected();
+        tx.commit().await?;
+        Ok(updated > 0)
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        query("SELECT id, name, password_hash, role, created_at FROM users ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(user_from_row)
-            .collect()
+        query(
+            "SELECT id, name, password_hash, role, created_at, time_zone FROM users ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
     }
 }
 
@@ -72,5 +93,6 @@ fn user_from_row(row: &DbRow) -> Result<User, StoreError> {
         password_hash: row.try_get("password_hash")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role '{role}'")))?,
         created_at: from_millis(row.try_get("created_at")?)?,
+        time_zone: row.try_get("time_zone")?,
     })
 }

@@ -2,6 +2,7 @@ use super::cursor::{Cursor, SortValue};
 use super::db::{query, query_as, query_scalar, DbRow, SqlBuilder};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::records::shipments::{IngestOutcome, NewShipment};
+use app::deadlines::DeadlineFilter;
 use app::query::{ShipmentQuery, SortKey};
 use app::shipments::{
     AttemptOutcome, FilterOptions, MarketplaceOrderState, Page, ShipmentDetail, ShipmentItem,
@@ -13,7 +14,23 @@ use std::collections::HashMap;
 const ROW_COLUMNS: &str = "s.id, s.shipment_id, s.account_key, a.display_name, a.marketplace, \
      s.order_id, s.carrier, s.service, s.tracking_number, s.quantity, s.ship_date, s.status, \
      s.error_count, s.last_attempt_at, s.next_attempt_at, s.last_error, s.updated_at, \
-     s.waiting_on IS NOT NULL AS waiting";
+     s.waiting_on IS NOT NULL AS waiting, s.ship_by, s.confirmed_at";
+
+/// `ship_by` of a shipment whose deadline is not known (see migration `deadlines`): the
+/// largest integer, so that it sorts after every real date in both databases.
+pub(super) const NO_DEADLINE: i64 = i64::MAX;
+
+/// A `ship_by` as the shipment's deadline.
+pub(super) fn deadline_from(ms: i64) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    (ms != NO_DEADLINE).then(|| from_millis(ms)).transpose()
+}
+
+/// The instant the deadline filters are judged at, and the site's warning time.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct DeadlineClock {
+    pub now: i64,
+    pub warning_ms: i64,
+}
 
 /// Where a sort key lives, and whether its cursor value is a number or text.
 pub(super) fn sort_column(key: SortKey) -> (&'static str, bool) {
@@ -28,6 +45,7 @@ pub(super) fn sort_column(key: SortKey) -> (&'static str, bool) {
         SortKey::Status => ("s.status", false),
         SortKey::ErrorCount => ("s.error_count", true),
         SortKey::ShipmentId => ("s.shipment_id", false),
+        SortKey::ShipBy => ("s.ship_by", true),
     }
 }
 
@@ -63,6 +81,11 @@ pub(super) fn shipment_row(row: &DbRow) -> Result<ShipmentRow, StoreError> {
         last_error: row.try_get("last_error")?,
         updated_at: from_millis(row.try_get("updated_at")?)?,
         waiting: row.try_get("waiting")?,
+        ship_by: deadline_from(row.try_get("ship_by")?)?,
+        confirmed_at: row
+            .try_get::<Option<i64>, _>("confirmed_at")?
+            .map(from_millis)
+            .transpose()?,
     })
 }
 
@@ -96,12 +119,21 @@ pub(super) fn push_any_of(sql: &mut SqlBuilder, column: &str, values: &[String])
 }
 
 /// Appends the WHERE conditions of the query's filters (not the cursor).
-pub(super) fn push_filters(
-    sql: &mut SqlBuilder,
-    dialect: Dialect,
-    query: &ShipmentQuery,
-    access: Access,
-) {
+/// How a query's filters are written: for which database, reaching the rows how, and
+/// judging deadlines at which instant.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Filtering {
+    pub dialect: Dialect,
+    pub access: Access,
+    pub clock: DeadlineClock,
+}
+
+pub(super) fn push_filters(sql: &mut SqlBuilder, query: &ShipmentQuery, how: Filtering) {
+    let Filtering {
+        dialect,
+        access,
+        clock,
+    } = how;
     // PostgreSQL's planner weighs the sort index against the filters itself.
     let walk = access == Access::SortIndex && dialect == Dialect::Sqlite;
     // Ship date and last attempt have (status, column) indexes, which serve one status
@@ -144,6 +176,12 @@ pub(super) fn push_filters(
             .push_bind(search.clone())
             .push(")");
     }
+    push_deadline_filters(
+        sql,
+        &query.deadlines,
+        plus(query.sort.key == SortKey::ShipBy),
+        clock,
+    );
     let date = format!("{}s.ship_date", plus(query.sort.key == SortKey::ShipDate));
     if let Some(from) = query.from {
         sql.push(format_args!(" AND {date} >= "))
@@ -155,19 +193,61 @@ pub(super) fn push_filters(
     }
 }
 
+/// Appends ` AND (…)`: the shipments in any of the deadline states, as
+/// [`app::deadlines::DeadlineFilter::matches`] defines them at `clock.now`.
+fn push_deadline_filters(
+    sql: &mut SqlBuilder,
+    filters: &[DeadlineFilter],
+    plus: &str,
+    clock: DeadlineClock,
+) {
+    if filters.is_empty() {
+        return;
+    }
+    sql.push(" AND (1 = 0");
+    for filter in filters {
+        match filter {
+            DeadlineFilter::DueSoon => {
+                sql.push(format_args!(
+                    " OR (s.confirmed_at IS NULL AND {plus}s.ship_by > "
+                ))
+                .push_bind(clock.now)
+                .push(format_args!(" AND {plus}s.ship_by <= "))
+                .push_bind(clock.now.saturating_add(clock.warning_ms))
+                .push(")");
+            }
+            DeadlineFilter::Late => {
+                sql.push(format_args!(
+                    " OR (s.confirmed_at IS NULL AND {plus}s.ship_by <= "
+                ))
+                .push_bind(clock.now)
+                .push(")");
+            }
+            DeadlineFilter::Unknown => {
+                sql.push(format_args!(" OR {plus}s.ship_by = "))
+                    .push_bind(NO_DEADLINE);
+            }
+            DeadlineFilter::ConfirmedLate => {
+                sql.push(" OR s.confirmed_at > s.ship_by");
+            }
+        }
+    }
+    sql.push(")");
+}
+
 /// Appends the SELECT of the page after `cursor` (the first page without one): at most
 /// `limit` rows in the query's order, each with its `sort_value` and `id`, the keyset of
 /// the next page.
 /// `keys_only` selects `sort_value` and `id` alone, which the sort indexes cover.
 pub(super) fn push_page_select(
     sql: &mut SqlBuilder,
-    dialect: Dialect,
     query: &ShipmentQuery,
-    access: Access,
+    how: Filtering,
     cursor: Option<&Cursor>,
     limit: i64,
     keys_only: bool,
 ) {
+    let dialect = how.dialect;
     let (column, _) = sort_column(query.sort.key);
     let descending = query.sort.descending;
     let select = if keys_only {
@@ -193,7 +273,7 @@ pub(super) fn push_page_select(
     match cursor {
         None => {
             sql.push(&select);
-            push_filters(sql, dialect, query, access);
+            push_filters(sql, query, how);
             sql.push(format_args!(" ORDER BY {column} {dir}, s.id {dir} LIMIT "))
                 .push_bind(limit);
         }
@@ -212,7 +292,7 @@ pub(super) fn push_page_select(
                 _ => None,
             };
             let push_page_filters = |sql: &mut SqlBuilder| {
-                push_filters(sql, dialect, &filters, access);
+                push_filters(sql, &filters, how);
                 if let Some((op, bound)) = moved_bound {
                     let plus = if dialect == Dialect::Sqlite { "+" } else { "" };
                     sql.push(format_args!(" AND {plus}s.ship_date {op} "))
@@ -240,6 +320,41 @@ pub(super) fn push_page_select(
             .push_bind(limit);
         }
     }
+}
+
+/// The deadlines of the batch's orders that Shipback has already imported, by (account
+/// row id, order id): a shipment that arrives after its order carries its deadline at
+/// once. One lookup per account in the batch, along the orders' primary key.
+async fn known_deadlines<'a>(
+    tx: &mut super::db::Tx,
+    rows: &[(&'a NewShipment, i64, String)],
+) -> Result<HashMap<(i64, &'a str), i64>, StoreError> {
+    let mut by_account: HashMap<i64, Vec<&'a str>> = HashMap::new();
+    for (shipment, account_id, _) in rows {
+        by_account
+            .entry(*account_id)
+            .or_default()
+            .push(shipment.order_id.as_str());
+    }
+    let mut known = HashMap::new();
+    for (account_id, orders) in by_account {
+        let mut sql = SqlBuilder::new(
+            "SELECT order_id, ship_by FROM marketplace_orders WHERE ship_by IS NOT NULL AND account_id = ",
+        );
+        sql.push_bind(account_id).push(" AND order_id IN (");
+        let mut list = sql.separated(", ");
+        for order in &orders {
+            list.push_bind(order.to_string());
+        }
+        sql.push(")");
+        for row in sql.build().fetch_all(&mut *tx).await? {
+            let order: String = row.try_get("order_id")?;
+            if let Some(order) = orders.iter().find(|o| **o == order) {
+                known.insert((account_id, *order), row.try_get::<i64, _>("ship_by")?);
+            }
+        }
+    }
+    Ok(known)
 }
 
 impl Store {
@@ -277,11 +392,18 @@ impl Store {
         }
 
         let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        let deadlines = known_deadlines(&mut tx, &rows).await?;
         let mut sql = SqlBuilder::new(
             "INSERT INTO shipments (shipment_id, account_id, account_key, order_id, carrier, service,
-                 tracking_number, ship_date, items, quantity, status, next_attempt_at, created_at, updated_at) ",
+                 tracking_number, ship_date, items, quantity, status, next_attempt_at, created_at, updated_at,
+                 ship_by) ",
         );
         sql.push_values(&rows, |mut b, (s, account_id, items)| {
+            let ship_by = deadlines
+                .get(&(*account_id, s.order_id.as_str()))
+                .copied()
+                .unwrap_or(NO_DEADLINE);
             b.push_bind(&s.shipment_id)
                 .push_bind(*account_id)
                 .push_bind(&s.account)
@@ -295,7 +417,8 @@ impl Store {
                 .push_bind(WritebackStatus::Pending.as_str())
                 .push_bind(now)
                 .push_bind(now)
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind(ship_by);
         });
         // A changed shipment starts a new round; the fence bump makes any answer still
         // in flight for the old content unable to overwrite the new state. A claim still
@@ -308,7 +431,7 @@ impl Store {
                 account_id = excluded.account_id, account_key = excluded.account_key,
                 order_id = excluded.order_id, carrier = excluded.carrier, service = excluded.service,
                 tracking_number = excluded.tracking_number, ship_date = excluded.ship_date,
-                items = excluded.items, quantity = excluded.quantity,
+                items = excluded.items, quantity = excluded.quantity, ship_by = excluded.ship_by,
                 status = 'pending', error_count = 0, revision = shipments.revision + 1,
                 next_attempt_at = excluded.next_attempt_at, last_error = NULL, waiting_on = NULL,
                 outcome_unknown = FALSE,
@@ -327,7 +450,6 @@ impl Store {
                  OR shipments.items IS DISTINCT FROM excluded.items
               RETURNING shipment_id, revision",
         );
-        let mut tx = self.write_tx().await?;
         let changed: HashMap<String, i64> = sql
             .build()
             .fetch_all(&mut tx)
@@ -397,9 +519,8 @@ impl Store {
         let mut sql = SqlBuilder::new("");
         push_page_select(
             &mut sql,
-            self.dialect(),
             query,
-            access,
+            self.filtering(access),
             cursor.as_ref(),
             query.limit as i64 + 1,
             false,
@@ -650,9 +771,15 @@ impl Store {
                         message,
                     ))
                 });
+            // The success that confirmed it, as the worker would have recorded it.
+            let confirmed_at = history
+                .attempts
+                .iter()
+                .find(|a| a.outcome == AttemptOutcome::Success)
+                .map(|a| to_millis(a.started_at) + a.duration_ms as i64);
             let row: Option<i64> = query_scalar(
                 "UPDATE shipments SET status = $1, error_count = $2, last_attempt_at = $3,
-                     next_attempt_at = $4, last_error = $5
+                     next_attempt_at = $4, last_error = $5, confirmed_at = $7
                  WHERE shipment_id = $6 AND revision = 0 AND last_attempt_at = 0
                    AND lease_owner IS NULL
                    AND NOT EXISTS (SELECT 1 FROM writeback_attempts a
@@ -665,6 +792,7 @@ impl Store {
             .bind(history.next_attempt_at.map(to_millis))
             .bind(last_error)
             .bind(&history.shipment_id)
+            .bind(confirmed_at)
             .fetch_optional(&mut tx)
             .await?;
             let Some(row) = row else { continue };

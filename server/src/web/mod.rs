@@ -68,6 +68,14 @@ pub fn check_site(site: &SiteConfig) -> Result<(), String> {
     }
 }
 
+/// The settings the page is drawn with: the signed-in person's zone, else the site's.
+fn viewer_of_request(site_time: &crate::time_zones::SiteTime) -> app::viewer::Viewer {
+    let own_zone = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<app::people::SignedIn>().cloned())
+        .and_then(|who| who.time_zone);
+    app::viewer::Viewer(Arc::new(site_time.viewer(own_zone.as_deref())))
+}
+
 /// What the routes serve besides the site.
 #[derive(Clone)]
 pub struct WebParts {
@@ -75,15 +83,18 @@ pub struct WebParts {
     pub status: StatusFeed,
     pub shipments: ShipmentsFeed,
     pub sessions: SessionConfig,
+    pub site_time: crate::time_zones::SiteTime,
 }
 
 /// Every route, behind the route table's guard, the sign-in layers and the hardening.
 pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::RouteTableError> {
     let store = parts.actions.store().clone();
     let options = leptos_options(site);
+    let site_time = parts.site_time;
     let backend = Backend(Arc::new(DashboardBackend {
         actions: parts.actions.clone(),
         idle_after: parts.status.idle_after(),
+        site_time,
     }));
     let pages = generate_route_list(App);
     let table = routes::RouteTable::new(
@@ -98,6 +109,7 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
             pages,
             move || {
                 provide_context(backend.clone());
+                provide_context(viewer_of_request(&site_time));
                 security::set_page_policy();
             },
             {

@@ -265,6 +265,7 @@ pub async fn guard(
                     name: user.name.clone(),
                     role: user.role,
                     address: address.clone(),
+                    time_zone: user.time_zone.clone(),
                 })
             }
             None if is_page(&method, &path) => return to_sign_in(&request),

@@ -87,6 +87,21 @@ async fn every_command_works_on_the_database_it_is_given() {
     assert!(accounts.iter().any(|a| a.key == first && !a.enabled));
 }
 
+/// A site time zone or warning time that cannot be read stops the start with a
+/// sentence that says why, before anything is opened.
+#[test]
+fn a_bad_time_zone_or_warning_is_refused_at_start() {
+    let (ok, _, stderr) = run_shipback(&["serve", "--time-zone", "Mars/Olympus"], &[], "");
+    assert!(!ok);
+    assert!(
+        stderr.contains("'Mars/Olympus' is not a time zone of the IANA database"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = run_shipback(&["worker", "--deadline-warning", "soon"], &[], "");
+    assert!(!ok);
+    assert!(stderr.contains("'soon' is not a duration"), "{stderr}");
+}
+
 #[tokio::test]
 async fn an_unreachable_postgresql_is_named_at_start() {
     // Nothing listens on port 1.

@@ -96,7 +96,7 @@ async fn wait_for_health(
 }
 
 /// A webhook receiver that fails its first request, then records each message.
-async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>, Arc<Mutex<u32>>) {
+pub(crate) async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>, Arc<Mutex<u32>>) {
     #[derive(Clone)]
     struct Seen {
         messages: Arc<Mutex<Vec<Value>>>,

@@ -12,6 +12,7 @@ mod carriers;
 mod configuration;
 mod crash;
 mod credentials;
+mod deadlines;
 mod delivery;
 mod ebay;
 mod export;

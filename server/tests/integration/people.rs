@@ -41,6 +41,7 @@ async fn dashboard(sessions: SessionConfig) -> Dashboard {
             site_root: database.dir.path().display().to_string(),
             sessions,
             health_idle_after: Duration::from_secs(600),
+            site_time: Default::default(),
         },
         Arc::new(tokio::sync::Notify::new()),
         stop,
@@ -164,6 +165,9 @@ fn arguments(path: &str) -> &'static str {
         p if p == CreateToken::PATH => "name=route-test&scopes=read",
         p if p == ConfirmShipment::PATH => "shipment_id=S-1&confirmed_by=Dana&note=",
         p if p == AdminCarriers::PATH => "",
+        p if p == TimeZoneChoices::PATH => "",
+        // Valid, so that the call succeeds and a refusal can only be the role's.
+        p if p == SetTimeZone::PATH => "zone=Europe%2FBerlin",
         p if p == SaveCarrierMapping::PATH => {
             "mapping[marketplace]=amazon&mapping[station_name]=Route%20Test&mapping[code]=UPS&mapping[name]="
         }

@@ -3,7 +3,7 @@
 //! answer's `Ack` and `Errors` read as an outcome.
 
 use super::super::{
-    ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage,
+    ApiFailure, ApiKind, MarketplaceOrder, MarketplaceOrderItem, MarketplacePackage, ShipByWindow,
 };
 use crate::carriers::MarketplaceCarrier;
 use crate::records::shipments::ClaimedShipment;
@@ -431,6 +431,21 @@ pub struct Transaction {
     pub order_line_item_id: Option<String>,
     pub shipping_details: Option<ShippingDetails>,
     pub shipped_time: Option<String>,
+    pub shipping_service_selected: Option<ShippingServiceSelected>,
+}
+
+/// The line's shipping as the buyer chose it; its packages' `HandleByTime` is when the
+/// seller must have shipped at the latest.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ShippingServiceSelected {
+    pub shipping_package_info: Vec<ShippingPackageInfo>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ShippingPackageInfo {
+    pub handle_by_time: Option<String>,
 }
 
 /// The tracking numbers of the line's packages, as the buyer sees them.
@@ -513,6 +528,8 @@ impl Order {
             ))
         })?;
         let shipped = shipped_time.is_some();
+        // The order is late once its first line is: the earliest handle-by time.
+        let mut handle_by: Option<DateTime<Utc>> = None;
         let mut packages: Vec<MarketplacePackage> = Vec::new();
         let mut items = Vec::new();
         for t in self
@@ -558,6 +575,17 @@ impl Order {
                     }),
                 }
             }
+            for info in t
+                .shipping_service_selected
+                .map(|s| s.shipping_package_info)
+                .unwrap_or_default()
+            {
+                let line_by = time(&id, "HandleByTime", info.handle_by_time.as_deref())?;
+                handle_by = match (handle_by, line_by) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
             let item = t.item.unwrap_or_default();
             items.push(MarketplaceOrderItem {
                 order_item_id: line,
@@ -575,7 +603,10 @@ impl Order {
             purchase_date: created,
             last_updated,
             items: Some(items),
-            ship_by: None,
+            ship_by: handle_by.map(|latest| ShipByWindow {
+                earliest: None,
+                latest,
+            }),
             packages,
         })
     }

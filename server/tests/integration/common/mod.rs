@@ -70,6 +70,7 @@ pub async fn harness() -> Harness {
             site_root: database.dir.path().join("site").display().to_string(),
             sessions: SessionConfig::default(),
             health_idle_after: Duration::from_secs(600),
+            site_time: Default::default(),
         },
         Arc::new(Notify::new()),
         stop,
