@@ -10,7 +10,8 @@ export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
 echo; echo "==> Building (release; the first build takes about 5 minutes on 2 cores)"
 # --split: the lazy routes (sign-in, admin screens) become wasm chunks of their own.
-cargo leptos build --release --split
+# --precompress: a Brotli and a gzip copy beside each file, which the server sends.
+cargo leptos build --release --split --precompress
 
 echo; echo "==> Starting the demo"
 exec ./target/release/shipback demo --site-root target/site "$@"

@@ -16,11 +16,16 @@ use std::sync::Arc;
 /// The name of the `<meta>` element that carries the settings into the browser.
 pub const META_NAME: &str = "shipback-viewer";
 
+/// The start of a zone's first period: the earliest instant a browser's number holds
+/// exactly (JavaScript's `Number.MIN_SAFE_INTEGER`), so that the table reads back in the
+/// browser as it was written.
+pub const SINCE_EVER_MS: i64 = -9_007_199_254_740_991;
+
 /// One stretch of time during which a zone keeps one offset from UTC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZonePeriod {
-    /// The instant the period starts, in milliseconds since 1970 (the first period has
-    /// no start and applies before the table's span too).
+    /// The instant the period starts, in milliseconds since 1970 ([`SINCE_EVER_MS`] for
+    /// the first period, which applies before the table's span too).
     pub from_ms: i64,
     pub offset_seconds: i32,
     /// `CST`, `CEST`, or the offset (`+0530`) where the zone has no abbreviation.
@@ -41,7 +46,7 @@ impl ZoneRules {
         ZoneRules {
             name: "UTC".to_string(),
             periods: vec![ZonePeriod {
-                from_ms: i64::MIN,
+                from_ms: SINCE_EVER_MS,
                 offset_seconds: 0,
                 abbreviation: "UTC".to_string(),
             }],
@@ -103,6 +108,16 @@ impl Default for ViewerSettings {
     }
 }
 
+/// The time now: the browser's clock in the browser (the wasm has no other), the
+/// system's on the server.
+pub fn now() -> DateTime<Utc> {
+    if cfg!(target_arch = "wasm32") {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    } else {
+        Utc::now()
+    }
+}
+
 /// The settings as components hold them: shared, cheap to copy into closures.
 #[derive(Clone, Debug)]
 pub struct Viewer(pub Arc<ViewerSettings>);
@@ -149,7 +164,7 @@ mod tests {
             name: "America/Chicago".to_string(),
             periods: vec![
                 ZonePeriod {
-                    from_ms: i64::MIN,
+                    from_ms: SINCE_EVER_MS,
                     offset_seconds: -5 * 3600,
                     abbreviation: "CDT".to_string(),
                 },

@@ -70,7 +70,6 @@ let counter = 0;
 export async function postShipment(
   request: APIRequestContext,
   overrides: Record<string, unknown> = {},
-  orderOverrides: Record<string, unknown> = {},
 ): Promise<Record<string, any>> {
   counter += 1;
   const n = `${Date.now() % 10_000_000}`.padStart(7, "0");
@@ -81,7 +80,6 @@ export async function postShipment(
     order_id: orderId,
     marketplace_id: "ATVPDKIKX0DER",
     items: [{ order_item_id: itemId, sku: "E2E-SKU", quantity: 3 }],
-    ...orderOverrides,
   };
   expect((await request.post(`${EMULATOR}/_emulator/orders`, { data: order })).status()).toBe(201);
   const shipment = {

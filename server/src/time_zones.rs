@@ -2,7 +2,7 @@
 //! of offsets the pages draw times from ([`app::viewer::ZoneRules`]), so that the
 //! browser never downloads the zone database.
 
-use app::viewer::{ViewerSettings, ZonePeriod, ZoneRules};
+use app::viewer::{ViewerSettings, ZonePeriod, ZoneRules, SINCE_EVER_MS};
 use chrono::{DateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetName, Tz};
 use std::collections::HashMap;
@@ -99,7 +99,7 @@ fn compute_rules(zone: Tz, now: DateTime<Utc>) -> ZoneRules {
     let end = now + TimeDelta::days(365 * YEARS_AFTER);
     let (offset_seconds, abbreviation) = offset_at(zone, start);
     let mut periods = vec![ZonePeriod {
-        from_ms: i64::MIN,
+        from_ms: SINCE_EVER_MS,
         offset_seconds,
         abbreviation,
     }];
@@ -178,6 +178,18 @@ mod tests {
         assert_eq!(table.local(winter).1, "CST");
         let summer = Utc.with_ymd_and_hms(2026, 7, 1, 19, 10, 0).unwrap();
         assert_eq!(table.local(summer).1, "CDT");
+    }
+
+    /// The browser reads the table with `JSON.parse`: every number must be one a
+    /// JavaScript number holds exactly, or the page falls back to UTC.
+    #[test]
+    fn the_table_reads_back_in_a_browser() {
+        let settings = SiteTime::default().viewer(Some("America/Chicago"));
+        let json = serde_json::to_value(&settings).unwrap();
+        for period in json["time_zone"]["periods"].as_array().unwrap() {
+            let from = period["from_ms"].as_i64().unwrap();
+            assert!(from.abs() < (1 << 53), "{from} is not a safe integer");
+        }
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
     let deadline = match row.ship_by {
         Some(ship_by) => {
             let words = row
-                .deadline(chrono::Utc::now(), viewer.0.deadline_warning_minutes)
+                .deadline(crate::viewer::now(), viewer.0.deadline_warning_minutes)
                 .words();
             format!("{} · {words}", date_time(ship_by))
         }

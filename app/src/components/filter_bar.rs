@@ -99,8 +99,29 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
         })
     };
 
+    // On a phone the filters fold behind one button that says how many are on.
+    let open = RwSignal::new(false);
+    let active_count = move || {
+        let q = view.get();
+        q.statuses.len()
+            + q.deadlines.len()
+            + q.accounts.len()
+            + q.marketplaces.len()
+            + q.carriers.len()
+            + usize::from(q.search.is_some())
+            + usize::from(q.from.is_some() || q.to.is_some())
+    };
+
     view! {
-        <nav class="filter-bar" aria-label="Filters">
+        <nav class="filter-bar" class:open=move || open.get() aria-label="Filters">
+            <button
+                class="button filters-toggle"
+                data-testid="filters-toggle"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || format!("Filters ({})", active_count())}
+            </button>
             <form class="search" role="search" on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
                 <input
                     type="search"
@@ -131,7 +152,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                                 class="chip"
                                 class:active=active
                                 href=toggle_href
-                                aria-pressed=move || active().to_string()
+                                aria-current=move || active().then_some("true")
                                 data-status=status.as_str()
                             >
                                 {status.label()}
@@ -160,7 +181,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                                 class="chip"
                                 class:active=active
                                 href=toggle_href
-                                aria-pressed=move || active().to_string()
+                                aria-current=move || active().then_some("true")
                                 data-deadline=filter.as_str()
                             >
                                 {filter.label(warning)}
@@ -189,7 +210,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                                 class="chip"
                                 class:active=active
                                 href=toggle_href
-                                aria-pressed=move || active().to_string()
+                                aria-current=move || active().then_some("true")
                                 data-marketplace=marketplace
                             >
                                 {if marketplace == "ebay" { "eBay" } else { "Amazon" }}

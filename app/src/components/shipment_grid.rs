@@ -137,7 +137,7 @@ fn show(
 fn ticking_now(every_ms: u32) -> Signal<chrono::DateTime<chrono::Utc>> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    let now = RwSignal::new(chrono::Utc::now());
+    let now = RwSignal::new(crate::viewer::now());
     Effect::new(move |_| {
         let running = Arc::new(AtomicBool::new(true));
         let still_running = running.clone();
@@ -146,7 +146,7 @@ fn ticking_now(every_ms: u32) -> Signal<chrono::DateTime<chrono::Utc>> {
                 gloo_timers::future::TimeoutFuture::new(every_ms).await;
                 // The grid may have gone meanwhile; its signal with it.
                 if !still_running.load(Ordering::Relaxed)
-                    || now.try_set(chrono::Utc::now()).is_some()
+                    || now.try_set(crate::viewer::now()).is_some()
                 {
                     break;
                 }
@@ -416,7 +416,10 @@ fn GridTable(
             <table class="grid">
                 <thead>
                     <tr>
-                        <th class="col-pick" scope="col">{pick_all}</th>
+                        <th class="col-pick" scope="col">
+                            <span class="visually-hidden">"Select"</span>
+                            {pick_all}
+                        </th>
                         {COLUMNS
                             .into_iter()
                             .map(|(title, key, class)| view! { <SortHeading view title key class/> })

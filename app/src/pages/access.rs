@@ -208,7 +208,7 @@ fn Tokens() -> impl IntoView {
                         <th scope="col">"Name"</th>
                         <th scope="col">"Scopes"</th>
                         <th scope="col">"Last used (UTC)"</th>
-                        <th scope="col"></th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody><Transition fallback=|| ()>{rows}</Transition></tbody>

@@ -169,7 +169,7 @@ pub fn AccountsPage() -> impl IntoView {
                                 <th scope="col">"Name"</th>
                                 <th scope="col">"Marketplace"</th>
                                 <th scope="col">"State"</th>
-                                <th scope="col"></th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                             </tr>
                         </thead>
                         <tbody>{rows}</tbody>

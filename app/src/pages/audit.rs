@@ -73,7 +73,7 @@ fn AuditTable(entries: Vec<crate::audit::AuditEntry>) -> impl IntoView {
                 n => format!("The newest {n} entries (at most {AUDIT_PAGE_ROWS}); the export has them all."),
             }}
         </p>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Audit log entries">
             <table class="grid audit-table" data-testid="audit-table">
                 <thead>
                     <tr>

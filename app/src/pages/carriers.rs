@@ -203,7 +203,7 @@ fn Mappings(
             </div>
             <table class="accounts-table" data-testid="unmapped-carriers">
                 <thead>
-                    <tr><th scope="col">"Marketplace"</th><th scope="col">"Station's name"</th><th scope="col">"Shipments"</th><th scope="col"></th></tr>
+                    <tr><th scope="col">"Marketplace"</th><th scope="col">"Station's name"</th><th scope="col">"Shipments"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -240,7 +240,7 @@ fn Mappings(
         </p>
         <table class="accounts-table" data-testid="carrier-table">
             <thead>
-                <tr><th scope="col">"Marketplace"</th><th scope="col">"Station's name"</th><th scope="col">"Sent as"</th><th scope="col">"Name"</th><th scope="col"></th></tr>
+                <tr><th scope="col">"Marketplace"</th><th scope="col">"Station's name"</th><th scope="col">"Sent as"</th><th scope="col">"Name"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>

@@ -17,6 +17,7 @@ pub fn ShipmentPage() -> impl IntoView {
         move || (id.get(), refresh.get()),
         |(id, _)| get_shipment(id),
     );
+    let menu_open = RwSignal::new(false);
     view! {
         <div class="screen shipment-page">
             <header class="topbar">
@@ -24,7 +25,8 @@ pub fn ShipmentPage() -> impl IntoView {
                     <a class="brand" href="/">"Shipback"</a>
                     <span class="subtitle">{move || format!("Shipment {}", id.get())}</span>
                 </h1>
-                <div class="topbar-actions">
+                <crate::pages::topbar::MenuToggle open=menu_open/>
+                <div class="topbar-actions" id="topbar-actions" class:open=move || menu_open.get()>
                     <a class="button" href="/" data-testid="back">"← All shipments"</a>
                     <button class="button primary" on:click=move |_| refresh.update(|n| *n += 1)>
                         "↻ Update"
@@ -34,6 +36,7 @@ pub fn ShipmentPage() -> impl IntoView {
             </header>
             <main class="content">
                 <article class="detail-page" data-testid="shipment-page">
+                    <h2 class="visually-hidden">"Shipment information"</h2>
                     <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                         <LoadedShipment
                             detail=detail

@@ -100,6 +100,7 @@ pub fn ShipmentsPage() -> impl IntoView {
     Effect::new(|_| leptos::task::spawn_local(load_detail_code()));
     // Failed shipments ticked for Retry selected; kept across pages until used.
     let picked = RwSignal::new(Vec::<String>::new());
+    let menu_open = RwSignal::new(false);
     let export_href = move || {
         let filters = list_key.get().filters_only().to_query_string();
         if filters.is_empty() {
@@ -136,7 +137,8 @@ pub fn ShipmentsPage() -> impl IntoView {
                     <span class="brand">"Shipback"</span>
                     <span class="subtitle">"Write-back status"</span>
                 </h1>
-                <div class="topbar-actions">
+                <crate::pages::topbar::MenuToggle open=menu_open/>
+                <div class="topbar-actions" id="topbar-actions" class:open=move || menu_open.get()>
                     <span class="connection" role="status" data-testid="connection">
                         {move || {
                             (!connected.get()).then_some("⚠ Reconnecting to live updates…")

@@ -157,6 +157,23 @@ fn TimeZoneChoice(opened: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// On a phone the top bar's actions fold into a menu (style/main.css); this button opens
+/// it. Hidden on wider screens, where the actions show themselves.
+#[component]
+pub fn MenuToggle(open: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <button
+            class="button menu-toggle"
+            data-testid="menu-toggle"
+            aria-controls="topbar-actions"
+            aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            "☰ Menu"
+        </button>
+    }
+}
+
 /// The top bar of the admin screens: their title, the way back, anything the screen
 /// adds (`children`), and who is signed in.
 #[component]
@@ -164,13 +181,15 @@ pub fn AdminTopbar(
     title: &'static str,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
+    let menu_open = RwSignal::new(false);
     view! {
         <header class="topbar">
             <h1>
                 <a class="brand" href="/">"Shipback"</a>
                 <span class="subtitle">{title}</span>
             </h1>
-            <div class="topbar-actions">
+            <MenuToggle open=menu_open/>
+            <div class="topbar-actions" id="topbar-actions" class:open=move || menu_open.get()>
                 <a class="button" href="/" data-testid="back">"← All shipments"</a>
                 {children.map(|c| c())}
                 <UserMenu/>

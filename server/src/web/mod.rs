@@ -2,6 +2,7 @@
 //! API, the event streams, the exports and the static files, behind one route table
 //! ([`routes`]) and the hardening every response gets ([`security`]).
 
+pub mod assets;
 pub mod error;
 pub mod routes;
 pub mod security;
@@ -131,13 +132,15 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     .merge(parts.shipments.routes())
     .merge(crate::audit::routes(store.clone()))
     .merge(crate::people::http::routes(&store))
+    .merge(assets::site_files(&site.site_root, PKG_DIR))
     .merge(dashboard)
     .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
     Ok(security::harden(crate::people::http::sign_in_layers(
         everything,
         &store,
         &parts.sessions,
-    )))
+    ))
+    .layer(assets::compression()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod common;
 
 mod actions;
 mod amazon;
+mod assets;
 mod audit;
 mod carriers;
 mod configuration;

@@ -16,15 +16,15 @@ use std::time::Duration;
 
 const PASSWORD: &str = "a long enough password";
 
-struct Dashboard {
-    base: String,
-    store: Store,
-    http: reqwest::Client,
+pub(crate) struct Dashboard {
+    pub(crate) base: String,
+    pub(crate) store: Store,
+    pub(crate) http: reqwest::Client,
     _shutdown: ShutdownTrigger,
-    database: common::database::TestDatabase,
+    pub(crate) database: common::database::TestDatabase,
 }
 
-async fn dashboard(sessions: SessionConfig) -> Dashboard {
+pub(crate) async fn dashboard(sessions: SessionConfig) -> Dashboard {
     let database = common::database::TestDatabase::new().await;
     let store = database.open_store().await;
     common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
@@ -93,7 +93,7 @@ impl Dashboard {
     }
 
     /// Signs in and returns the session cookie.
-    async fn sign_in(&self, role: Role) -> String {
+    pub(crate) async fn sign_in(&self, role: Role) -> String {
         let response = self.sign_in_with(role.as_str(), PASSWORD, None).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(response.headers()["location"], "/?status=failed");
