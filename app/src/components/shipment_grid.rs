@@ -28,18 +28,25 @@ struct OnScreen {
     page: Page<ShipmentRow>,
 }
 
-/// The grid's columns: heading, the sort key behind it, and a class for narrow screens.
-const COLUMNS: [(&str, SortKey, &str); 10] = [
-    ("Order", SortKey::OrderId, "col-order"),
-    ("Account", SortKey::Account, "col-account"),
-    ("Carrier / service", SortKey::Carrier, "col-carrier"),
-    ("Tracking number", SortKey::TrackingNumber, "col-tracking"),
-    ("Qty", SortKey::Quantity, "col-qty"),
-    ("Ship date", SortKey::ShipDate, "col-date"),
-    ("Status", SortKey::Status, "col-status"),
-    ("Errors", SortKey::ErrorCount, "col-errors"),
-    ("Last attempt", SortKey::LastAttemptAt, "col-last"),
-    ("Ship by", SortKey::ShipBy, "col-shipby"),
+/// The grid's columns: heading, the sort key behind it (none: not sortable), and a
+/// class by which narrow screens hide the less needed ones (style/main.css). "Time left"
+/// sorts by the deadline: going up, the most urgent first.
+const COLUMNS: [(&str, Option<SortKey>, &str); 11] = [
+    ("Order", Some(SortKey::OrderId), "col-order"),
+    ("Account", Some(SortKey::Account), "col-account"),
+    ("Carrier / service", Some(SortKey::Carrier), "col-carrier"),
+    (
+        "Tracking number",
+        Some(SortKey::TrackingNumber),
+        "col-tracking",
+    ),
+    ("Qty", Some(SortKey::Quantity), "col-qty"),
+    ("Ship date", Some(SortKey::ShipDate), "col-date"),
+    ("Status", Some(SortKey::Status), "col-status"),
+    ("Time left", Some(SortKey::ShipBy), "col-left"),
+    ("Ship by", None, "col-shipby"),
+    ("Errors", Some(SortKey::ErrorCount), "col-errors"),
+    ("Last attempt", Some(SortKey::LastAttemptAt), "col-last"),
 ];
 
 /// How often the "Time left" column counts down.
@@ -392,14 +399,24 @@ fn GridTable(
                     <td class="col-status">
                         <StatusBadge status=row.status waiting=row.waiting/>
                     </td>
-                    <td class="col-errors num">{row.error_count}</td>
-                    <td class="col-last">{date_time_or_dash(row.last_attempt_at)}</td>
+                    <td class="col-left">
+                        <DeadlineWords ship_by=row.ship_by confirmed_at=row.confirmed_at now=now warning=warning/>
+                        // Where the Ship by column does not fit, its date goes under the words.
+                        {row
+                            .ship_by
+                            .map(|t| {
+                                view! {
+                                    <span class="deadline-date muted">
+                                        {format!("by {}", crate::components::format::date_minutes(t))}
+                                    </span>
+                                }
+                            })}
+                    </td>
                     <td class="col-shipby">
                         {row.ship_by.map(crate::components::format::date_minutes).unwrap_or_else(|| "—".to_string())}
                     </td>
-                    <td class="col-left">
-                        <DeadlineWords ship_by=row.ship_by confirmed_at=row.confirmed_at now=now warning=warning/>
-                    </td>
+                    <td class="col-errors num">{row.error_count}</td>
+                    <td class="col-last">{date_time_or_dash(row.last_attempt_at)}</td>
                 </tr>
             }
         })
@@ -422,9 +439,11 @@ fn GridTable(
                         </th>
                         {COLUMNS
                             .into_iter()
-                            .map(|(title, key, class)| view! { <SortHeading view title key class/> })
+                            .map(|(title, key, class)| match key {
+                                Some(key) => view! { <SortHeading view title key class/> }.into_any(),
+                                None => view! { <th class=class scope="col">{title}</th> }.into_any(),
+                            })
                             .collect_view()}
-                        <th class="col-left" scope="col">"Time left"</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

@@ -207,19 +207,40 @@ impl Store {
         })
     }
 
-    /// Applies the driver's pending migrations, after refusing a database a newer
-    /// Shipback migrated.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match &self.pool {
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match &self.pool {
             Pool::Sqlite(_) => &sqlite::MIGRATOR,
             Pool::Postgres(_) => &postgres::MIGRATOR,
-        };
+        }
+    }
+
+    /// The newest migration applied (`None`: a new database), and the newest this
+    /// build knows.
+    async fn schema_versions(&self) -> (Option<i64>, i64) {
         // No table yet: a new database.
         let applied: Option<i64> = db::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
             .fetch_one(&self.pool)
             .await
             .unwrap_or(None);
-        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let known = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        (applied, known)
+    }
+
+    /// Whether the database answers and carries every migration this build knows: what
+    /// `GET /readyz` asks.
+    pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
+        db::query_scalar::<i64>("SELECT CAST(1 AS BIGINT)")
+            .fetch_one(&self.pool)
+            .await?;
+        let (applied, known) = self.schema_versions().await;
+        Ok(applied == Some(known))
+    }
+
+    /// Applies the driver's pending migrations, after refusing a database a newer
+    /// Shipback migrated.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = self.migrator();
+        let (applied, known) = self.schema_versions().await;
         refuse_newer_schema(applied, known)?;
         match &self.pool {
             Pool::Sqlite(pool) => migrator.run(pool).await?,

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod probes;
 pub mod routes;
 pub mod security;
 
@@ -67,6 +68,21 @@ pub fn check_site(site: &SiteConfig) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether the compiled site's JS and wasm are where the pages will ask for them: the
+/// readiness probe's check (a site-less server answers the API but draws no page).
+pub fn check_site_files(site: &SiteConfig) -> Result<(), String> {
+    let pkg = std::path::Path::new(&site.site_root).join(PKG_DIR);
+    for file in [format!("{OUTPUT_NAME}.js"), format!("{OUTPUT_NAME}.wasm")] {
+        if !pkg.join(&file).is_file() {
+            return Err(format!(
+                "{} is missing: build the site with `cargo leptos build --release --split`",
+                pkg.join(file).display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The settings the page is drawn with: the signed-in person's zone, else the site's.
@@ -133,6 +149,7 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     .merge(crate::audit::routes(store.clone()))
     .merge(crate::people::http::routes(&store))
     .merge(assets::site_files(&site.site_root, PKG_DIR))
+    .merge(probes::routes(store.clone(), site.clone()))
     .merge(dashboard)
     .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
     Ok(security::harden(crate::people::http::sign_in_layers(

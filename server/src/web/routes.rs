@@ -114,6 +114,9 @@ fn fixed_rules() -> Vec<RouteRule> {
         // Signing in and out.
         rule(Method::POST, SIGN_IN_PATH, Anyone),
         rule(Method::POST, SIGN_OUT_PATH, Person(Role::Viewer)),
+        // For load balancers and supervisors: nothing sensitive in either.
+        rule(Method::GET, "/healthz", Anyone),
+        rule(Method::GET, "/readyz", Anyone),
         // The compiled site: wasm, JS, CSS, and the icon.
         rule(Method::GET, "/pkg/{*file}", Anyone),
         rule(Method::GET, "/favicon.ico", Anyone),

@@ -110,3 +110,45 @@ async fn site_files_go_precompressed_and_answers_compressed_on_the_fly() {
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     assert!(events.headers().get(CONTENT_ENCODING).is_none());
 }
+
+/// The probes a load balancer polls: `/healthz` while the process answers, `/readyz`
+/// once the database is current and the site's files are there, each naming what is not.
+#[tokio::test]
+async fn the_readiness_probe_names_what_is_missing() {
+    let d = dashboard(SessionConfig {
+        idle: Duration::from_secs(600),
+        secure_cookie: false,
+    })
+    .await;
+    let get = |path: &str| d.http.get(format!("{}{path}", d.base)).send();
+    let health = get("/healthz").await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    // No compiled site yet: the API answers, but no page would load.
+    let unready = get("/readyz").await.unwrap();
+    assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = unready.json().await.unwrap();
+    assert_eq!(body["ready"], false);
+    assert_eq!(body["checks"][0]["name"], "database");
+    assert_eq!(body["checks"][0]["ok"], true);
+    assert_eq!(body["checks"][1]["name"], "site");
+    assert!(
+        body["checks"][1]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("shipback.js is missing"),
+        "{body}"
+    );
+
+    let pkg = d.database.dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("shipback.js"), "export default 1;").unwrap();
+    std::fs::write(pkg.join("shipback.wasm"), b"\0asm").unwrap();
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["ready"],
+        true
+    );
+}
