@@ -505,9 +505,15 @@ test("screenshots at desktop and tablet sizes, with no sideways scrolling", asyn
       await page.screenshot({ path: `screenshots/shipments-${name}-${suffix}.png` });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${name} ${suffix} scrolls sideways`).toBeLessThanOrEqual(0);
-      // The status of every listed shipment is on screen without scrolling the table.
+      // The status and the time left of every listed shipment are on screen without
+      // scrolling the table.
       const badge = await page.locator("tbody tr .badge").first().boundingBox();
       expect(badge!.x + badge!.width).toBeLessThanOrEqual(viewport.width);
+      const tableOverflow = await page.evaluate(() => {
+        const wrap = document.querySelector(".table-wrap")!;
+        return wrap.scrollWidth - wrap.clientWidth;
+      });
+      expect(tableOverflow, `${name} ${suffix}: the grid scrolls sideways`).toBeLessThanOrEqual(0);
     }
   }
   expect(refused, "blocked by the Content-Security-Policy").toEqual([]);

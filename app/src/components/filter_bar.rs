@@ -137,26 +137,14 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                 {WritebackStatus::ALL
                     .into_iter()
                     .map(|status| {
-                        let active = move || view.get().statuses.contains(&status);
-                        let toggle_href = move || {
-                            let mut q = view.get().filters_only();
-                            if q.statuses.contains(&status) {
-                                q.statuses.retain(|s| *s != status);
-                            } else {
-                                q.statuses.push(status);
-                            }
-                            href(&q)
-                        };
                         view! {
-                            <a
-                                class="chip"
-                                class:active=active
-                                href=toggle_href
-                                aria-current=move || active().then_some("true")
-                                data-status=status.as_str()
-                            >
-                                {status.label()}
-                            </a>
+                            <ToggleChip
+                                view
+                                on=move |q: &ShipmentQuery| q.statuses.contains(&status)
+                                toggle=move |q: &mut ShipmentQuery| flip(&mut q.statuses, status)
+                                label=status.label().to_string()
+                                attr:data-status=status.as_str()
+                            />
                         }
                     })
                     .collect_view()}
@@ -166,26 +154,14 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                 {DeadlineFilter::ALL
                     .into_iter()
                     .map(|filter| {
-                        let active = move || view.get().deadlines.contains(&filter);
-                        let toggle_href = move || {
-                            let mut q = view.get().filters_only();
-                            if q.deadlines.contains(&filter) {
-                                q.deadlines.retain(|f| *f != filter);
-                            } else {
-                                q.deadlines.push(filter);
-                            }
-                            href(&q)
-                        };
                         view! {
-                            <a
-                                class="chip"
-                                class:active=active
-                                href=toggle_href
-                                aria-current=move || active().then_some("true")
-                                data-deadline=filter.as_str()
-                            >
-                                {filter.label(warning)}
-                            </a>
+                            <ToggleChip
+                                view
+                                on=move |q: &ShipmentQuery| q.deadlines.contains(&filter)
+                                toggle=move |q: &mut ShipmentQuery| flip(&mut q.deadlines, filter)
+                                label=filter.label(warning)
+                                attr:data-deadline=filter.as_str()
+                            />
                         }
                     })
                     .collect_view()}
@@ -195,26 +171,17 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                 {MARKETPLACES
                     .into_iter()
                     .map(|marketplace| {
-                        let active = move || view.get().marketplaces.iter().any(|m| m == marketplace);
-                        let toggle_href = move || {
-                            let mut q = view.get().filters_only();
-                            if q.marketplaces.iter().any(|m| m == marketplace) {
-                                q.marketplaces.retain(|m| m != marketplace);
-                            } else {
-                                q.marketplaces.push(marketplace.to_string());
-                            }
-                            href(&q)
-                        };
+                        let label = if marketplace == "ebay" { "eBay" } else { "Amazon" };
                         view! {
-                            <a
-                                class="chip"
-                                class:active=active
-                                href=toggle_href
-                                aria-current=move || active().then_some("true")
-                                data-marketplace=marketplace
-                            >
-                                {if marketplace == "ebay" { "eBay" } else { "Amazon" }}
-                            </a>
+                            <ToggleChip
+                                view
+                                on=move |q: &ShipmentQuery| q.marketplaces.iter().any(|m| m == marketplace)
+                                toggle=move |q: &mut ShipmentQuery| {
+                                    flip(&mut q.marketplaces, marketplace.to_string())
+                                }
+                                label=label.to_string()
+                                attr:data-marketplace=marketplace
+                            />
                         }
                     })
                     .collect_view()}
@@ -354,6 +321,46 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                 </a>
             </Show>
         </nav>
+    }
+}
+
+/// A filter chip: a link to the same view with its filter turned on or off. `on` says
+/// whether the filter is on in a view; `toggle` turns it on or off.
+#[component]
+fn ToggleChip<On, Toggle>(
+    view: Memo<ShipmentQuery>,
+    on: On,
+    toggle: Toggle,
+    label: String,
+) -> impl IntoView
+where
+    On: Fn(&ShipmentQuery) -> bool + Copy + Send + Sync + 'static,
+    Toggle: Fn(&mut ShipmentQuery) + Copy + Send + Sync + 'static,
+{
+    let active = move || on(&view.get());
+    let toggle_href = move || {
+        let mut q = view.get().filters_only();
+        toggle(&mut q);
+        href(&q)
+    };
+    view! {
+        <a
+            class="chip"
+            class:active=active
+            href=toggle_href
+            aria-current=move || active().then_some("true")
+        >
+            {label}
+        </a>
+    }
+}
+
+/// Takes `item` out of `list` if it is there, puts it in if not.
+fn flip<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if list.contains(&item) {
+        list.retain(|x| *x != item);
+    } else {
+        list.push(item);
     }
 }
 
