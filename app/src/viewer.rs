@@ -140,8 +140,18 @@ impl Viewer {
             .ok()
             .flatten()
             .and_then(|meta| meta.get_attribute("content"))
-            .and_then(|text| crate::wire::decode_text::<ViewerSettings>(&text).ok());
-        Viewer(Arc::new(written.unwrap_or_default()))
+            .map(|text| crate::wire::decode_text::<ViewerSettings>(&text));
+        let settings = match written {
+            Some(Ok(settings)) => settings,
+            // The page would draw times in UTC where the server drew them in the zone:
+            // say so where a developer looks.
+            Some(Err(e)) => {
+                leptos::logging::warn!("the page's viewer settings do not read ({e}): UTC");
+                ViewerSettings::default()
+            }
+            None => ViewerSettings::default(),
+        };
+        Viewer(Arc::new(settings))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::store::Store;
 use app::shipments::WritebackStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::hash_map::{Entry, HashMap};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -84,16 +85,22 @@ async fn announce_due(
     store: &Store,
     queue: &mpsc::UnboundedSender<DeadlineMessage>,
 ) -> Result<(), crate::store::StoreError> {
+    // Read once per pass: a batch holds many shipments of few accounts.
+    let mut accounts = HashMap::new();
     loop {
         let alerts = store.take_deadline_alerts(CLAIM_BATCH).await?;
         let claimed = alerts.len() as i64;
         for alert in alerts {
-            let Some(account) = store.account(alert.account_id).await? else {
+            let account = match accounts.entry(alert.account_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(store.account(alert.account_id).await?),
+            };
+            let Some(account) = account else {
                 continue;
             };
             let _ = queue.send(message(
                 alert,
-                &account,
+                account,
                 store.deadline_warning_minutes(),
                 Utc::now(),
             ));
