@@ -55,17 +55,6 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
             .map(|t| crate::components::format::local_date(t - chrono::TimeDelta::seconds(1)))
             .unwrap_or_default()
     };
-    let any_filter = move || {
-        let q = view.get();
-        !q.statuses.is_empty()
-            || !q.accounts.is_empty()
-            || !q.marketplaces.is_empty()
-            || !q.carriers.is_empty()
-            || !q.deadlines.is_empty()
-            || q.search.is_some()
-            || q.from.is_some()
-            || q.to.is_some()
-    };
     let options = Resource::new_serde_wb(|| (), |_| filter_options());
     let navigate_to = use_navigate();
     let go = move |q: ShipmentQuery| navigate_to(&href(&q), Default::default());
@@ -315,7 +304,7 @@ pub fn FilterBar(view: Memo<ShipmentQuery>) -> impl IntoView {
                     {search}
                 }
             }}
-            <Show when=any_filter>
+            <Show when=move || { active_count() > 0 }>
                 <a class="button link" href=clear_href data-testid="clear-filters">
                     "Clear filters"
                 </a>

@@ -35,7 +35,8 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
 
     Effect::new(move |_| {
         if let Some(Ok(b)) = board.get() {
-            skew_ms.set(b.generated_at.timestamp_millis() - browser_now_ms());
+            skew_ms
+                .set(b.generated_at.timestamp_millis() - crate::viewer::now().timestamp_millis());
             last_good.set(Some(b));
         }
     });
@@ -433,7 +434,9 @@ fn start_clock(
                 let Some(skew) = skew_ms.try_get_untracked() else {
                     break;
                 };
-                clock.set(DateTime::from_timestamp_millis(browser_now_ms() + skew));
+                clock.set(DateTime::from_timestamp_millis(
+                    crate::viewer::now().timestamp_millis() + skew,
+                ));
                 ticks += 1;
                 let idle = last_good
                     .with_untracked(|b| b.as_ref().map(|b| b.idle_after_secs))
@@ -445,8 +448,4 @@ fn start_clock(
         });
         on_cleanup(move || running.store(false, Ordering::Relaxed));
     });
-}
-
-fn browser_now_ms() -> i64 {
-    js_sys::Date::now() as i64
 }

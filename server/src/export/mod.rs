@@ -179,9 +179,7 @@ pub fn stream(
     let rows = store
         .export_rows(&query)
         .map(move |step| Ok(Bytes::from(to_csv(&step?, false, judged)?)));
-    // Fused: the response's compression polls once more after the end, which the
-    // store's stream (an `unfold`) must not see.
-    header.chain(rows).fuse()
+    header.chain(rows)
 }
 
 #[cfg(test)]

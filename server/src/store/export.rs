@@ -17,7 +17,7 @@ use super::shipments::{
 use super::{from_millis, Dialect, Store, StoreError};
 use app::query::ShipmentQuery;
 use app::shipments::ShipmentRow;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -178,6 +178,9 @@ impl Store {
                 rx,
             ))
         })
+        // Ended for good: a reader that polls once more after the end (the response's
+        // compression does) gets the end again.
+        .fuse()
     }
 
     /// SQLite: step after step by keyset, each step one JSON value. Returns when the

@@ -57,9 +57,7 @@ const UNSPLIT_MARKER: &str = "__wasm_split_placeholder__";
 /// fail to load in every browser, and no page would hydrate. A site without JS (tests
 /// of the API alone) is let through.
 pub fn check_site(site: &SiteConfig) -> Result<(), String> {
-    let js = std::path::Path::new(&site.site_root)
-        .join(PKG_DIR)
-        .join(format!("{OUTPUT_NAME}.js"));
+    let js = site_file(site, "js");
     match std::fs::read_to_string(&js) {
         Ok(text) if text.contains(UNSPLIT_MARKER) => Err(format!(
             "{} was built without --split, so no page would load: \
@@ -73,16 +71,23 @@ pub fn check_site(site: &SiteConfig) -> Result<(), String> {
 /// Whether the compiled site's JS and wasm are where the pages will ask for them: the
 /// readiness probe's check (a site-less server answers the API but draws no page).
 pub fn check_site_files(site: &SiteConfig) -> Result<(), String> {
-    let pkg = std::path::Path::new(&site.site_root).join(PKG_DIR);
-    for file in [format!("{OUTPUT_NAME}.js"), format!("{OUTPUT_NAME}.wasm")] {
-        if !pkg.join(&file).is_file() {
+    for extension in ["js", "wasm"] {
+        let file = site_file(site, extension);
+        if !file.is_file() {
             return Err(format!(
                 "{} is missing: build the site with `cargo leptos build --release --split`",
-                pkg.join(file).display()
+                file.display()
             ));
         }
     }
     Ok(())
+}
+
+/// The compiled site's main file with this extension: `{site_root}/pkg/shipback.js`.
+fn site_file(site: &SiteConfig, extension: &str) -> std::path::PathBuf {
+    std::path::Path::new(&site.site_root)
+        .join(PKG_DIR)
+        .join(format!("{OUTPUT_NAME}.{extension}"))
 }
 
 /// The settings the page is drawn with: the signed-in person's zone, else the site's.
