@@ -86,6 +86,7 @@ async fn run(total: usize, posters: usize) -> (Duration, usize) {
             site_time: Default::default(),
         },
         Arc::new(tokio::sync::Notify::new()),
+        None,
         shutdown,
     )
     .await

@@ -166,7 +166,7 @@ async fn run(total: usize, accounts: usize, workers: usize) -> (Duration, u64) {
     let elapsed = start.elapsed();
     stop.fire();
     for worker in running {
-        worker.await.unwrap();
+        worker.task.await.unwrap();
     }
     let confirmed = emulator.confirmations().len() as u64;
     (elapsed, confirmed)

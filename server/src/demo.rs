@@ -414,6 +414,7 @@ pub fn worker_defaults() -> crate::worker::WorkerConfig {
         idle_poll: Duration::from_millis(250),
         // A paused API is probed every few seconds, so that recovery shows at once.
         probe_every: Duration::from_secs(5),
+        shutdown_grace: Duration::from_secs(10),
         retry: RetryPolicy {
             delays: vec![
                 Duration::from_secs(3),

@@ -43,6 +43,7 @@ pub mod records;
 pub mod runtime;
 pub mod secrets;
 pub mod shipments;
+pub mod shutdown;
 pub mod store;
 pub mod time_zones;
 pub mod tokens;

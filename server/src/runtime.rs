@@ -12,14 +12,15 @@ use crate::marketplaces::{ClientConfig, Marketplaces};
 use crate::order_sync::{OrderSync, OrderSyncConfig};
 use crate::people::http::SessionConfig;
 use crate::shipments::live::ShipmentsFeed;
+pub use crate::shutdown::{Shutdown, ShutdownTrigger};
 use crate::store::{Store, StoreError};
 use crate::web::routes::RouteTableError;
 use crate::web::{self, SiteConfig, WebParts};
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{Heartbeat, Worker, WorkerConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tower_sessions::session_store::ExpiredDeletion;
 
@@ -40,63 +41,6 @@ pub enum RuntimeError {
     Site(String),
     #[error(transparent)]
     Routes(#[from] RouteTableError),
-}
-
-/// Tells every part to stop. Clone it for each part; each stops when it fires.
-#[derive(Clone)]
-pub struct Shutdown(watch::Receiver<bool>);
-
-/// Fires a [`Shutdown`].
-pub struct ShutdownTrigger(watch::Sender<bool>);
-
-impl ShutdownTrigger {
-    pub fn fire(&self) {
-        let _ = self.0.send(true);
-    }
-}
-
-impl Shutdown {
-    /// A shutdown that fires when the trigger says so (tests).
-    pub fn manual() -> (ShutdownTrigger, Shutdown) {
-        let (sender, receiver) = watch::channel(false);
-        (ShutdownTrigger(sender), Shutdown(receiver))
-    }
-
-    /// A shutdown that fires on Ctrl-C or SIGTERM (the command line).
-    pub fn on_signal() -> Shutdown {
-        let (trigger, shutdown) = Shutdown::manual();
-        tokio::spawn(async move {
-            signal().await;
-            trigger.fire();
-        });
-        shutdown
-    }
-
-    /// Resolves when the shutdown fires. A trigger dropped without firing never fires.
-    pub async fn wait(mut self) {
-        if self.0.wait_for(|stop| *stop).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
 }
 
 /// Everything the worker part needs.
@@ -121,7 +65,7 @@ pub async fn start_worker(
     settings: WorkerSettings,
     wake: Arc<Notify>,
     shutdown: Shutdown,
-) -> Result<JoinHandle<()>, RuntimeError> {
+) -> Result<RunningWorker, RuntimeError> {
     let deadlines = settings.health.webhook.clone().map(|webhook| {
         let watch = crate::deadlines::DeadlineWatch {
             check_every: settings.deadline_check_every,
@@ -147,8 +91,9 @@ pub async fn start_worker(
         tokio::spawn(sync.run(shutdown.clone().wait()))
     });
     let worker = Worker::new(store.clone(), marketplaces, settings.worker, wake);
-    Ok(tokio::spawn(async move {
-        worker.run(shutdown.wait()).await;
+    let heartbeat = worker.heartbeat();
+    let task = tokio::spawn(async move {
+        worker.run(shutdown).await;
         if let Some(sync) = sync {
             let _ = sync.await;
         }
@@ -156,7 +101,41 @@ pub async fn start_worker(
         if let Some(deadlines) = deadlines {
             let _ = deadlines.await;
         }
-    }))
+    });
+    Ok(RunningWorker { task, heartbeat })
+}
+
+/// The worker part, running.
+pub struct RunningWorker {
+    /// Ends when the worker, the sync, the monitor and the deadline watch have stopped.
+    pub task: JoinHandle<()>,
+    /// What a readiness probe reads.
+    pub heartbeat: Heartbeat,
+}
+
+/// Serves `/healthz` and `/readyz` alone (a worker's `--health-bind`): the database and
+/// the worker's heartbeat. Returns where they listen; they stop at the shutdown.
+pub async fn start_probes(
+    store: &Store,
+    bind: SocketAddr,
+    heartbeat: Heartbeat,
+    shutdown: Shutdown,
+) -> Result<SocketAddr, RuntimeError> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| RuntimeError::Bind { addr: bind, source })?;
+    let addr = listener.local_addr().map_err(RuntimeError::Serve)?;
+    let probed = web::probes::Probed {
+        store: store.clone(),
+        site: None,
+        worker: Some(heartbeat),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = web::probes::serve_alone(listener, probed, shutdown).await {
+            tracing::error!(error = %e, "the health probes stopped");
+        }
+    });
+    Ok(addr)
 }
 
 /// Everything the web part needs.
@@ -197,10 +176,12 @@ impl RunningWeb {
 
 /// Starts the dashboard, the station API and the event streams. `wake` is the worker's
 /// in this process, if there is one, so that new work is taken at once.
+/// `worker` is the heartbeat of a worker in this process, for the readiness probe.
 pub async fn start_web(
     store: &Store,
     settings: &WebSettings,
     wake: Arc<Notify>,
+    worker: Option<Heartbeat>,
     shutdown: Shutdown,
 ) -> Result<RunningWeb, RuntimeError> {
     let listener = tokio::net::TcpListener::bind(settings.bind)
@@ -225,6 +206,7 @@ pub async fn start_web(
             shipments: shipments.clone(),
             sessions: settings.sessions.clone(),
             site_time: settings.site_time,
+            worker,
         },
     )?;
     let sessions = store.session_store();

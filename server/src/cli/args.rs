@@ -182,6 +182,11 @@ pub struct WorkerArgs {
     /// Do not import orders, read written-back orders back or fetch catalog data here.
     #[arg(long, env = "SHIPBACK_NO_SYNC")]
     pub no_sync: bool,
+    /// On SIGTERM or Ctrl-C: how long calls already on the wire may take to end and be
+    /// recorded (shipments not yet sent are given back at once), and open requests to
+    /// finish, before the process exits (default 30s).
+    #[arg(long, env = "SHIPBACK_SHUTDOWN_GRACE", value_parser = parse_duration)]
+    pub shutdown_grace: Option<Duration>,
 }
 
 impl WorkerArgs {
@@ -227,6 +232,7 @@ impl WorkerArgs {
             attempt_timeout: self.attempt_timeout.unwrap_or(defaults.attempt_timeout),
             idle_poll: self.idle_poll.unwrap_or(defaults.idle_poll),
             probe_every: self.probe_every.unwrap_or(defaults.probe_every),
+            shutdown_grace: self.shutdown_grace.unwrap_or(defaults.shutdown_grace),
             retry: RetryPolicy {
                 delays: match (
                     &self.retry_schedule,

@@ -53,6 +53,10 @@ pub enum Command {
     Worker {
         #[command(flatten)]
         db: DatabaseArgs,
+        /// Serve GET /healthz and GET /readyz (the database, and whether this worker
+        /// still claims work) on this address, for a process supervisor.
+        #[arg(long, env = "SHIPBACK_HEALTH_BIND")]
+        health_bind: Option<std::net::SocketAddr>,
         #[command(flatten)]
         worker: WorkerArgs,
         #[command(flatten)]
@@ -349,6 +353,7 @@ impl Cli {
             }
             Command::Worker {
                 db,
+                health_bind,
                 worker,
                 health,
                 deadlines,
@@ -364,9 +369,16 @@ impl Cli {
                     &deadlines,
                 )?;
                 let wake = Arc::new(Notify::new());
+                let shutdown = Shutdown::on_signal();
                 let worker =
-                    runtime::start_worker(&store, settings, wake, Shutdown::on_signal()).await?;
-                let _ = worker.await;
+                    runtime::start_worker(&store, settings, wake, shutdown.clone()).await?;
+                if let Some(bind) = health_bind {
+                    let addr =
+                        runtime::start_probes(&store, bind, worker.heartbeat, shutdown).await?;
+                    tracing::info!("health probes on http://{addr}");
+                }
+                let _ = worker.task.await;
+                store.close().await;
                 Ok(())
             }
             Command::Emulator { emulator } => {
@@ -422,21 +434,43 @@ async fn serve(
 ) -> Result<(), CliError> {
     let shutdown = Shutdown::on_signal();
     let wake = Arc::new(Notify::new());
+    let grace = worker
+        .as_ref()
+        .map_or(WorkerConfig::default().shutdown_grace, |w| {
+            w.worker.shutdown_grace
+        });
     let worker = match worker {
         Some(settings) => {
             Some(runtime::start_worker(store, settings, wake.clone(), shutdown.clone()).await?)
         }
         None => None,
     };
-    let web = runtime::start_web(store, &web, wake, shutdown).await?;
+    let heartbeat = worker.as_ref().map(|w| w.heartbeat.clone());
+    let web = runtime::start_web(store, &web, wake, heartbeat, shutdown.clone()).await?;
     tracing::info!("dashboard and API on {}", web.url());
-    let served = web
-        .task
-        .await
-        .map_err(|e| CliError::Config(format!("the web server stopped: {e}")))?;
+    let mut web_task = web.task;
+    let served = tokio::select! {
+        served = &mut web_task => Some(served),
+        // Requests still open when the grace is over (a long export) are cut.
+        _ = async { shutdown.wait().await; tokio::time::sleep(grace).await } => None,
+    };
+    let served = match served {
+        Some(served) => {
+            served.map_err(|e| CliError::Config(format!("the web server stopped: {e}")))?
+        }
+        None => {
+            tracing::warn!(
+                ?grace,
+                "requests still open at the end of the shutdown grace are cut"
+            );
+            web_task.abort();
+            Ok(())
+        }
+    };
     if let Some(worker) = worker {
-        let _ = worker.await;
+        let _ = worker.task.await;
     }
+    store.close().await;
     Ok(served?)
 }
 

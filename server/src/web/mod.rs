@@ -106,6 +106,9 @@ pub struct WebParts {
     pub shipments: ShipmentsFeed,
     pub sessions: SessionConfig,
     pub site_time: crate::time_zones::SiteTime,
+    /// The heartbeat of the worker in this process, if one runs here: the readiness
+    /// probe checks it.
+    pub worker: Option<crate::worker::Heartbeat>,
 }
 
 /// Every route, behind the route table's guard, the sign-in layers and the hardening.
@@ -154,7 +157,11 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     .merge(crate::audit::routes(store.clone()))
     .merge(crate::people::http::routes(&store))
     .merge(assets::site_files(&site.site_root, PKG_DIR))
-    .merge(probes::routes(store.clone(), site.clone()))
+    .merge(probes::routes(probes::Probed {
+        store: store.clone(),
+        site: Some(site.clone()),
+        worker: parts.worker,
+    }))
     .merge(dashboard)
     .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
     Ok(security::harden(crate::people::http::sign_in_layers(

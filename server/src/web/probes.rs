@@ -1,9 +1,12 @@
 //! `GET /healthz` and `GET /readyz`, for a load balancer or a process supervisor:
 //! unauthenticated, answering nothing sensitive, one small query at most, so that they
-//! can be polled every second.
+//! can be polled every second. The dashboard serves them beside its pages; a worker
+//! without a dashboard serves them alone on `--health-bind` ([`serve_alone`]).
 
 use super::SiteConfig;
+use crate::shutdown::Shutdown;
 use crate::store::Store;
+use crate::worker::Heartbeat;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -20,61 +23,68 @@ pub struct Check {
     pub problem: Option<String>,
 }
 
+impl Check {
+    fn of(name: &'static str, result: Result<(), String>) -> Check {
+        Check {
+            name,
+            ok: result.is_ok(),
+            problem: result.err(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Readiness {
     pub ready: bool,
     pub checks: Vec<Check>,
 }
 
+/// What this process's readiness depends on: always the database; the site's files
+/// where pages are served; the worker's heartbeat where a worker runs.
 #[derive(Clone)]
-struct Probed {
-    store: Store,
-    site: SiteConfig,
+pub struct Probed {
+    pub store: Store,
+    pub site: Option<SiteConfig>,
+    pub worker: Option<Heartbeat>,
 }
 
-pub fn routes(store: Store, site: SiteConfig) -> Router {
+pub fn routes(probed: Probed) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(Probed { store, site })
+        .with_state(probed)
 }
 
-/// 200 when the database answers with a current schema and the site's files are there;
-/// 503 naming what is not.
+/// The probes alone on their own listener, until the shutdown (`shipback worker
+/// --health-bind`). Nothing else is served there.
+pub async fn serve_alone(
+    listener: tokio::net::TcpListener,
+    probed: Probed,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    axum::serve(listener, routes(probed))
+        .with_graceful_shutdown(shutdown.wait())
+        .await
+}
+
+/// 200 when every check holds; 503 naming what does not.
 async fn readyz(State(probed): State<Probed>) -> (StatusCode, Json<Readiness>) {
     let database = match probed.store.schema_is_current().await {
-        Ok(true) => Check {
-            name: "database",
-            ok: true,
-            problem: None,
-        },
-        Ok(false) => Check {
-            name: "database",
-            ok: false,
-            problem: Some("its schema is not this build's: run `shipback migrate`".into()),
-        },
+        Ok(true) => Ok(()),
+        Ok(false) => Err("its schema is not this build's: run `shipback migrate`".into()),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            Check {
-                name: "database",
-                ok: false,
-                problem: Some("it does not answer".into()),
-            }
+            Err("it does not answer".into())
         }
     };
-    let site = match super::check_site_files(&probed.site) {
-        Ok(()) => Check {
-            name: "site",
-            ok: true,
-            problem: None,
-        },
-        Err(problem) => Check {
-            name: "site",
-            ok: false,
-            problem: Some(problem),
-        },
-    };
-    let checks = vec![database, site];
+    let mut checks = vec![Check::of("database", database)];
+    if let Some(site) = &probed.site {
+        checks.push(Check::of("site", super::check_site_files(site)));
+    }
+    if let Some(worker) = &probed.worker {
+        let beat = worker.check(crate::store::now_millis()).map(|_| ());
+        checks.push(Check::of("worker", beat));
+    }
     let ready = checks.iter().all(|c| c.ok);
     let status = if ready {
         StatusCode::OK

@@ -6,6 +6,7 @@
 //! and a worker only starts a call while its lease has room for the whole call, so two
 //! workers never confirm the same shipment at the same time.
 
+pub mod heartbeat;
 pub mod policy;
 pub mod triage;
 
@@ -13,14 +14,15 @@ use crate::accounts::Account;
 use crate::health::rules::CallOutcome;
 use crate::marketplaces::{MarketplaceAdapter, Marketplaces, WritebackResult};
 use crate::records::shipments::ClaimedShipment;
+use crate::shutdown::Shutdown;
 use crate::store::{now_millis, ApiPause, AttemptRecord, ImportedOrder, Store, StoreError};
 use app::shipments::{AttemptOutcome, WritebackStatus};
 use futures::StreamExt;
+pub use heartbeat::Heartbeat;
 pub use policy::RetryPolicy;
 use policy::Trouble;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -45,6 +47,8 @@ pub struct WorkerConfig {
     pub retry: RetryPolicy,
     /// How often a paused API is probed with one of its waiting shipments.
     pub probe_every: Duration,
+    /// At shutdown, how long calls already on the wire may take to end and be recorded.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -59,6 +63,7 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_millis(500),
             retry: RetryPolicy::default(),
             probe_every: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -116,6 +121,9 @@ pub struct Worker {
     wake: Arc<Notify>,
     /// When paused APIs were last probed and mended accounts' shipments sent on.
     last_housekeeping: std::sync::Mutex<Option<Instant>>,
+    heartbeat: Heartbeat,
+    /// Once it fires, no call starts: claims not yet started are given back.
+    stop: Option<Shutdown>,
 }
 
 impl Worker {
@@ -128,19 +136,48 @@ impl Worker {
         Worker {
             store,
             marketplaces,
+            heartbeat: Heartbeat::new(config.lease + config.idle_poll + Duration::from_secs(10)),
             config,
             wake,
             last_housekeeping: std::sync::Mutex::new(None),
+            stop: None,
         }
     }
 
-    /// Works until `shutdown` resolves. Storage errors are logged and retried: a busy
-    /// or briefly unavailable database must not stop write-backs for good.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
+    /// What its readiness probe reads.
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.heartbeat.clone()
+    }
+
+    /// Works until `shutdown` fires. Storage errors are logged and retried: a busy or
+    /// briefly unavailable database must not stop write-backs for good.
+    ///
+    /// At shutdown no new call starts; the claims of shipments not yet sent are given
+    /// back at once (another worker takes them without waiting for the lease), and the
+    /// calls on the wire have `shutdown_grace` to end and be recorded. A call still
+    /// running after that is dropped unrecorded: its claim lapses with the lease and
+    /// the next attempt reads the order back before sending again.
+    pub async fn run(mut self, shutdown: Shutdown) {
+        self.stop = Some(shutdown.clone());
         tracing::info!(worker = %self.config.name, "write-back worker started");
-        loop {
-            let idle = match self.run_batch().await {
+        let grace_over = async {
+            shutdown.clone().wait().await;
+            tokio::time::sleep(self.config.shutdown_grace).await;
+        };
+        tokio::pin!(grace_over);
+        while !shutdown.fired() {
+            let batch = tokio::select! {
+                batch = self.run_batch() => batch,
+                _ = &mut grace_over => {
+                    tracing::warn!(
+                        worker = %self.config.name,
+                        grace = ?self.config.shutdown_grace,
+                        "calls still on the wire at the end of the shutdown grace are left to the lease"
+                    );
+                    break;
+                }
+            };
+            let idle = match batch {
                 Ok(report) => report.claimed == 0,
                 Err(e) => {
                     tracing::error!(error = %e, "write-back batch failed; retrying shortly");
@@ -149,15 +186,25 @@ impl Worker {
             };
             if idle {
                 tokio::select! {
-                    _ = &mut shutdown => break,
+                    _ = shutdown.clone().wait() => break,
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(self.config.idle_poll) => {}
                 }
-            } else if futures::poll!(&mut shutdown).is_ready() {
-                break;
             }
         }
         tracing::info!(worker = %self.config.name, "write-back worker stopped");
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(Shutdown::fired)
+    }
+
+    /// Resolves when the shutdown fires; never for a worker driven batch by batch.
+    async fn stopped(&self) {
+        match &self.stop {
+            Some(stop) => stop.clone().wait().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Lets each paused API's probe through when its interval is up, and sends on the
@@ -222,6 +269,7 @@ impl Worker {
                 self.config.per_account,
             )
             .await?;
+        self.heartbeat.beat();
         let mut report = BatchReport {
             claimed: claims.len(),
             ..BatchReport::default()
@@ -287,10 +335,13 @@ impl Worker {
                 let target = self.target(accounts.get(&claim.account_id));
                 async move {
                     let turn = match &target {
-                        Ok((account, api)) => api.writeback_ready(account, last_safe_start).await,
+                        Ok((account, api)) => tokio::select! {
+                            turn = api.writeback_ready(account, last_safe_start) => turn,
+                            _ = self.stopped() => false,
+                        },
                         Err(_) => true,
                     };
-                    if !turn || Instant::now() > last_safe_start {
+                    if !turn || self.stopping() || Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
                     }
                     let order = orders.get(&(claim.account_id, claim.order_id.clone()));
@@ -321,6 +372,7 @@ impl Worker {
                 report.released += released.len();
                 self.release(&released).await;
             }
+            self.heartbeat.beat();
         }
         if report.stale > 0 {
             tracing::warn!(

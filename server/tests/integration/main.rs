@@ -27,5 +27,6 @@ mod rate_limits;
 mod refusals;
 mod security;
 mod several_instances;
+mod shutdown;
 mod tokens;
 mod writeback;

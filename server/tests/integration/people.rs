@@ -44,6 +44,7 @@ pub(crate) async fn dashboard(sessions: SessionConfig) -> Dashboard {
             site_time: Default::default(),
         },
         Arc::new(tokio::sync::Notify::new()),
+        None,
         stop,
     )
     .await

@@ -73,6 +73,7 @@ pub async fn harness() -> Harness {
             site_time: Default::default(),
         },
         Arc::new(Notify::new()),
+        None,
         stop,
     )
     .await
@@ -156,6 +157,7 @@ pub fn fast_config(name: &str) -> WorkerConfig {
             delays: RetryPolicy::doubling(Duration::from_millis(10), Duration::from_millis(40), 5),
             jitter: 0.2,
         },
+        shutdown_grace: Duration::from_secs(5),
     }
 }
 
