@@ -23,6 +23,48 @@ fn when(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "-".to_string())
 }
 
+/// `shipback backup`: the copy, then what it holds.
+pub async fn backup(db: &DatabaseArgs, out: &std::path::Path) -> Result<(), CliError> {
+    let store = Store::connect(&db.database_url).await?;
+    let summary = store.backup_to(out).await;
+    store.close().await;
+    let summary = summary?;
+    println!(
+        "backed up {} to {}: {} shipments, {} attempts, schema {}, {} bytes",
+        crate::store::redact_url(&db.database_url),
+        summary.file.display(),
+        summary.shipments,
+        summary.attempts,
+        summary.schema,
+        summary.bytes
+    );
+    println!("the credentials' key is not in the backup: keep it apart, with care");
+    Ok(())
+}
+
+/// `shipback restore`: the backup in place, migrated, and what it holds.
+pub async fn restore(db: &DatabaseArgs, from: &std::path::Path) -> Result<(), CliError> {
+    let (store, summary) = Store::restore(from, &db.database_url).await?;
+    store.close().await;
+    println!(
+        "restored {} as {}: {} shipments, {} attempts, schema {}",
+        from.display(),
+        summary.file.display(),
+        summary.shipments,
+        summary.attempts,
+        summary.schema
+    );
+    let key_found = db.secret_key_file.is_some()
+        || std::env::var_os("SHIPBACK_SECRET_KEY").is_some()
+        || crate::secrets::key_beside_database(&db.database_url).is_some_and(|k| k.exists());
+    if !key_found {
+        println!(
+            "its credentials are sealed with the key of the installation it came from: put              that key beside it as secret.key, or give it with --secret-key-file"
+        );
+    }
+    Ok(())
+}
+
 pub async fn keys(action: KeysCommand) -> Result<(), CliError> {
     use crate::secrets::{load_key, Keyring, SecretKey};
     match action {

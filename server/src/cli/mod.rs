@@ -126,6 +126,27 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Writes a consistent copy of a SQLite database to a new file while Shipback runs
+    /// (the worker and the dashboard go on). PostgreSQL: use pg_dump
+    /// (docs/operations.md#backups). The credentials' key is not in the copy: keep it
+    /// apart.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Puts a backup in place as the database --database-url names, which must not
+    /// exist yet, checks it and migrates it to this version. Start Shipback on it
+    /// afterwards, with the key of the installation it came from.
+    Restore {
+        /// The backup file, as `shipback backup` wrote it.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// The key that seals marketplace credentials: make one, or move to a new one.
     Keys {
         #[command(subcommand)]
@@ -271,6 +292,8 @@ pub enum CliError {
     #[error("migrate-data: {0}")]
     Copy(#[from] crate::store::CopyError),
     #[error(transparent)]
+    Backup(#[from] crate::store::BackupError),
+    #[error(transparent)]
     Runtime(#[from] RuntimeError),
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -314,6 +337,8 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Backup { out, db } => admin::backup(&db, &out).await,
+            Command::Restore { from, db } => admin::restore(&db, &from).await,
             Command::Token { action } => admin::token(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Keys { action } => admin::keys(action).await,
@@ -500,6 +525,8 @@ mod tests {
             "demo",
             "generate",
             "migrate",
+            "backup",
+            "restore",
             "keys",
             "user",
             "token",

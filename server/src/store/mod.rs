@@ -10,6 +10,7 @@ mod access_tokens;
 mod accounts;
 mod actions;
 mod audit;
+mod backup;
 mod carriers;
 mod claims;
 mod copy;
@@ -38,6 +39,7 @@ pub use sessions::Sessions;
 pub use shipments::{ImportedAttempt, ImportedHistory};
 pub use waits::{account_keys, writeback_key};
 
+pub use backup::{BackupError, BackupSummary};
 pub use copy::{CopyError, CopyReport};
 pub use db::Dialect;
 

@@ -25,12 +25,17 @@ pub(super) fn transient(e: &dyn sqlx::error::DatabaseError) -> Option<Transient>
         .map(|_| Transient::Busy)
 }
 
-pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
+/// The file a `sqlite://PATH?options` URL names.
+pub(super) fn file_path(url: &str) -> &str {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
-    let path = path.split('?').next().unwrap_or(path);
+    path.split('?').next().unwrap_or(path)
+}
+
+pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
+    let path = file_path(url);
     if let Some(dir) = Path::new(path)
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -9,6 +9,7 @@ mod actions;
 mod amazon;
 mod assets;
 mod audit;
+mod backup;
 mod carriers;
 mod configuration;
 mod crash;
