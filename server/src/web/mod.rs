@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod error;
 pub mod probes;
+pub mod request_log;
 pub mod routes;
 pub mod security;
 
@@ -164,12 +165,14 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     }))
     .merge(dashboard)
     .layer(axum::middleware::from_fn_with_state(guard, routes::guard));
-    Ok(security::harden(crate::people::http::sign_in_layers(
-        everything,
-        &store,
-        &parts.sessions,
+    Ok(request_log::layers(
+        security::harden(crate::people::http::sign_in_layers(
+            everything,
+            &store,
+            &parts.sessions,
+        ))
+        .layer(assets::compression()),
     ))
-    .layer(assets::compression()))
 }
 
 #[cfg(test)]

@@ -526,6 +526,9 @@ impl Worker {
         // unknown (a read that failed before it changed nothing).
         let sent = std::sync::atomic::AtomicBool::new(false);
         let account = target_account(&target);
+        let api_kind = target.as_ref().ok().and_then(|(account, api)| {
+            api.api_for(account, crate::marketplaces::Operation::WriteBack)
+        });
         let result = match target {
             Err(result) => result,
             Ok((account, api)) => {
@@ -618,6 +621,22 @@ impl Worker {
                 .clone()
                 .filter(|key| key.starts_with("api:"));
         }
+        // One line per attempt, with what an operator follows a shipment by.
+        tracing::info!(
+            shipment = %claim.shipment_id,
+            account = account.map_or("", |a| a.key.as_str()),
+            marketplace = account.map_or("", |a| a.marketplace.label()),
+            api = api_kind.map_or("", |k| k.as_str()),
+            revision = claim.revision,
+            attempt = record.number,
+            outcome = record.outcome.as_str(),
+            status = record.new_status.as_str(),
+            http_status = record.http_status,
+            error_code = record.error_code.as_deref(),
+            duration_ms,
+            read_back,
+            "write-back attempt"
+        );
         (record, read_back)
     }
 

@@ -22,6 +22,7 @@ mod generate;
 mod health;
 mod instances;
 mod live;
+mod logs;
 mod models;
 mod people;
 mod rate_limits;
