@@ -3,7 +3,11 @@
 //! HTTP on loopback, with the rate limits off on both sides (Shipback's clients and the
 //! emulator).
 //!
-//!     cargo bench -p shipback --bench writeback [-- TOTAL_SHIPMENTS [ACCOUNTS [WORKERS]]]
+//!     cargo bench -p shipback --bench writeback [-- TOTAL_SHIPMENTS [ACCOUNTS [WORKERS]] [metrics]]
+//!
+//! With `metrics`, the Prometheus recorder is installed as `--metrics-bind` does, so
+//! that every attempt is counted and timed: run it back to back with and without to
+//! see what the metrics cost.
 //!
 //! A SQLite file by default; with `SHIPBACK_TEST_DATABASE=postgres`, a fresh database
 //! on the PostgreSQL server at `SHIPBACK_TEST_POSTGRES_URL` (default: the local one),
@@ -180,15 +184,20 @@ fn main() {
     let total = args.first().copied().unwrap_or(50_000);
     let accounts = args.get(1).copied().unwrap_or(4).max(1);
     let workers = args.get(2).copied().unwrap_or(1).max(1);
+    let metrics = std::env::args().any(|a| a == "metrics");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    if metrics {
+        runtime.block_on(async { shipback::telemetry::install() });
+    }
     let (elapsed, confirmed) = runtime.block_on(run(total, accounts, workers));
     assert_eq!(confirmed as usize, total, "every shipment confirmed once");
     println!(
-        "write-back ({}): {total} shipments on {accounts} accounts, {workers} worker(s), in {:.2} s = {:.0} write-backs/s",
+        "write-back ({}, metrics {}): {total} shipments on {accounts} accounts, {workers} worker(s), in {:.2} s = {:.0} write-backs/s",
         if database::on_postgres() { "PostgreSQL" } else { "SQLite" },
+        if metrics { "on" } else { "off" },
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
     );

@@ -45,6 +45,7 @@ pub mod secrets;
 pub mod shipments;
 pub mod shutdown;
 pub mod store;
+pub mod telemetry;
 pub mod time_zones;
 pub mod tokens;
 pub mod web;

@@ -50,15 +50,17 @@ impl Feed {
         let closed = async move {
             let _ = closing.wait_for(|closed| *closed).await;
         };
+        // Counted open while the stream lives (it is dropped when the page goes).
+        let client = crate::telemetry::SseClient::open(name);
         let stream = futures::stream::unfold(
-            (self.version.clone(), true),
-            move |(mut version, first)| async move {
+            (self.version.clone(), true, client),
+            move |(mut version, first, client)| async move {
                 if !first {
                     version.changed().await.ok()?;
                 }
                 let current = *version.borrow_and_update();
                 let event = Event::default().event(name).data(current.to_string());
-                Some((Ok(event), (version, false)))
+                Some((Ok(event), (version, false, client)))
             },
         )
         .take_until(closed);

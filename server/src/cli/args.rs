@@ -107,6 +107,35 @@ impl WebArgs {
     }
 }
 
+/// Prometheus metrics (docs/metrics.md).
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    /// Serve GET /metrics (Prometheus) on this address, and only there: keep it on a
+    /// private network. Without it no metric is kept.
+    #[arg(long, env = "SHIPBACK_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+impl MetricsArgs {
+    /// Starts the metrics listener, if asked for; an API idle for `idle_after` is None.
+    pub async fn start(
+        &self,
+        store: &Store,
+        idle_after: Duration,
+        shutdown: crate::shutdown::Shutdown,
+    ) -> Result<(), CliError> {
+        let Some(bind) = self.metrics_bind else {
+            return Ok(());
+        };
+        crate::telemetry::install();
+        let addr = crate::telemetry::start(store, bind, idle_after, shutdown)
+            .await
+            .map_err(|source| crate::runtime::RuntimeError::Bind { addr: bind, source })?;
+        tracing::info!("metrics on http://{addr}/metrics");
+        Ok(())
+    }
+}
+
 /// When a shipment not yet confirmed is "due soon" (docs/deadlines.md).
 #[derive(Args, Debug)]
 pub struct DeadlineArgs {

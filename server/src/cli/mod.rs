@@ -11,7 +11,9 @@ use crate::order_sync::OrderSyncConfig;
 use crate::runtime::{self, RuntimeError, Shutdown};
 use crate::store::{Store, StoreError};
 use crate::worker::WorkerConfig;
-use args::{DatabaseArgs, DeadlineArgs, EmulatorArgs, HealthArgs, KeyNeed, WebArgs, WorkerArgs};
+use args::{
+    DatabaseArgs, DeadlineArgs, EmulatorArgs, HealthArgs, KeyNeed, MetricsArgs, WebArgs, WorkerArgs,
+};
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -55,6 +57,8 @@ pub enum Command {
         health: HealthArgs,
         #[command(flatten)]
         deadlines: DeadlineArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
         /// Do not run a worker in this process (run `shipback worker` elsewhere).
         #[arg(long, env = "SHIPBACK_NO_WORKER")]
         no_worker: bool,
@@ -73,6 +77,8 @@ pub enum Command {
         health: HealthArgs,
         #[command(flatten)]
         deadlines: DeadlineArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
     },
     /// The marketplace emulator alone (Amazon's and eBay's wire formats, for tests and
     /// demos).
@@ -95,6 +101,8 @@ pub enum Command {
         health: HealthArgs,
         #[command(flatten)]
         deadlines: DeadlineArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
         /// Do not post a new demo shipment every few seconds.
         #[arg(long, env = "SHIPBACK_NO_TRICKLE")]
         no_trickle: bool,
@@ -367,6 +375,7 @@ impl Cli {
                 worker,
                 health,
                 deadlines,
+                metrics,
                 no_worker,
             } => {
                 let store = db
@@ -384,7 +393,7 @@ impl Cli {
                         )
                     })
                     .transpose()?;
-                serve(&store, web.settings(&health, &deadlines), worker).await
+                serve(&store, web.settings(&health, &deadlines), worker, &metrics).await
             }
             Command::Worker {
                 db,
@@ -392,6 +401,7 @@ impl Cli {
                 worker,
                 health,
                 deadlines,
+                metrics,
             } => {
                 let store = db
                     .open(KeyNeed::Required)
@@ -405,6 +415,13 @@ impl Cli {
                 )?;
                 let wake = Arc::new(Notify::new());
                 let shutdown = Shutdown::on_signal();
+                metrics
+                    .start(
+                        &store,
+                        settings.health.thresholds.idle_after,
+                        shutdown.clone(),
+                    )
+                    .await?;
                 let worker =
                     runtime::start_worker(&store, settings, wake, shutdown.clone()).await?;
                 if let Some(bind) = health_bind {
@@ -430,6 +447,7 @@ impl Cli {
                 worker,
                 health,
                 deadlines,
+                metrics,
                 no_trickle,
                 no_worker,
             } => {
@@ -455,7 +473,7 @@ impl Cli {
                 };
                 let web = web.settings(&health, &deadlines);
                 crate::demo::prepare(&store, &settings, &web).await?;
-                serve(&store, web, worker).await
+                serve(&store, web, worker, &metrics).await
             }
         }
     }
@@ -466,8 +484,12 @@ async fn serve(
     store: &crate::store::Store,
     web: runtime::WebSettings,
     worker: Option<runtime::WorkerSettings>,
+    metrics: &MetricsArgs,
 ) -> Result<(), CliError> {
     let shutdown = Shutdown::on_signal();
+    metrics
+        .start(store, web.health_idle_after, shutdown.clone())
+        .await?;
     let wake = Arc::new(Notify::new());
     let grace = worker
         .as_ref()
@@ -513,8 +535,10 @@ async fn serve(
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPBACK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,leptos=warn"));
+    // Colours only for a person at a terminal, not in a journal or a file.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => logs.try_init(),

@@ -82,7 +82,17 @@ async fn ingest(
     State(state): State<ApiState>,
     body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
-    let batch = parse_batch(&body).map_err(HttpError::InvalidShipments)?;
+    let answer = ingest_batch(&state, &body).await;
+    match &answer {
+        Ok(_) => {}
+        Err(HttpError::InvalidShipments(_)) => crate::telemetry::ingest("refused", &[]),
+        Err(_) => crate::telemetry::ingest("failed", &[]),
+    }
+    answer
+}
+
+async fn ingest_batch(state: &ApiState, body: &[u8]) -> Result<Response, HttpError> {
+    let batch = parse_batch(body).map_err(HttpError::InvalidShipments)?;
     let results = match state.actions.ingest(&batch).await {
         Ok(results) => results,
         Err(StoreError::UnknownAccounts(keys)) => {
@@ -101,6 +111,14 @@ async fn ingest(
         Err(e) => return Err(HttpError::store("ingest", e)),
     };
     let count = |wanted: IngestOutcome| results.iter().filter(|(_, o)| *o == wanted).count();
+    crate::telemetry::ingest(
+        "accepted",
+        &[
+            ("created", count(IngestOutcome::Created)),
+            ("updated", count(IngestOutcome::Updated)),
+            ("unchanged", count(IngestOutcome::Unchanged)),
+        ],
+    );
     Ok(Json(json!({
         "created": count(IngestOutcome::Created),
         "updated": count(IngestOutcome::Updated),

@@ -11,6 +11,14 @@ use crate::records::shipments::ClaimedShipment;
 use app::shipments::{AttemptOutcome, WritebackStatus};
 use chrono::{DateTime, Utc};
 
+/// What is due for an attempt now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueQueue {
+    pub due: u64,
+    /// Milliseconds since the epoch; `None` when nothing is due.
+    pub oldest_due_at: Option<i64>,
+}
+
 /// Gives `worker`'s lease on a shipment back, whatever its fence: a claim a correction
 /// superseded is released too, so that the new revision goes at once.
 pub(super) async fn release_lease(
@@ -375,6 +383,22 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The shipments due for an attempt at `now` (neither waiting nor leased), and
+    /// since when the oldest of them is due: the metrics' queue.
+    pub async fn due_queue(&self, now: i64) -> Result<DueQueue, StoreError> {
+        let row = query(
+            "SELECT COUNT(*) AS due, MIN(next_attempt_at) AS oldest FROM shipments
+              WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(DueQueue {
+            due: row.try_get::<i64, _>("due")?.max(0) as u64,
+            oldest_due_at: row.try_get("oldest")?,
+        })
     }
 
     /// How many shipments are in each status (for the demo and tests).

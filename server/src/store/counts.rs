@@ -6,10 +6,11 @@
 //! the shipments can answer (through the ship-date index). A search looks up at most a
 //! few shipments, so it is counted directly.
 
-use super::db::SqlBuilder;
+use super::db::{query, SqlBuilder};
 use super::shipments::{push_any_of, push_filters, Access};
 use super::{Store, StoreError};
 use app::query::ShipmentQuery;
+use app::shipments::WritebackStatus;
 
 const DAY_MS: i64 = 86_400_000;
 const BLOCK_DAYS: i64 = 32;
@@ -109,6 +110,29 @@ fn push_span(sql: &mut SqlBuilder, column: &str, (start, end): Span) {
 }
 
 impl Store {
+    /// How many shipments are in each status, from the counters (every status, zero
+    /// included): what the metrics report at each scrape.
+    pub async fn status_totals(&self) -> Result<Vec<(WritebackStatus, u64)>, StoreError> {
+        let rows = query(
+            "SELECT status, CAST(SUM(n) AS BIGINT) AS n FROM shipment_counts_by_block
+              GROUP BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut totals: Vec<(WritebackStatus, u64)> =
+            WritebackStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            let status = WritebackStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown status '{status}'")))?;
+            if let Some(total) = totals.iter_mut().find(|(s, _)| *s == status) {
+                total.1 = n.max(0) as u64;
+            }
+        }
+        Ok(totals)
+    }
+
     /// How many shipments match the query's filters (its sort and cursor aside).
     pub(super) async fn count_matching(&self, query: &ShipmentQuery) -> Result<u64, StoreError> {
         // The sum is cast back to an integer: PostgreSQL sums integers as numerics.

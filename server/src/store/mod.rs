@@ -32,7 +32,7 @@ mod tokens;
 mod waits;
 
 pub use actions::ShipmentRefusal;
-pub use claims::{ApiPause, AttemptRecord};
+pub use claims::{ApiPause, AttemptRecord, DueQueue};
 pub use health::{HealthSignature, HistoryIncrement, HistoryRow, StoredApiHealth};
 pub use orders::{ImportedOrder, OrderCheck};
 pub use sessions::Sessions;

@@ -335,10 +335,19 @@ impl Worker {
                 let target = self.target(accounts.get(&claim.account_id));
                 async move {
                     let turn = match &target {
-                        Ok((account, api)) => tokio::select! {
-                            turn = api.writeback_ready(account, last_safe_start) => turn,
-                            _ = self.stopped() => false,
-                        },
+                        Ok((account, api)) => {
+                            let queued = Instant::now();
+                            let turn = tokio::select! {
+                                turn = api.writeback_ready(account, last_safe_start) => turn,
+                                _ = self.stopped() => false,
+                            };
+                            crate::telemetry::rate_limit_wait(
+                                account.marketplace.label(),
+                                &account.key,
+                                queued.elapsed(),
+                            );
+                            turn
+                        }
                         Err(_) => true,
                     };
                     if !turn || self.stopping() || Instant::now() > last_safe_start {
@@ -636,6 +645,13 @@ impl Worker {
             duration_ms,
             read_back,
             "write-back attempt"
+        );
+        crate::telemetry::attempt(
+            account.map_or("", |a| a.marketplace.label()),
+            account.map_or("", |a| a.key.as_str()),
+            api_kind.map_or("", |k| k.as_str()),
+            record.outcome.as_str(),
+            Duration::from_millis(duration_ms.max(0) as u64),
         );
         (record, read_back)
     }

@@ -23,6 +23,7 @@ mod health;
 mod instances;
 mod live;
 mod logs;
+mod metrics;
 mod models;
 mod people;
 mod rate_limits;
