@@ -134,6 +134,7 @@ async fn run(total: usize, accounts: usize, workers: usize) -> (Duration, u64) {
         sync: None,
         health: HealthConfig::default(),
         deadline_check_every: Duration::from_secs(60),
+        retention: None,
     };
     let (stop, shutdown) = Shutdown::manual();
     let start = Instant::now();

@@ -40,6 +40,7 @@ pub mod marketplaces;
 pub mod order_sync;
 pub mod people;
 pub mod records;
+pub mod retention;
 pub mod runtime;
 pub mod secrets;
 pub mod shipments;

@@ -54,6 +54,8 @@ pub struct WorkerSettings {
     /// How often to look for shipments that became due soon or late, for the webhook
     /// (`health.webhook`); nothing is looked for without one.
     pub deadline_check_every: Duration,
+    /// What to delete, and how often to look; `None`: nothing is deleted here.
+    pub retention: Option<(crate::retention::RetentionPolicy, Duration)>,
 }
 
 /// Starts the write-back worker and, unless turned off, the order sync; they share the
@@ -74,6 +76,14 @@ pub async fn start_worker(
         tokio::spawn(crate::deadlines::watch(
             store.clone(),
             watch,
+            shutdown.clone(),
+        ))
+    });
+    let retention = settings.retention.map(|(policy, every)| {
+        tokio::spawn(crate::retention::run(
+            store.clone(),
+            policy,
+            every,
             shutdown.clone(),
         ))
     });
@@ -100,6 +110,9 @@ pub async fn start_worker(
         let _ = monitor.await;
         if let Some(deadlines) = deadlines {
             let _ = deadlines.await;
+        }
+        if let Some(retention) = retention {
+            let _ = retention.await;
         }
     });
     Ok(RunningWorker { task, heartbeat })

@@ -3,7 +3,7 @@
 //! same actions as the dashboard's and the API's (`crate::actions`), audited under the
 //! command line's name.
 
-use super::args::{DatabaseArgs, EmulatorArgs, KeyNeed};
+use super::args::{DatabaseArgs, EmulatorArgs, KeyNeed, RetentionArgs};
 use super::{AccountCommand, CliError, KeysCommand, ShipmentsCommand, TokenCommand, UserCommand};
 use crate::actions::Actions;
 use crate::audit::{self, Action, Actor};
@@ -39,6 +39,27 @@ pub async fn backup(db: &DatabaseArgs, out: &std::path::Path) -> Result<(), CliE
         summary.bytes
     );
     println!("the credentials' key is not in the backup: keep it apart, with care");
+    Ok(())
+}
+
+/// `shipback prune`: one retention pass, now.
+pub async fn prune(db: &DatabaseArgs, retention: &RetentionArgs) -> Result<(), CliError> {
+    let store = Store::open(&db.database_url).await?;
+    let report =
+        crate::retention::prune(&store, retention.policy(), crate::store::now_millis()).await;
+    store.close().await;
+    let report = report?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "deleted {} shipments (with their attempts) and {} audit entries in {} batches; \
+         batch time p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms",
+        report.shipments,
+        report.audit_entries,
+        report.batches.len(),
+        ms(report.batch_percentile(0.5)),
+        ms(report.batch_percentile(0.99)),
+        ms(report.longest_batch())
+    );
     Ok(())
 }
 

@@ -136,6 +136,27 @@ impl MetricsArgs {
     }
 }
 
+/// What is deleted, and when (docs/operations.md#retention).
+#[derive(Args, Debug)]
+pub struct RetentionArgs {
+    /// Finished shipments (Success, Confirmed manually, Failed) unchanged for this long
+    /// are deleted with their attempts (e.g. 400d, 90d).
+    #[arg(long, env = "SHIPBACK_KEEP_SHIPMENTS", default_value = "400d", value_parser = parse_duration)]
+    pub keep_shipments: Duration,
+    /// Audit entries older than this are deleted; without it the audit log is kept.
+    #[arg(long, env = "SHIPBACK_KEEP_AUDIT", value_parser = parse_duration)]
+    pub keep_audit: Option<Duration>,
+}
+
+impl RetentionArgs {
+    pub fn policy(&self) -> crate::retention::RetentionPolicy {
+        crate::retention::RetentionPolicy {
+            keep_shipments: self.keep_shipments,
+            keep_audit: self.keep_audit,
+        }
+    }
+}
+
 /// When a shipment not yet confirmed is "due soon" (docs/deadlines.md).
 #[derive(Args, Debug)]
 pub struct DeadlineArgs {
@@ -216,6 +237,12 @@ pub struct WorkerArgs {
     /// finish, before the process exits (default 30s).
     #[arg(long, env = "SHIPBACK_SHUTDOWN_GRACE", value_parser = parse_duration)]
     pub shutdown_grace: Option<Duration>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// How often the worker deletes what is kept no longer (--keep-shipments,
+    /// --keep-audit).
+    #[arg(long, env = "SHIPBACK_PRUNE_EVERY", default_value = "1h", value_parser = parse_duration)]
+    pub prune_every: Duration,
 }
 
 impl WorkerArgs {
@@ -234,6 +261,7 @@ impl WorkerArgs {
             sync: self.sync_config(sync_defaults),
             health,
             deadline_check_every: deadlines.deadline_check_every,
+            retention: Some((self.retention.policy(), self.prune_every)),
         })
     }
 
@@ -366,7 +394,7 @@ impl HealthArgs {
     }
 }
 
-/// Reads `500ms`, `2s`, `5m`, `1h`, or a bare number of seconds.
+/// Reads `500ms`, `2s`, `5m`, `1h`, `400d`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -375,13 +403,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
-        .map_err(|_| format!("'{text}' is not a duration; examples: 500ms, 2s, 5m, 1h"))?;
+        .map_err(|_| format!("'{text}' is not a duration; examples: 500ms, 2s, 5m, 1h, 90d"))?;
     let seconds = match unit.trim() {
         "ms" => number / 1000.0,
         "" | "s" => number,
         "m" | "min" => number * 60.0,
         "h" => number * 3600.0,
-        other => return Err(format!("unknown unit '{other}'; use ms, s, m or h")),
+        "d" => number * 86_400.0,
+        other => return Err(format!("unknown unit '{other}'; use ms, s, m, h or d")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("'{text}': {e}"))
 }
@@ -397,6 +426,10 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(
+            parse_duration("400d"),
+            Ok(Duration::from_secs(400 * 86_400))
+        );
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());

@@ -165,6 +165,16 @@ pub enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Deletes now what is kept no longer (the worker does it every --prune-every):
+    /// finished shipments older than --keep-shipments with their attempts, and audit
+    /// entries older than --keep-audit. Prints what went and how long each batch held
+    /// the database.
+    Prune {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        retention: args::RetentionArgs,
+    },
     /// The key that seals marketplace credentials: make one, or move to a new one.
     Keys {
         #[command(subcommand)]
@@ -356,6 +366,7 @@ impl Cli {
                 Ok(())
             }
             Command::Backup { out, db } => admin::backup(&db, &out).await,
+            Command::Prune { db, retention } => admin::prune(&db, &retention).await,
             Command::Restore { from, db } => admin::restore(&db, &from).await,
             Command::Token { action } => admin::token(action).await,
             Command::User { action } => admin::user(action).await,
@@ -570,6 +581,7 @@ mod tests {
             "migrate",
             "backup",
             "restore",
+            "prune",
             "keys",
             "user",
             "token",

@@ -30,22 +30,6 @@ async fn rows(store: &Store) -> Vec<(String, WritebackStatus, u32)> {
     rows
 }
 
-/// The grid's kept counters agree with the rows themselves, status by status.
-async fn counters_match_rows(store: &Store) {
-    for (status, counted) in store.status_counts().await.unwrap() {
-        let kept = store
-            .list_shipments(&ShipmentQuery {
-                statuses: vec![status],
-                limit: 1,
-                ..ShipmentQuery::default()
-            })
-            .await
-            .unwrap()
-            .total;
-        assert_eq!(kept, counted, "the counters of {status:?} in the copy");
-    }
-}
-
 async fn post_shipments(h: &Harness, count: u32) {
     let mut batch = Vec::new();
     let mut orders = Vec::new();
@@ -117,7 +101,7 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     );
     let copy = Store::open(&restored_url).await.unwrap();
     assert_eq!(rows(&copy).await.len(), 150);
-    counters_match_rows(&copy).await;
+    crate::common::counters_match_rows(&copy).await;
     copy.close().await;
 
     // Neither overwrites anything.
@@ -284,6 +268,6 @@ async fn pg_dump_and_pg_restore_keep_every_row() {
     let copy = Store::open(&target.url).await.unwrap();
     assert_eq!(rows(&copy).await, rows(&h.store).await);
     assert_eq!(rows(&copy).await.len(), 40);
-    counters_match_rows(&copy).await;
+    crate::common::counters_match_rows(&copy).await;
     copy.close().await;
 }

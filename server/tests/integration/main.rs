@@ -28,6 +28,7 @@ mod models;
 mod people;
 mod rate_limits;
 mod refusals;
+mod retention;
 mod security;
 mod several_instances;
 mod shutdown;

@@ -92,6 +92,7 @@ async fn every_metric_the_dashboard_plots_is_exported_with_this_databases_figure
                 ..Default::default()
             },
             deadline_check_every: Duration::from_secs(60),
+            retention: None,
         },
         std::sync::Arc::new(tokio::sync::Notify::new()),
         worker_shutdown,

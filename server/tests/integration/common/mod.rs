@@ -513,3 +513,23 @@ pub fn run_shipback(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (bool,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The grid's kept counters agree with the rows themselves, status by status.
+pub async fn counters_match_rows(store: &Store) {
+    let counted: std::collections::HashMap<_, _> =
+        store.status_counts().await.unwrap().into_iter().collect();
+    for (status, kept) in store.status_totals().await.unwrap() {
+        let listed = store
+            .list_shipments(&app::query::ShipmentQuery {
+                statuses: vec![status],
+                limit: 1,
+                ..app::query::ShipmentQuery::default()
+            })
+            .await
+            .unwrap()
+            .total;
+        let counted = counted.get(&status).copied().unwrap_or(0);
+        assert_eq!(kept, counted, "the counters of {status:?}");
+        assert_eq!(listed, counted, "the grid's total of {status:?}");
+    }
+}
