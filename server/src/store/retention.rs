@@ -5,7 +5,7 @@
 //! follow every deleted shipment through their triggers.
 
 use super::db::query;
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError};
 
 /// What a batch deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,19 @@ impl Store {
         cutoff: i64,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let sql = match what {
-            Prunable::FinishedShipments => {
+        let sql = match (what, self.dialect()) {
+            // SQLite's planner prefers the status index, and then reads every finished
+            // shipment and sorts them at each batch (measured: 9 shipments a second at
+            // 200,000); the partial index is named so that it walks the oldest only.
+            (Prunable::FinishedShipments, Dialect::Sqlite) => {
+                "DELETE FROM shipments WHERE id IN (
+                     SELECT id FROM shipments INDEXED BY shipments_finished_updated
+                      WHERE status IN ('success', 'confirmed_manually', 'failed')
+                        AND updated_at < $1 AND lease_owner IS NULL
+                      ORDER BY updated_at, id
+                      LIMIT $2)"
+            }
+            (Prunable::FinishedShipments, Dialect::Postgres) => {
                 "DELETE FROM shipments WHERE id IN (
                      SELECT id FROM shipments
                       WHERE status IN ('success', 'confirmed_manually', 'failed')
@@ -34,7 +45,7 @@ impl Store {
                       ORDER BY updated_at, id
                       LIMIT $2)"
             }
-            Prunable::AuditEntries => {
+            (Prunable::AuditEntries, _) => {
                 "DELETE FROM audit_log WHERE id IN (
                      SELECT id FROM audit_log WHERE at < $1 ORDER BY id LIMIT $2)"
             }
