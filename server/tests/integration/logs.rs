@@ -50,11 +50,7 @@ async fn json_logs_follow_a_request_and_an_attempt_and_hold_no_secret() {
         .expect("the new token is printed")
         .to_string();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let log = std::env::temp_dir().join(format!("shipback-json-{}.log", std::process::id()));
     let mut serve = Command::new(env!("CARGO_BIN_EXE_shipback"))

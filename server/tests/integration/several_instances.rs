@@ -10,7 +10,7 @@
 use crate::common;
 
 use common::database::on_postgres;
-use common::{add_account, harness, Harness};
+use common::{add_account, free_port, harness, Harness};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -77,14 +77,6 @@ impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Signs in on the dashboard at `base` once it answers; the session cookie.

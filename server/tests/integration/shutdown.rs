@@ -2,19 +2,10 @@
 //! wire end and are recorded, the shipments it had not sent are given back at once (not
 //! after the lease), it exits 0. Its `--health-bind` probes answer while it works.
 
-use crate::common::harness;
+use crate::common::{free_port, harness};
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A port free a moment ago, for a process that cannot report the one it took.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn sigterm_finishes_the_calls_on_the_wire_gives_back_the_rest_and_exits_0() {

@@ -533,3 +533,12 @@ pub async fn counters_match_rows(store: &Store) {
         assert_eq!(listed, counted, "the grid's total of {status:?}");
     }
 }
+
+/// A port free a moment ago, for a process that cannot report the one it took.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
