@@ -118,11 +118,11 @@ async fn a_failed_shipment_confirmed_by_hand_leaves_the_failed_list() {
 }
 
 /// Runs `shipback ARGS` against the harness's database; its exit status and output.
-fn shipback(h: &common::Harness, args: &[&str]) -> (bool, String, String) {
+async fn shipback(h: &common::Harness, args: &[&str]) -> (bool, String, String) {
     let mut all = args.to_vec();
     all.extend(["--database-url", &h.database_url]);
     let key = h.secret_key.to_base64();
-    common::run_shipback(&all, &[("SHIPBACK_SECRET_KEY", &key)], "")
+    common::run_shipback(&all, &[("SHIPBACK_SECRET_KEY", &key)], "").await
 }
 
 /// The command line takes the same actions as the API and the dashboard: the same
@@ -132,7 +132,7 @@ async fn the_command_line_retries_confirms_and_disables_through_the_same_actions
     let h = harness().await;
     h.failed_shipments(2).await;
 
-    let (ok, out, err) = shipback(&h, &["shipments", "retry", "S-1", "nope"]);
+    let (ok, out, err) = shipback(&h, &["shipments", "retry", "S-1", "nope"]).await;
     assert!(!ok, "one of two was refused: {out} {err}");
     assert!(out.contains("S-1: queued for a new round"), "{out}");
     assert!(err.contains("nope: no shipment 'nope'"), "{err}");
@@ -149,23 +149,24 @@ async fn the_command_line_retries_confirms_and_disables_through_the_same_actions
             "--note",
             "by phone",
         ],
-    );
+    )
+    .await;
     assert!(ok, "{out} {err}");
     let confirmed = h.detail("S-2").await;
     assert_eq!(confirmed["status"], "confirmed_manually");
     assert_eq!(confirmed["manual_confirmation"]["confirmed_by"], "Dana");
     // Not Failed any more: refused, with the reason, and a failing exit status.
-    let (ok, _, err) = shipback(&h, &["shipments", "confirm", "S-2", "--by", "Dana"]);
+    let (ok, _, err) = shipback(&h, &["shipments", "confirm", "S-2", "--by", "Dana"]).await;
     assert!(!ok);
     assert!(err.contains("only a Failed shipment"), "{err}");
 
-    let (ok, out, err) = shipback(&h, &["account", "disable", common::ACCOUNT]);
+    let (ok, out, err) = shipback(&h, &["account", "disable", common::ACCOUNT]).await;
     assert!(ok, "{out} {err}");
     assert!(!h.account(common::ACCOUNT).await.enabled);
-    let (ok, _, err) = shipback(&h, &["account", "enable", "no-such-account"]);
+    let (ok, _, err) = shipback(&h, &["account", "enable", "no-such-account"]).await;
     assert!(!ok);
     assert!(err.contains("no account named 'no-such-account'"), "{err}");
-    let (ok, out, _) = shipback(&h, &["account", "list"]);
+    let (ok, out, _) = shipback(&h, &["account", "list"]).await;
     assert!(ok && out.contains(common::ACCOUNT), "{out}");
 
     let log: Vec<(String, String, String)> = h

@@ -71,7 +71,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(ok, "backup failed: {err}");
     assert!(out.contains("150 shipments"), "{out}");
     assert!(
@@ -92,7 +93,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(ok, "restore failed: {err}");
     assert!(out.contains("150 shipments"), "{out}");
     assert!(
@@ -115,7 +117,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, _, err) = run_shipback(
         &[
@@ -127,7 +130,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(!ok && err.contains("already exists"), "{err}");
     let not_a_backup = backups.path().join("notes.txt");
     std::fs::write(&not_a_backup, "not a database").unwrap();
@@ -142,7 +146,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(!ok && err.contains("is not a Shipback backup"), "{err}");
     assert!(!restored.path().join("other/shipback.db").exists());
 
@@ -166,7 +171,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let (ok, _, err) = run_shipback(
         &[
@@ -178,7 +184,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let copy = Store::open(&copy_url)
         .await
@@ -243,7 +250,8 @@ async fn pg_dump_and_pg_restore_keep_every_row() {
         ],
         &[],
         "",
-    );
+    )
+    .await;
     assert!(!ok && err.contains("pg_dump"), "{err}");
 
     let dump = tempfile::tempdir().unwrap();

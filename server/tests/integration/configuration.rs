@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::database::{on_postgres, TestDatabase};
-use common::run_shipback;
+use common::{run_shipback, run_shipback_blocking};
 use shipback::store::{Store, StoreError};
 
 /// Every one-shot command takes `--database-url` and works on the database of this
@@ -19,12 +19,12 @@ async fn every_command_works_on_the_database_it_is_given() {
     let on_database = |args: &[&str], stdin: &str| {
         let mut all = args.to_vec();
         all.extend(["--database-url", &database.url, "--secret-key-file", key]);
-        let (ok, stdout, stderr) = run_shipback(&all, &[], stdin);
+        let (ok, stdout, stderr) = run_shipback_blocking(&all, &[], stdin);
         assert!(ok, "shipback {args:?}: {stderr}");
         stdout
     };
     for file in [key, new_key] {
-        let (ok, _, stderr) = run_shipback(&["keys", "generate", "--out", file], &[], "");
+        let (ok, _, stderr) = run_shipback(&["keys", "generate", "--out", file], &[], "").await;
         assert!(ok, "{stderr}");
     }
     on_database(&["migrate"], "");
@@ -67,7 +67,7 @@ async fn every_command_works_on_the_database_it_is_given() {
         "--secret-key-file",
         new_key,
     ]);
-    let (ok, _, stderr) = run_shipback(&retry, &[], "");
+    let (ok, _, stderr) = run_shipback(&retry, &[], "").await;
     assert!(ok, "{stderr}");
     let still_failed = store.list_shipments(&failed_query).await.unwrap().total;
     assert_eq!(
@@ -91,13 +91,13 @@ async fn every_command_works_on_the_database_it_is_given() {
 /// sentence that says why, before anything is opened.
 #[test]
 fn a_bad_time_zone_or_warning_is_refused_at_start() {
-    let (ok, _, stderr) = run_shipback(&["serve", "--time-zone", "Mars/Olympus"], &[], "");
+    let (ok, _, stderr) = run_shipback_blocking(&["serve", "--time-zone", "Mars/Olympus"], &[], "");
     assert!(!ok);
     assert!(
         stderr.contains("'Mars/Olympus' is not a time zone of the IANA database"),
         "{stderr}"
     );
-    let (ok, _, stderr) = run_shipback(&["worker", "--deadline-warning", "soon"], &[], "");
+    let (ok, _, stderr) = run_shipback_blocking(&["worker", "--deadline-warning", "soon"], &[], "");
     assert!(!ok);
     assert!(stderr.contains("'soon' is not a duration"), "{stderr}");
 }
@@ -108,7 +108,7 @@ async fn an_unreachable_postgresql_is_named_at_start() {
     let url = "postgres://shipback:hunter2@127.0.0.1:1/shipback";
     let error = Store::open(url).await.expect_err("refused");
     assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
-    let (ok, _, stderr) = run_shipback(&["migrate", "--database-url", url], &[], "");
+    let (ok, _, stderr) = run_shipback(&["migrate", "--database-url", url], &[], "").await;
     assert!(!ok);
     assert!(
         stderr.contains("cannot open the database at postgres://shipback:***@127.0.0.1:1/shipback"),
@@ -148,7 +148,8 @@ async fn a_database_a_newer_shipback_migrated_is_refused() {
         ),
         "{error:?}"
     );
-    let (ok, _, stderr) = run_shipback(&["migrate", "--database-url", &database.url], &[], "");
+    let (ok, _, stderr) =
+        run_shipback(&["migrate", "--database-url", &database.url], &[], "").await;
     assert!(!ok);
     assert!(
         stderr.contains("newer schema (migration 99991231000001)"),
@@ -197,7 +198,7 @@ async fn migrate_data_copies_a_sqlite_installation_into_postgresql() {
 
     let target = TestDatabase::new().await;
     let migrate_data = ["migrate-data", "--from", &sqlite_url, "--to", &target.url];
-    let (ok, stdout, stderr) = run_shipback(&migrate_data, &[], "");
+    let (ok, stdout, stderr) = run_shipback(&migrate_data, &[], "").await;
     assert!(ok, "{stdout}{stderr}");
     assert!(
         stdout.contains("shipments") && stdout.contains("2500 rows"),
@@ -256,7 +257,7 @@ async fn migrate_data_copies_a_sqlite_installation_into_postgresql() {
     .unwrap();
     assert!(copy.user_by_name("erin").await.unwrap().unwrap().id > dana.id);
     // Into an empty database only: a second copy is refused, nothing changes.
-    let (ok, _, stderr) = run_shipback(&migrate_data, &[], "");
+    let (ok, _, stderr) = run_shipback(&migrate_data, &[], "").await;
     assert!(!ok);
     assert!(stderr.contains("already holds data"));
     assert_eq!(

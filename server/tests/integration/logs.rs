@@ -28,7 +28,8 @@ async fn json_logs_follow_a_request_and_an_attempt_and_hold_no_secret() {
         ],
         &envs,
         &format!("{PASSWORD}\n"),
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let (ok, out, err) = run_shipback(
         &[
@@ -42,7 +43,8 @@ async fn json_logs_follow_a_request_and_an_attempt_and_hold_no_secret() {
         ],
         &envs,
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let token = out
         .split_whitespace()

@@ -59,7 +59,7 @@ async fn finished_shipments_past_retention_go_with_their_attempts_and_counters_s
 
     let key = h.secret_key.to_base64();
     let envs = [("SHIPBACK_SECRET_KEY", key.as_str())];
-    let (ok, out, err) = run_shipback(&["prune", "--database-url", &url], &envs, "");
+    let (ok, out, err) = run_shipback(&["prune", "--database-url", &url], &envs, "").await;
     assert!(ok, "{err}");
     assert!(
         out.contains("deleted 6 shipments (with their attempts) and 0 audit entries"),
@@ -111,7 +111,8 @@ async fn finished_shipments_past_retention_go_with_their_attempts_and_counters_s
         &["prune", "--keep-audit", "30d", "--database-url", &url],
         &envs,
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     assert!(
         out.contains("0 shipments (with their attempts) and 1 audit entries"),

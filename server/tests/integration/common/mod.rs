@@ -488,8 +488,36 @@ pub fn sample_claim(carrier: &str, service: &str) -> shipback::records::shipment
 }
 
 /// `shipback ARGS` as a process of its own, with `envs` and `stdin`: its exit status,
-/// standard output and standard error.
-pub fn run_shipback(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (bool, String, String) {
+/// standard output and standard error. Waited for on a thread of its own: the test's
+/// runtime must go on driving the harness's tasks meanwhile, or a task of the harness
+/// that holds SQLite's write lock (the session sweep at start) would hold it until the
+/// process gives up ("database is locked", seen).
+pub async fn run_shipback(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdin: &str,
+) -> (bool, String, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_shipback_blocking(&args, &envs, &stdin)
+    })
+    .await
+    .unwrap()
+}
+
+/// [`run_shipback`], for a test without a runtime.
+pub fn run_shipback_blocking(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdin: &str,
+) -> (bool, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shipback"))
         .args(args)
