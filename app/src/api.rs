@@ -75,13 +75,19 @@ pub async fn confirm_shipment(
         .map_err(server_fn_error)
 }
 
-/// The connection-status panel: every enabled account's API health.
+/// The connection-status panel: every enabled account's API health; with `accounts`,
+/// only those accounts' (what a `status` event said changed) and the board's figures.
 #[server(prefix = "/rpc", output = BrowserJson)]
-pub async fn get_status_board() -> Result<crate::health::StatusBoard, ServerFnError> {
+pub async fn get_status_board(
+    accounts: Option<Vec<String>>,
+) -> Result<crate::health::StatusBoard, ServerFnError> {
     use crate::backend::{backend_for_caller, server_fn_error};
     use leptos::server_fn::ServerFn;
     let (backend, _) = backend_for_caller(GetStatusBoard::PATH)?;
-    backend.status_board().await.map_err(server_fn_error)
+    backend
+        .status_board(accounts.as_deref())
+        .await
+        .map_err(server_fn_error)
 }
 
 /// The person signed in, for the top bar and for hiding what their role cannot do.

@@ -94,8 +94,9 @@ pub trait ShipmentsBackend: Send + Sync + 'static {
         note: &str,
     ) -> Result<ActionResult, BackendError>;
 
-    /// Every enabled account's API health, as of now.
-    async fn status_board(&self) -> Result<StatusBoard, BackendError>;
+    /// Every enabled account's API health, as of now; with `only`, those accounts
+    /// alone (and the board's own figures).
+    async fn status_board(&self, only: Option<&[String]>) -> Result<StatusBoard, BackendError>;
 
     /// Every account, without its credentials, for the admin screen.
     async fn admin_accounts(&self) -> Result<Vec<crate::accounts::AccountSummary>, BackendError>;

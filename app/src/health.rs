@@ -210,6 +210,68 @@ fn plural(n: u64, unit: &str) -> String {
     }
 }
 
+/// What a `status` event says: the board's version, and the accounts whose part of it
+/// changed (`None`: not said, read the whole board).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusPush {
+    pub version: u64,
+    pub accounts: Option<Vec<String>>,
+}
+
+impl StatusPush {
+    /// Reads an event's data: `7`, or `{"version":7,"accounts":["acme-us"]}`.
+    pub fn parse(data: &str) -> Option<StatusPush> {
+        if let Ok(version) = data.trim().parse() {
+            return Some(StatusPush {
+                version,
+                accounts: None,
+            });
+        }
+        #[derive(Deserialize)]
+        struct Said {
+            version: u64,
+            accounts: Option<Vec<String>>,
+        }
+        let said: Said = crate::wire::decode_text(data).ok()?;
+        Some(StatusPush {
+            version: said.version,
+            accounts: said.accounts,
+        })
+    }
+
+    /// The accounts to read, when reading them alone is enough: the page has the
+    /// version before this one (it missed none) and the event named them.
+    pub fn accounts_after(&self, seen: Option<u64>) -> Option<&[String]> {
+        (seen? + 1 == self.version)
+            .then_some(self.accounts.as_deref())
+            .flatten()
+    }
+}
+
+impl StatusBoard {
+    /// Takes in a board read for some accounts alone: those accounts replace their
+    /// earlier part, the board's own figures are the newer ones. `false` when it names
+    /// an account this board does not show (the whole board must be read).
+    pub fn merge(&mut self, part: StatusBoard) -> bool {
+        for account in part.accounts {
+            match self
+                .accounts
+                .iter_mut()
+                .find(|a| a.account == account.account)
+            {
+                Some(shown) => *shown = account,
+                None => return false,
+            }
+        }
+        self.generated_at = part.generated_at;
+        self.idle_after_secs = part.idle_after_secs;
+        self.bucket_minutes = part.bucket_minutes;
+        self.waiting = part.waiting;
+        self.deadline_warning_minutes = part.deadline_warning_minutes;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +326,56 @@ mod tests {
         assert_eq!(span(45), "45 seconds");
         assert_eq!(span(7200), "2 hours");
         assert_eq!(span(90), "90 seconds");
+    }
+
+    #[test]
+    fn a_status_event_names_what_changed_or_nothing() {
+        assert_eq!(
+            StatusPush::parse("7"),
+            Some(StatusPush {
+                version: 7,
+                accounts: None
+            })
+        );
+        let push = StatusPush::parse(r#"{"version":8,"accounts":["acme-us","ebay-1"]}"#).unwrap();
+        assert_eq!(push.version, 8);
+        // Read alone only right after the version the page has.
+        assert_eq!(
+            push.accounts_after(Some(7)),
+            Some(&["acme-us".to_string(), "ebay-1".to_string()][..])
+        );
+        assert_eq!(push.accounts_after(Some(6)), None, "a version was missed");
+        assert_eq!(push.accounts_after(None), None, "nothing read yet");
+        assert_eq!(StatusPush::parse("not an event"), None);
+    }
+
+    #[test]
+    fn a_part_of_the_board_replaces_its_accounts_and_the_figures() {
+        let account = |key: &str, late: u64| AccountStatus {
+            account: key.into(),
+            name: key.into(),
+            company: String::new(),
+            marketplace: "amazon".into(),
+            apis: Vec::new(),
+            problem: None,
+            deadlines: crate::deadlines::DeadlineCounts { due_soon: 0, late },
+        };
+        let board = |accounts: Vec<AccountStatus>, waiting: u64| StatusBoard {
+            generated_at: Utc::now(),
+            idle_after_secs: 600,
+            bucket_minutes: 15,
+            accounts,
+            waiting,
+            deadline_warning_minutes: 1440,
+        };
+        let mut shown = board(vec![account("a", 0), account("b", 0)], 0);
+        assert!(shown.merge(board(vec![account("b", 3)], 5)));
+        assert_eq!(shown.accounts[0].deadlines.late, 0);
+        assert_eq!(shown.accounts[1].deadlines.late, 3);
+        assert_eq!(shown.waiting, 5);
+        assert!(
+            !shown.merge(board(vec![account("new", 0)], 5)),
+            "not shown: read all"
+        );
     }
 }

@@ -141,8 +141,13 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await expect(badge(page, "acme-us", "writeback")).toContainText("Green");
   await expect(badge(page, "acme-us", "writeback").locator(".api-icon")).toHaveText("✓");
 
-  // No reload and no polling from here on: the page is told by the server.
+  // No reload and no polling from here on: the page is told by the server, and reads
+  // only the accounts each event names (a whole-board read names none).
   await page.evaluate(() => ((window as any).__noReload = true));
+  const boardReads: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("get_status_board")) boardReads.push(r.postData() ?? "");
+  });
   await page.locator(".live-toggle input").uncheck();
   await setFaults(request, { api: "writeback", seller: "acme-us", outage: true });
   for (let i = 0; i < 3; i++) await ship(request, "acme-us");
@@ -154,6 +159,9 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await expect(sentence(page, "acme-us", "writeback")).toContainText("503 Service Unavailable");
   await expect(badge(page, "northwind", "writeback")).toHaveAttribute("data-health", "green");
   await expect(badge(page, "acme-us", "orders")).not.toHaveAttribute("data-health", "red");
+  const partial = boardReads.filter((body) => body.includes("accounts"));
+  expect(partial.length, `board reads: ${JSON.stringify(boardReads)}`).toBeGreaterThan(0);
+  expect(partial.some((body) => body.includes("acme-us"))).toBe(true);
 
   const json = await (await request.get(`${APP}/api/v1/status`, { headers: auth })).json();
   const acme = json.accounts.find((a: any) => a.account === "acme-us");

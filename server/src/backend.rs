@@ -342,9 +342,14 @@ impl ShipmentsBackend for DashboardBackend {
             .map_err(refused)
     }
 
-    async fn status_board(&self) -> Result<StatusBoard, BackendError> {
-        crate::health::board::status_board(self.store(), self.idle_after, chrono::Utc::now())
-            .await
-            .map_err(refused)
+    async fn status_board(&self, only: Option<&[String]>) -> Result<StatusBoard, BackendError> {
+        crate::health::board::status_board_of(
+            self.store(),
+            self.idle_after,
+            chrono::Utc::now(),
+            only,
+        )
+        .await
+        .map_err(refused)
     }
 }

@@ -1,7 +1,9 @@
 //! Server-sent events for open pages: a [`Feed`] is a version number that a watcher task
 //! bumps when what a page shows has changed; each open event stream sends one event at
-//! once and one per bump. At shutdown every stream ends, so that a graceful shutdown
-//! does not wait for open pages.
+//! once and one per bump. An event's data is the version, or, when the bump said what
+//! changed, the version and that (`{"version":7,"accounts":["acme-us"]}`): the first
+//! event of a stream never says, so a page reads everything once. At shutdown every
+//! stream ends, so that a graceful shutdown does not wait for open pages.
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
@@ -9,25 +11,43 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// A version, and what changed with it (`None`: not said, read everything).
+type Versioned = (u64, Option<Arc<str>>);
+
 #[derive(Clone)]
 pub struct Feed {
-    version: watch::Receiver<u64>,
+    version: watch::Receiver<Versioned>,
     closing: watch::Receiver<bool>,
     close: Arc<watch::Sender<bool>>,
 }
 
 /// The watcher's end of a [`Feed`].
-pub struct Bump(watch::Sender<u64>);
+pub struct Bump(watch::Sender<Versioned>);
 
 impl Bump {
     pub fn bump(&self) {
-        self.0.send_modify(|v| *v += 1);
+        self.0.send_modify(|(v, what)| {
+            *v += 1;
+            *what = None;
+        });
+    }
+
+    /// A bump that says what changed: `what` is a JSON value a page can act on.
+    pub fn bump_with(&self, what: &serde_json::Value) {
+        self.0.send_modify(|(v, detail)| {
+            *v += 1;
+            let mut data = serde_json::json!({ "version": *v });
+            if let (Some(data), Some(what)) = (data.as_object_mut(), what.as_object()) {
+                data.extend(what.clone());
+            }
+            *detail = Some(data.to_string().into());
+        });
     }
 }
 
 impl Feed {
     pub fn new() -> (Feed, Bump) {
-        let (bump, version) = watch::channel(0u64);
+        let (bump, version) = watch::channel((0u64, None));
         let (close, closing) = watch::channel(false);
         (
             Feed {
@@ -58,8 +78,14 @@ impl Feed {
                 if !first {
                     version.changed().await.ok()?;
                 }
-                let current = *version.borrow_and_update();
-                let event = Event::default().event(name).data(current.to_string());
+                let (current, detail) = version.borrow_and_update().clone();
+                // A stream's first event cannot say what changed since the page read:
+                // the page reads everything (as it does when it sees a version skipped).
+                let data = match detail {
+                    Some(detail) if !first => detail.to_string(),
+                    _ => current.to_string(),
+                };
+                let event = Event::default().event(name).data(data);
                 Some((Ok(event), (version, false, client)))
             },
         )

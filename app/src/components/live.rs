@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 
-/// Calls `on_event` for each `event` that `url` sends, from the browser only (effects do
-/// not run on the server), until the page goes away.
+/// Calls `on_event` with the data of each `event` that `url` sends, from the browser only
+/// (effects do not run on the server), until the page goes away.
 pub fn follow_events(
     url: &'static str,
     event: &'static str,
-    on_event: impl Fn() + Clone + 'static,
+    on_event: impl Fn(String) + Clone + 'static,
     connected: RwSignal<bool>,
 ) {
     use leptos::__reexports::send_wrapper::SendWrapper;
@@ -22,9 +22,13 @@ pub fn follow_events(
             return;
         };
         let on_event = on_event.clone();
-        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             connected.set(true);
-            on_event();
+            let data = e
+                .dyn_ref::<web_sys::MessageEvent>()
+                .and_then(|m| m.data().as_string())
+                .unwrap_or_default();
+            on_event(data);
         });
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| connected.set(false));
         let _ = source.add_event_listener_with_callback(event, on_message.as_ref().unchecked_ref());

@@ -1,15 +1,17 @@
 //! The connection-status panel: every enabled account with the health of each of its
 //! APIs, a sentence for every status but Green, and each API's last 24 hours.
 //!
-//! The server pushes a `status` event whenever the board changes (server-sent events);
-//! a one-second clock in the browser turns an idle API None on time even when no event
+//! The server pushes a `status` event whenever the board changes (server-sent events),
+//! naming the accounts whose part changed: the panel reads those alone and puts them in
+//! place, or the whole board when the event names none or a version was missed; a
+//! one-second clock in the browser turns an idle API None on time even when no event
 //! arrives, and a dropped connection or a failed read says "Error reading API status".
 
 use crate::api::get_status_board;
 use crate::components::filter_bar::href;
 use crate::components::live::follow_events;
 use crate::deadlines::{span_words, DeadlineCounts, DeadlineFilter};
-use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard};
+use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard, StatusPush};
 use crate::marketplace::ApiKind;
 use crate::query::ShipmentQuery;
 use crate::shipments::WritebackStatus;
@@ -25,7 +27,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let board = Resource::new_serde_wb(
         move || (refresh.get(), updates.get()),
-        |_| get_status_board(),
+        |_| get_status_board(None),
     );
     // The last board read, kept on screen (as None) when a later read fails.
     let last_good = RwSignal::new(None::<StatusBoard>);
@@ -41,10 +43,37 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
         }
     });
     let connected = RwSignal::new(true);
+    // The last version of the board this page has, as the events number them.
+    let seen_version = StoredValue::new(None::<u64>);
     follow_events(
         STATUS_EVENTS_URL,
         "status",
-        move || refresh.update(|n| *n += 1),
+        move |data| {
+            let push = StatusPush::parse(&data);
+            let partial = push.as_ref().and_then(|p| {
+                p.accounts_after(seen_version.get_value())
+                    .map(<[String]>::to_vec)
+            });
+            seen_version.set_value(push.map(|p| p.version));
+            match partial {
+                Some(accounts) if last_good.with_untracked(Option::is_some) => {
+                    leptos::task::spawn_local(async move {
+                        // The page may have gone meanwhile: its signals are disposed
+                        // then, hence `try_`.
+                        let merged = match get_status_board(Some(accounts)).await {
+                            Ok(part) => {
+                                last_good.try_update(|b| b.as_mut().is_some_and(|b| b.merge(part)))
+                            }
+                            Err(_) => Some(false),
+                        };
+                        if merged == Some(false) {
+                            refresh.try_update(|n| *n += 1);
+                        }
+                    });
+                }
+                _ => refresh.update(|n| *n += 1),
+            }
+        },
         connected,
     );
     let feed_down = Signal::derive(move || !connected.get());
@@ -63,8 +92,14 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
             <h2 class="panel-title">"Connection status"</h2>
             <Transition fallback=|| view! { <p class="loading">"Reading API status…"</p> }>
                 {move || {
+                    // The board as read, or as later events patched it.
                     let (shown, failed) = match board.get() {
-                        Some(Ok(b)) => (Some(b), false),
+                        Some(Ok(b)) => {
+                            let patched = last_good
+                                .get()
+                                .filter(|p| p.generated_at > b.generated_at);
+                            (Some(patched.unwrap_or(b)), false)
+                        }
                         Some(Err(_)) => (last_good.get_untracked(), true),
                         None => (last_good.get_untracked(), false),
                     };

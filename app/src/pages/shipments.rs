@@ -46,7 +46,7 @@ pub fn ShipmentsPage() -> impl IntoView {
     follow_events(
         SHIPMENT_EVENTS_URL,
         "shipments",
-        move || {
+        move |_| {
             if live.get_untracked() {
                 live_tick.update(|n| *n += 1);
             }

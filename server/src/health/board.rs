@@ -17,6 +17,17 @@ pub async fn status_board(
     idle_after: Duration,
     now: DateTime<Utc>,
 ) -> Result<StatusBoard, StoreError> {
+    status_board_of(store, idle_after, now, None).await
+}
+
+/// The board with only the accounts named in `only` (all with `None`), and the board's
+/// own figures: what an open page reads when the status feed names what changed.
+pub async fn status_board_of(
+    store: &Store,
+    idle_after: Duration,
+    now: DateTime<Utc>,
+    only: Option<&[String]>,
+) -> Result<StatusBoard, StoreError> {
     let bucket = chrono::Duration::from_std(HISTORY_BUCKET).expect("a short duration");
     let span = chrono::Duration::from_std(HISTORY_SPAN).expect("a day");
     let current = now.duration_trunc(bucket).unwrap_or(now);
@@ -42,7 +53,7 @@ pub async fn status_board(
     let idle_secs = idle_after.as_secs();
     let accounts = accounts
         .into_iter()
-        .filter(|a| a.enabled)
+        .filter(|a| a.enabled && only.is_none_or(|keys| keys.contains(&a.key)))
         .map(|account| {
             let apis = account
                 .marketplace

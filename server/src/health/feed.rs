@@ -10,14 +10,96 @@
 
 use super::board::status_board;
 use crate::live::Feed;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::web::error::HttpError;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// What a page shows of the board, per account, and the board's own figures: compared
+/// poll to poll to find what changed.
+#[derive(Debug, PartialEq)]
+struct BoardSignature {
+    /// The accounts shown, in order (enabled ones).
+    shown: Vec<i64>,
+    /// Each account's part: its APIs' health and sentence (as the idle rule shows
+    /// them), what waits on it, its at-risk counts, whether its credentials are usable.
+    accounts: BTreeMap<i64, AccountPart>,
+    /// Shipments waiting across all accounts (carriers nobody mapped too).
+    waiting: u64,
+    keys: BTreeMap<i64, String>,
+}
+
+type AccountPart = (
+    Vec<(String, String, String)>,
+    Vec<(String, u64)>,
+    (u64, u64),
+    bool,
+);
+
+impl BoardSignature {
+    async fn read(store: &Store, idle_after: Duration) -> Result<BoardSignature, StoreError> {
+        let (accounts, rows, waiting, at_risk) = tokio::try_join!(
+            store.accounts(),
+            store.api_health_signature(),
+            store.waiting_counts(),
+            store.deadline_counts()
+        )?;
+        let now = Utc::now().timestamp_millis();
+        let idle = idle_after.as_millis() as i64;
+        let mut parts: BTreeMap<i64, AccountPart> = BTreeMap::new();
+        let mut shown = Vec::new();
+        let mut keys = BTreeMap::new();
+        for account in accounts.iter().filter(|a| a.enabled) {
+            shown.push(account.id);
+            keys.insert(account.id, account.key.clone());
+            let counts = at_risk.get(&account.id).copied().unwrap_or_default();
+            parts.insert(
+                account.id,
+                (
+                    Vec::new(),
+                    Vec::new(),
+                    (counts.due_soon, counts.late),
+                    account.unusable.is_some(),
+                ),
+            );
+        }
+        for (account, api, health, sentence, last_call) in rows {
+            // What a page shows: an API idle for too long is None, whatever was kept;
+            // a Green sentence only counts calls, which the panel does not show.
+            let shown = match last_call {
+                Some(at) if now - at < idle && health == "green" => (api, health, String::new()),
+                Some(at) if now - at < idle => (api, health, sentence),
+                _ => (api, "none".to_string(), String::new()),
+            };
+            if let Some(part) = parts.get_mut(&account) {
+                part.0.push(shown);
+            }
+        }
+        let mut total = 0;
+        for (key, n) in waiting {
+            total += n;
+            // "api:<id>:writeback", "account:<id>:disabled": an account's own queue.
+            let account = key.split(':').nth(1).and_then(|id| id.parse::<i64>().ok());
+            if let Some(part) = account.and_then(|id| parts.get_mut(&id)) {
+                part.1.push((key, n));
+            }
+        }
+        for part in parts.values_mut() {
+            part.1.sort();
+        }
+        Ok(BoardSignature {
+            shown,
+            accounts: parts,
+            waiting: total,
+            keys,
+        })
+    }
+}
 
 #[derive(Clone)]
 pub struct StatusFeed {
@@ -27,55 +109,40 @@ pub struct StatusFeed {
 }
 
 impl StatusFeed {
-    /// Starts watching the store every `poll`.
+    /// Starts watching the store every `poll`. Each push names the accounts whose part
+    /// of the board changed, so that a page reads those alone
+    /// ([`status_board_of`](super::board::status_board_of)); a change to the set of
+    /// accounts shown pushes without names, and pages read the whole board.
     pub fn spawn(store: Store, idle_after: Duration, poll: Duration) -> StatusFeed {
         let (feed, bump) = Feed::new();
         let watched = store.clone();
         tokio::spawn(async move {
-            let mut last = None;
+            let mut last: Option<BoardSignature> = None;
             let mut tick = tokio::time::interval(poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let (rows, mut waiting, at_risk) = match tokio::try_join!(
-                    watched.api_health_signature(),
-                    watched.waiting_counts(),
-                    watched.deadline_counts()
-                ) {
-                    Ok(read) => read,
+                let seen = match BoardSignature::read(&watched, idle_after).await {
+                    Ok(seen) => seen,
                     Err(e) => {
                         tracing::warn!(error = %e, "status feed cannot read the status");
                         continue;
                     }
                 };
-                waiting.sort();
-                let now = Utc::now().timestamp_millis();
-                let idle = idle_after.as_millis() as i64;
-                // What a page shows: an API idle for too long is None, whatever was kept.
-                let seen: Vec<_> = rows
-                    .into_iter()
-                    .map(
-                        |(account, api, health, sentence, last_call)| match last_call {
-                            // A Green sentence only counts calls; the panel does
-                            // not show it, so its figures need no push.
-                            Some(at) if now - at < idle && health == "green" => {
-                                (account, api, health, String::new())
-                            }
-                            Some(at) if now - at < idle => (account, api, health, sentence),
-                            _ => (account, api, "none".to_string(), String::new()),
-                        },
-                    )
-                    .collect();
-                let mut at_risk: Vec<_> = at_risk
-                    .into_iter()
-                    .map(|(account, counts)| (account, counts.due_soon, counts.late))
-                    .collect();
-                at_risk.sort_unstable();
-                let seen = (seen, waiting, at_risk);
-                if last.as_ref() != Some(&seen) {
-                    last = Some(seen);
-                    bump.bump();
+                match &last {
+                    Some(before) if *before == seen => {}
+                    Some(before) if before.shown == seen.shown => {
+                        let changed: Vec<&str> = seen
+                            .accounts
+                            .iter()
+                            .filter(|(id, part)| before.accounts.get(id) != Some(part))
+                            .filter_map(|(id, _)| seen.keys.get(id).map(String::as_str))
+                            .collect();
+                        bump.bump_with(&serde_json::json!({ "accounts": changed }));
+                    }
+                    _ => bump.bump(),
                 }
+                last = Some(seen);
             }
         });
         StatusFeed {

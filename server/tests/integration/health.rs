@@ -347,6 +347,12 @@ async fn status_is_served_as_json_and_changes_are_pushed_within_a_second() {
     );
     let first = String::from_utf8(events.chunk().await.unwrap().unwrap().to_vec()).unwrap();
     assert!(first.contains("event: status"), "{first}");
+    // The first event names nothing: a page reads the whole board once.
+    let data = first
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap();
+    assert!(data.parse::<u64>().is_ok(), "{first}");
 
     // A write-back, judged: the open stream hears of it within a second.
     let monitor = HealthMonitor::load(&h.store, config(None)).await.unwrap();
@@ -366,7 +372,29 @@ async fn status_is_served_as_json_and_changes_are_pushed_within_a_second() {
     })
     .await
     .expect("no status event within a second");
-    assert!(next.contains("data: "), "{next}");
+    // It names the account whose part changed, and the page reads that part alone.
+    let data = next.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let said: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(said["accounts"], json!([ACCOUNT]), "{next}");
+    assert!(said["version"].as_u64().unwrap() > 0);
+    let part = shipback::health::board::status_board_of(
+        &h.store,
+        Duration::from_secs(600),
+        chrono::Utc::now(),
+        Some(&[ACCOUNT.to_string()]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(part.accounts.len(), 1);
+    let none = shipback::health::board::status_board_of(
+        &h.store,
+        Duration::from_secs(600),
+        chrono::Utc::now(),
+        Some(&[]),
+    )
+    .await
+    .unwrap();
+    assert!(none.accounts.is_empty());
     assert!(judged_at.elapsed() < Duration::from_secs(1));
     assert_eq!(
         api_status(&h, ACCOUNT, "writeback").await["health"],
