@@ -30,6 +30,16 @@ async fn rows(store: &Store) -> Vec<(String, WritebackStatus, u32)> {
     rows
 }
 
+/// `shipback backup --out FILE --database-url URL`: exit status, stdout, stderr.
+async fn backup(out: &str, url: &str) -> (bool, String, String) {
+    run_shipback(&["backup", "--out", out, "--database-url", url], &[], "").await
+}
+
+/// `shipback restore --from FILE --database-url URL`: exit status, stdout, stderr.
+async fn restore(from: &str, url: &str) -> (bool, String, String) {
+    run_shipback(&["restore", "--from", from, "--database-url", url], &[], "").await
+}
+
 async fn post_shipments(h: &Harness, count: u32) {
     let mut batch = Vec::new();
     let mut orders = Vec::new();
@@ -61,18 +71,7 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     let backups = tempfile::tempdir().unwrap();
     let during = backups.path().join("during.db");
     let during_path = during.to_str().unwrap();
-    let (ok, out, err) = run_shipback(
-        &[
-            "backup",
-            "--out",
-            during_path,
-            "--database-url",
-            &h.database_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, out, err) = backup(during_path, &h.database_url).await;
     assert!(ok, "backup failed: {err}");
     assert!(out.contains("150 shipments"), "{out}");
     assert!(
@@ -83,18 +82,7 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     // The copy taken mid-run is one moment of the database: whole, counters exact.
     let restored = tempfile::tempdir().unwrap();
     let restored_url = format!("sqlite://{}/data/shipback.db", restored.path().display());
-    let (ok, out, err) = run_shipback(
-        &[
-            "restore",
-            "--from",
-            during_path,
-            "--database-url",
-            &restored_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, out, err) = restore(during_path, &restored_url).await;
     assert!(ok, "restore failed: {err}");
     assert!(out.contains("150 shipments"), "{out}");
     assert!(
@@ -107,47 +95,14 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     copy.close().await;
 
     // Neither overwrites anything.
-    let (ok, _, err) = run_shipback(
-        &[
-            "backup",
-            "--out",
-            during_path,
-            "--database-url",
-            &h.database_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = backup(during_path, &h.database_url).await;
     assert!(!ok && err.contains("already exists"), "{err}");
-    let (ok, _, err) = run_shipback(
-        &[
-            "restore",
-            "--from",
-            during_path,
-            "--database-url",
-            &restored_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = restore(during_path, &restored_url).await;
     assert!(!ok && err.contains("already exists"), "{err}");
     let not_a_backup = backups.path().join("notes.txt");
     std::fs::write(&not_a_backup, "not a database").unwrap();
     let elsewhere = format!("sqlite://{}/other/shipback.db", restored.path().display());
-    let (ok, _, err) = run_shipback(
-        &[
-            "restore",
-            "--from",
-            not_a_backup.to_str().unwrap(),
-            "--database-url",
-            &elsewhere,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = restore(not_a_backup.to_str().unwrap(), &elsewhere).await;
     assert!(!ok && err.contains("is not a Shipback backup"), "{err}");
     assert!(!restored.path().join("other/shipback.db").exists());
 
@@ -161,31 +116,9 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     worker.await.unwrap();
     let after = backups.path().join("after.db");
     let copy_url = format!("sqlite://{}/after/shipback.db", restored.path().display());
-    let (ok, _, err) = run_shipback(
-        &[
-            "backup",
-            "--out",
-            after.to_str().unwrap(),
-            "--database-url",
-            &h.database_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = backup(after.to_str().unwrap(), &h.database_url).await;
     assert!(ok, "{err}");
-    let (ok, _, err) = run_shipback(
-        &[
-            "restore",
-            "--from",
-            after.to_str().unwrap(),
-            "--database-url",
-            &copy_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = restore(after.to_str().unwrap(), &copy_url).await;
     assert!(ok, "{err}");
     let copy = Store::open(&copy_url)
         .await
@@ -240,18 +173,7 @@ async fn pg_dump_and_pg_restore_keep_every_row() {
     let worker = h.worker("writing");
     h.drain(&worker, Duration::from_secs(60)).await;
 
-    let (ok, _, err) = run_shipback(
-        &[
-            "backup",
-            "--out",
-            "/tmp/never-written.db",
-            "--database-url",
-            &h.database_url,
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let (ok, _, err) = backup("/tmp/never-written.db", &h.database_url).await;
     assert!(!ok && err.contains("pg_dump"), "{err}");
 
     let dump = tempfile::tempdir().unwrap();
