@@ -59,7 +59,9 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     }
     let h = harness().await;
     post_shipments(&h, 150).await;
-    h.set_faults(json!({"latency_ms": 10})).await;
+    // Slow enough answers (150 shipments, 16 calls at a time: about 2 s in all) that
+    // the backup lands mid-run whatever the machine.
+    h.set_faults(json!({"latency_ms": 200})).await;
     let (stop, shutdown) = Shutdown::manual();
     let worker = tokio::spawn(h.worker("writing").run(shutdown));
     let deadline = Instant::now() + Duration::from_secs(60);
