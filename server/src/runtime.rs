@@ -134,18 +134,43 @@ pub async fn start_probes(
     heartbeat: Heartbeat,
     shutdown: Shutdown,
 ) -> Result<SocketAddr, RuntimeError> {
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|source| RuntimeError::Bind { addr: bind, source })?;
-    let addr = listener.local_addr().map_err(RuntimeError::Serve)?;
     let probed = web::probes::Probed {
         store: store.clone(),
         site: None,
         worker: Some(heartbeat),
     };
+    serve_beside(bind, web::probes::routes(probed), "health probes", shutdown).await
+}
+
+/// Serves `GET /metrics` alone (`--metrics-bind`); an API idle for `idle_after` is
+/// None on its gauges. Returns where it listens; it stops at the shutdown.
+pub async fn start_metrics(
+    store: &Store,
+    bind: SocketAddr,
+    idle_after: Duration,
+    shutdown: Shutdown,
+) -> Result<SocketAddr, RuntimeError> {
+    let routes = crate::telemetry::routes(store.clone(), idle_after);
+    serve_beside(bind, routes, "metrics", shutdown).await
+}
+
+/// `routes` on an address of their own beside the main parts, until the shutdown.
+async fn serve_beside(
+    bind: SocketAddr,
+    routes: axum::Router,
+    what: &'static str,
+    shutdown: Shutdown,
+) -> Result<SocketAddr, RuntimeError> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| RuntimeError::Bind { addr: bind, source })?;
+    let addr = listener.local_addr().map_err(RuntimeError::Serve)?;
     tokio::spawn(async move {
-        if let Err(e) = web::probes::serve_alone(listener, probed, shutdown).await {
-            tracing::error!(error = %e, "the health probes stopped");
+        let served = axum::serve(listener, routes)
+            .with_graceful_shutdown(shutdown.wait())
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the {what} listener stopped");
         }
     });
     Ok(addr)

@@ -11,7 +11,6 @@
 //! Without `--metrics-bind` no recorder is installed and every call here costs nothing
 //! but a check.
 
-use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use app::health::Health;
 use axum::extract::State;
@@ -21,7 +20,6 @@ use axum::routing::get;
 use axum::Router;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -119,17 +117,13 @@ pub fn attempt(marketplace: &str, account: &str, api: &str, outcome: &str, took:
         ("account", account.to_string()),
         ("api", api.to_string()),
     ];
+    histogram!(names::ATTEMPT_DURATION, &labels).record(took.as_secs_f64());
+    let [marketplace, account, api] = labels;
     counter!(
         names::WRITEBACK_ATTEMPTS,
-        &[
-            labels[0].clone(),
-            labels[1].clone(),
-            labels[2].clone(),
-            ("outcome", outcome.to_string()),
-        ]
+        &[marketplace, account, api, ("outcome", outcome.to_string())]
     )
     .increment(1);
-    histogram!(names::ATTEMPT_DURATION, &labels).record(took.as_secs_f64());
 }
 
 /// Time a write-back spent waiting for its turn in the usage plan (zero counts too, so
@@ -185,18 +179,6 @@ pub fn routes(store: Store, idle_after: Duration) -> Router {
         })
 }
 
-/// Serves `GET /metrics` on `listener` until the shutdown.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    store: Store,
-    idle_after: Duration,
-    shutdown: Shutdown,
-) -> std::io::Result<()> {
-    axum::serve(listener, routes(store, idle_after))
-        .with_graceful_shutdown(shutdown.wait())
-        .await
-}
-
 async fn metrics(State(scraped): State<Scraped>) -> Response {
     if let Err(e) = read_database_gauges(&scraped.store, scraped.idle_after).await {
         tracing::warn!(error = %e, "metrics: the database does not answer");
@@ -242,22 +224,4 @@ async fn read_database_gauges(store: &Store, idle_after: Duration) -> Result<(),
         }
     }
     Ok(())
-}
-
-/// Where `--metrics-bind` listens, started.
-pub async fn start(
-    store: &Store,
-    bind: SocketAddr,
-    idle_after: Duration,
-    shutdown: Shutdown,
-) -> std::io::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    let addr = listener.local_addr()?;
-    let store = store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = serve(listener, store, idle_after, shutdown).await {
-            tracing::error!(error = %e, "the metrics listener stopped");
-        }
-    });
-    Ok(addr)
 }

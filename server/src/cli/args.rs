@@ -127,10 +127,7 @@ impl MetricsArgs {
         let Some(bind) = self.metrics_bind else {
             return Ok(());
         };
-        crate::telemetry::install();
-        let addr = crate::telemetry::start(store, bind, idle_after, shutdown)
-            .await
-            .map_err(|source| crate::runtime::RuntimeError::Bind { addr: bind, source })?;
+        let addr = crate::runtime::start_metrics(store, bind, idle_after, shutdown).await?;
         tracing::info!("metrics on http://{addr}/metrics");
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! `GET /healthz` and `GET /readyz`, for a load balancer or a process supervisor:
 //! unauthenticated, answering nothing sensitive, one small query at most, so that they
 //! can be polled every second. The dashboard serves them beside its pages; a worker
-//! without a dashboard serves them alone on `--health-bind` ([`serve_alone`]).
+//! without a dashboard serves them alone on `--health-bind`
+//! ([`crate::runtime::start_probes`]).
 
 use super::SiteConfig;
-use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::worker::Heartbeat;
 use axum::extract::State;
@@ -53,18 +53,6 @@ pub fn routes(probed: Probed) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(probed)
-}
-
-/// The probes alone on their own listener, until the shutdown (`shipback worker
-/// --health-bind`). Nothing else is served there.
-pub async fn serve_alone(
-    listener: tokio::net::TcpListener,
-    probed: Probed,
-    shutdown: Shutdown,
-) -> std::io::Result<()> {
-    axum::serve(listener, routes(probed))
-        .with_graceful_shutdown(shutdown.wait())
-        .await
 }
 
 /// 200 when every check holds; 503 naming what does not.

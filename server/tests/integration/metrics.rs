@@ -58,9 +58,8 @@ fn value(samples: &HashMap<String, f64>, name: &str, labels: &[(&str, &str)]) ->
 #[tokio::test]
 async fn every_metric_the_dashboard_plots_is_exported_with_this_databases_figures() {
     let h = harness().await;
-    shipback::telemetry::install();
     let (_stop, shutdown) = Shutdown::manual();
-    let addr = shipback::telemetry::start(
+    let addr = shipback::runtime::start_metrics(
         &h.store,
         "127.0.0.1:0".parse().unwrap(),
         Duration::from_secs(600),
