@@ -59,8 +59,8 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     }
     let h = harness().await;
     post_shipments(&h, 150).await;
-    // Slow enough answers (150 shipments, 16 calls at a time: about 2 s in all) that
-    // the backup lands mid-run whatever the machine.
+    // Slow answers (150 shipments, 16 calls at a time: about 2 s in all), so that the
+    // outage below starts while most shipments are still open.
     h.set_faults(json!({"latency_ms": 200})).await;
     let (stop, shutdown) = Shutdown::manual();
     let worker = tokio::spawn(h.worker("writing").run(shutdown));
@@ -69,6 +69,10 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
         assert!(Instant::now() < deadline, "the worker made no progress");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The marketplace goes down: the rest wait on the paused API while the worker goes
+    // on writing (its pauses, its probes), however long the backup takes to start.
+    h.set_faults(json!({"api": "writeback", "seller": "test-acme-us", "outage": true}))
+        .await;
 
     let backups = tempfile::tempdir().unwrap();
     let during = backups.path().join("during.db");
@@ -108,8 +112,9 @@ async fn a_backup_taken_while_the_worker_writes_restores_into_a_working_installa
     assert!(!ok && err.contains("is not a Shipback backup"), "{err}");
     assert!(!restored.path().join("other/shipback.db").exists());
 
-    // Once the worker is done: back up, restore, start a server on the copy with the
-    // installation's key; its API lists the same rows as the original.
+    // Once the marketplace is back and the worker done: back up, restore, start a
+    // server on the copy with the installation's key; its API lists the same rows.
+    h.set_faults(json!({})).await;
     while h.open_count().await > 0 {
         assert!(Instant::now() < deadline, "shipments still open");
         tokio::time::sleep(Duration::from_millis(20)).await;
