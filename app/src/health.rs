@@ -158,6 +158,17 @@ fn default_warning() -> u32 {
     crate::deadlines::DEFAULT_WARNING_MINUTES
 }
 
+impl StatusBoard {
+    /// The board as the API carries it: the times in its kept sentences in UTC
+    /// ([`crate::timed_text`]).
+    pub fn times_in_utc(mut self) -> StatusBoard {
+        for api in self.accounts.iter_mut().flat_map(|a| a.apis.iter_mut()) {
+            api.sentence = crate::timed_text::draw_utc(&api.sentence).into_owned();
+        }
+        self
+    }
+}
+
 impl ApiStatus {
     /// The status as of `now`: an API that made no call within `idle_after` is None,
     /// whatever it was before. Both the server and the browser's clock apply it, so that

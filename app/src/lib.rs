@@ -17,6 +17,7 @@ pub mod pages;
 pub mod people;
 pub mod query;
 pub mod shipments;
+pub mod timed_text;
 pub mod viewer;
 pub mod wire;
 
@@ -25,14 +26,16 @@ pub mod wire;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     Lazy, ParamSegment, StaticSegment,
 };
 
-/// The HTML document the server renders around the app.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The HTML document the server renders around the app. `asset_root` is what goes
+/// before the site's `/pkg/…` files: the server names them after their build, so that a
+/// browser keeps them for good.
+pub fn shell(options: LeptosOptions, asset_root: String) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,8 +43,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.ico"/>
+                <link id="leptos" rel="stylesheet" href=format!("{asset_root}/pkg/shipback.css")/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options root=asset_root/>
                 <MetaTags/>
                 <viewer::ViewerMeta/>
             </head>
@@ -90,7 +94,6 @@ pub fn App() -> impl IntoView {
     }
     provide_context(pages::topbar::AdminScreensCode(preload_admin_screens));
     view! {
-        <Stylesheet id="leptos" href="/pkg/shipback.css"/>
         <Title text="Shipback: write-back status"/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>

@@ -102,6 +102,17 @@ pub struct ShipmentRow {
 }
 
 impl ShipmentRow {
+    /// The row as the API and the CSV export carry it: the times in its kept sentence
+    /// (why it waits) in UTC ([`crate::timed_text`]).
+    pub fn times_in_utc(mut self) -> ShipmentRow {
+        if let Some(e) = &self.last_error {
+            self.last_error = Some(crate::timed_text::draw_utc(e).into_owned());
+        }
+        self
+    }
+}
+
+impl ShipmentRow {
     /// Where the shipment stands against its deadline at `now`.
     pub fn deadline(&self, now: DateTime<Utc>, warning_minutes: u32) -> crate::deadlines::Deadline {
         crate::deadlines::Deadline::of(self.ship_by, self.confirmed_at, now, warning_minutes)

@@ -33,6 +33,12 @@ export const test = base.extend<{ expectedBrowserErrors: RegExp[]; failOnBrowser
 export const API = "http://127.0.0.1:3100";
 export const EMULATOR = "http://127.0.0.1:3101";
 
+/** The path of one of the compiled site's files: pages ask for them under the build's
+ * name (`/build/<digest>/pkg/<file>`). `file` is a regular expression's source. */
+export function siteFile(file: string): RegExp {
+  return new RegExp(`^/build/[0-9a-f]{16}/pkg/${file}$`);
+}
+
 export const PASSWORD = "e2e password, long enough";
 export type Role = "viewer" | "operator" | "admin";
 

@@ -1,6 +1,6 @@
 import { expect } from "@playwright/test";
 import * as fs from "fs";
-import { API, auth, hydrated, postShipment, setFaults, signIn, test, waitForStatus } from "./helpers";
+import { API, auth, hydrated, postShipment, setFaults, signIn, siteFile, test, waitForStatus } from "./helpers";
 
 test.beforeAll(async ({ request }) => {
   // The demo starts with a backlog of seeded shipments, written back at Amazon's rate
@@ -370,10 +370,10 @@ test("a shipment's details are a wasm chunk of their own, fetched once the grid 
   page.on("request", (r) => {
     if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname);
   });
-  const detailChunk = /^\/pkg\/split_shipment_details\.wasm$/;
+  const detailChunk = siteFile("split_shipment_details\\.wasm");
   await page.goto("/");
   await hydrated(page);
-  expect(wasm[0]).toBe("/pkg/shipback.wasm");
+  expect(wasm[0]).toMatch(siteFile("shipback\\.wasm"));
   // Fetched after hydration, before anyone opens a shipment.
   await expect.poll(() => wasm.filter((p) => detailChunk.test(p)).length).toBe(1);
   const before = wasm.length;
@@ -390,6 +390,38 @@ test("a shipment's details are a wasm chunk of their own, fetched once the grid 
   const copy = shared.getByTestId("detail-panel").locator("button.copy");
   await copy.click();
   await expect(copy).toContainText("✓ Copied");
+});
+
+test("a return visit downloads none of the site's code: the browser keeps it for good", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  // The same browser opens the screen again, in another tab.
+  const again = await page.context().newPage();
+  const cdp = await page.context().newCDPSession(again);
+  await cdp.send("Network.enable");
+  const asked = new Map<string, string>();
+  const cached = new Set<string>();
+  const downloaded: string[] = [];
+  cdp.on("Network.requestWillBeSent", (e) => {
+    const path = new URL(e.request.url).pathname;
+    if (path.startsWith("/build/")) asked.set(e.requestId, path);
+  });
+  cdp.on("Network.requestServedFromCache", (e) => cached.add(e.requestId));
+  cdp.on("Network.responseReceived", (e) => {
+    if (!asked.has(e.requestId)) return;
+    if (e.response.fromDiskCache || cached.has(e.requestId)) {
+      cached.add(e.requestId);
+    } else {
+      downloaded.push(`${asked.get(e.requestId)} ${e.response.status}`);
+    }
+  });
+  await again.goto("/");
+  await hydrated(again);
+  const paths = [...asked.values()];
+  expect(paths.some((p) => siteFile("shipback\\.wasm").test(p)), paths.join(", ")).toBe(true);
+  expect(paths.some((p) => siteFile("shipback\\.css").test(p)), paths.join(", ")).toBe(true);
+  // Not even asked whether they changed (no 304): their names change when they do.
+  expect(downloaded).toEqual([]);
 });
 
 test.describe("with the details' chunk refused by the network", () => {

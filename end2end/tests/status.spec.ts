@@ -215,7 +215,7 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   await expect(waiting.first()).toContainText("Waiting");
   await waiting.first().click();
   await expect(page.getByTestId("detail-waiting")).toContainText(
-    /^Waiting: Amazon Writeback for acme-us is down since \d\d:\d\d UTC/,
+    /^Waiting: Amazon Writeback for acme-us is down since \d\d:\d\d:\d\d UTC/,
   );
   await page.screenshot({ path: "screenshots/waiting-desktop.png" });
   await page.setViewportSize({ width: 768, height: 1024 });

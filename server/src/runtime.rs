@@ -234,10 +234,12 @@ pub async fn start_web(
         bind: addr,
     };
     web::check_site(&site).map_err(RuntimeError::Site)?;
+    let build = web::site_build(&site).map_err(RuntimeError::Site)?;
     let status = StatusFeed::spawn(store.clone(), settings.health_idle_after, STATUS_FEED_POLL);
     let shipments = ShipmentsFeed::spawn(store, SHIPMENTS_FEED_POLL, SHIPMENTS_FEED_GAP).await?;
     let router = web::router(
         &site,
+        &build,
         WebParts {
             actions: Actions::new(store.clone(), wake),
             status: status.clone(),

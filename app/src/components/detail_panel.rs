@@ -2,7 +2,7 @@
 
 use crate::components::filter_bar::href;
 use crate::components::format::server_error_text;
-use crate::components::format::{date_seconds, date_time, date_time_or_dash, duration_ms};
+use crate::components::format::{date_seconds, date_time, date_time_or_dash, duration_ms, said};
 use crate::components::shipment_actions::{ActionSubject, ShipmentActions};
 use crate::components::status_badge::StatusBadge;
 use crate::query::ShipmentQuery;
@@ -289,6 +289,7 @@ fn facts(detail: ShipmentDetail) -> impl IntoView {
         {row
             .last_error
             .map(|e| {
+                let e = said(&e);
                 if row.waiting && row.status.is_open() {
                     // The sentence says what it waits on ("Waiting: …").
                     view! { <p class="waiting-line" data-testid="detail-waiting">{e}</p> }

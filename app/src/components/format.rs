@@ -6,7 +6,7 @@
 //! Written with plain `format!` rather than chrono's `%Y-%m-%d` patterns: the pattern
 //! interpreter is code the browser would download for four fixed layouts.
 
-use crate::viewer::Viewer;
+use crate::viewer::{Viewer, ZoneRules};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use leptos::prelude::ServerFnError;
 
@@ -28,8 +28,24 @@ fn minutes(t: NaiveDateTime) -> String {
 
 /// `14:02:09 CST`
 pub fn time_of_day(t: DateTime<Utc>) -> String {
-    let (t, zone) = local(t);
-    format!("{:02}:{:02}:{:02} {zone}", t.hour(), t.minute(), t.second())
+    time_of_day_in(t, &Viewer::current().0.time_zone)
+}
+
+/// `14:02:09 CST`, in `zone`.
+pub fn time_of_day_in(t: DateTime<Utc>, zone: &ZoneRules) -> String {
+    let (t, abbreviation) = zone.local(t);
+    format!(
+        "{:02}:{:02}:{:02} {abbreviation}",
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A sentence the server kept, its times drawn in the viewer's zone
+/// ([`crate::timed_text`]).
+pub fn said(text: &str) -> String {
+    crate::timed_text::draw(text, &Viewer::current().0.time_zone).into_owned()
 }
 
 /// `2026-11-26`, the viewer's calendar day at `t`.

@@ -9,6 +9,7 @@
 
 use crate::api::get_status_board;
 use crate::components::filter_bar::href;
+use crate::components::format::said;
 use crate::components::live::follow_events;
 use crate::deadlines::{span_words, DeadlineCounts, DeadlineFilter};
 use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard, StatusPush};
@@ -317,7 +318,7 @@ fn ApiRow(
             shown.health = Health::None;
             shown.sentence = "Error reading API status.".to_string();
         }
-        (shown.health, shown.sentence)
+        (shown.health, said(&shown.sentence))
     });
     let health = move || current.with(|c| c.0);
     let filter = ShipmentQuery {

@@ -101,7 +101,10 @@ fn write_row<W: std::io::Write>(
     writer.write_field(itoa::Buffer::new().format(row.error_count))?;
     instant(writer, row.last_attempt_at)?;
     instant(writer, row.next_attempt_at)?;
-    cell(writer, row.last_error.as_deref().unwrap_or_default())?;
+    cell(
+        writer,
+        &app::timed_text::draw_utc(row.last_error.as_deref().unwrap_or_default()),
+    )?;
     instant(writer, Some(row.updated_at))?;
     instant(writer, row.ship_by)?;
     instant(writer, row.confirmed_at)?;

@@ -172,7 +172,7 @@ impl StatusFeed {
 /// `GET /api/v1/status`, for monitoring tools (a `read` token).
 async fn board(State(feed): State<StatusFeed>) -> Result<Response, HttpError> {
     match status_board(&feed.store, feed.idle_after, Utc::now()).await {
-        Ok(board) => Ok(Json(board).into_response()),
+        Ok(board) => Ok(Json(board.times_in_utc()).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the connection status");
             // The manual's own words for this state.

@@ -210,7 +210,7 @@ pub fn assess(calls: &[ApiCall], now: DateTime<Utc>, t: &HealthThresholds) -> As
             Health::Red,
             format!(
                 "The API {down}: the last {consecutive} calls failed, since {}. Last error {last_error}.",
-                first_failed.at.format("%H:%M:%S UTC")
+                app::timed_text::mark(first_failed.at)
             ),
         )
     } else if judged && rate(figures.failed) >= t.red_error_rate {
@@ -325,7 +325,8 @@ fn figures(
     }
 }
 
-/// "503 Service Unavailable (ServiceUnavailable) at 14:02:07 UTC".
+/// "503 Service Unavailable (ServiceUnavailable) at 14:02:07 UTC" (the time kept as a
+/// mark, drawn where the sentence is read: [`app::timed_text`]).
 fn describe_error(e: &LastError) -> String {
     let what = match e.http_status {
         Some(status) => {
@@ -346,7 +347,7 @@ fn describe_error(e: &LastError) -> String {
             code => code.to_string(),
         },
     };
-    format!("{what} at {}", e.at.format("%H:%M:%S UTC"))
+    format!("{what} at {}", app::timed_text::mark(e.at))
 }
 
 fn seconds(ms: u64) -> String {

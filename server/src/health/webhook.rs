@@ -134,7 +134,7 @@ pub fn spawn(config: WebhookConfig, store: Store) -> mpsc::UnboundedSender<Statu
                 api: change.api,
                 health: change.health,
                 previous_health: change.previous,
-                sentence: change.sentence,
+                sentence: app::timed_text::draw_utc(&change.sentence).into_owned(),
                 figures: change.figures,
                 at: change.at,
             };

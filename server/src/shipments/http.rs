@@ -8,7 +8,7 @@ use crate::store::{ShipmentRefusal, Store, StoreError};
 use crate::tokens::{ApiToken, Scope};
 use crate::web::error::HttpError;
 use app::query::ShipmentQuery;
-use app::shipments::ActionResult;
+use app::shipments::{ActionResult, ShipmentRow};
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -145,7 +145,13 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, HttpError> {
     let query = shipment_query(raw.as_deref())?;
-    Ok(Json(state.store().list_shipments(&query).await?).into_response())
+    let mut page = state.store().list_shipments(&query).await?;
+    page.items = page
+        .items
+        .into_iter()
+        .map(ShipmentRow::times_in_utc)
+        .collect();
+    Ok(Json(page).into_response())
 }
 
 /// `GET /api/v1/shipments/export.csv` (and the dashboard's copy): every shipment the
@@ -234,7 +240,10 @@ async fn detail(
     Path(shipment_id): Path<String>,
 ) -> Result<Response, HttpError> {
     match state.store().shipment_detail(&shipment_id).await? {
-        Some(detail) => Ok(Json(detail).into_response()),
+        Some(mut detail) => {
+            detail.row = detail.row.times_in_utc();
+            Ok(Json(detail).into_response())
+        }
         None => Err(ShipmentRefusal::NotFound(shipment_id).into()),
     }
 }

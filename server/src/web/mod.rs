@@ -84,6 +84,13 @@ pub fn check_site_files(site: &SiteConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// The name this build of the site is served under (see [`assets::SiteBuild`]).
+pub fn site_build(site: &SiteConfig) -> Result<assets::SiteBuild, String> {
+    let pkg = std::path::Path::new(&site.site_root).join(PKG_DIR);
+    assets::SiteBuild::of(&pkg)
+        .map_err(|e| format!("cannot read the site's files under {}: {e}", pkg.display()))
+}
+
 /// The compiled site's main file with this extension: `{site_root}/pkg/shipback.js`.
 fn site_file(site: &SiteConfig, extension: &str) -> std::path::PathBuf {
     std::path::Path::new(&site.site_root)
@@ -113,9 +120,14 @@ pub struct WebParts {
 }
 
 /// Every route, behind the route table's guard, the sign-in layers and the hardening.
-pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::RouteTableError> {
+pub fn router(
+    site: &SiteConfig,
+    build: &assets::SiteBuild,
+    parts: WebParts,
+) -> Result<Router, routes::RouteTableError> {
     let store = parts.actions.store().clone();
     let options = leptos_options(site);
+    let asset_root = build.root();
     let site_time = parts.site_time;
     let backend = Backend(Arc::new(DashboardBackend {
         actions: parts.actions.clone(),
@@ -140,10 +152,13 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
             },
             {
                 let options = options.clone();
-                move || shell(options.clone())
+                let asset_root = asset_root.clone();
+                move || shell(options.clone(), asset_root.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler(move |options| {
+            shell(options, asset_root.clone())
+        }))
         .with_state(options);
     let guard = routes::GuardState {
         table: Arc::new(table),
@@ -157,7 +172,7 @@ pub fn router(site: &SiteConfig, parts: WebParts) -> Result<Router, routes::Rout
     .merge(parts.shipments.routes())
     .merge(crate::audit::routes(store.clone()))
     .merge(crate::people::http::routes(&store))
-    .merge(assets::site_files(&site.site_root, PKG_DIR))
+    .merge(assets::site_files(&site.site_root, PKG_DIR, build))
     .merge(probes::routes(probes::Probed {
         store: store.clone(),
         site: Some(site.clone()),

@@ -119,6 +119,7 @@ fn fixed_rules() -> Vec<RouteRule> {
         rule(Method::GET, "/readyz", Anyone),
         // The compiled site: wasm, JS, CSS, and the icon.
         rule(Method::GET, "/pkg/{*file}", Anyone),
+        rule(Method::GET, "/build/{build}/pkg/{*file}", Anyone),
         rule(Method::GET, "/favicon.ico", Anyone),
     ]
 }
@@ -228,7 +229,7 @@ pub struct GuardState {
 /// signed-out visitor is sent to the sign-in form rather than answered 401.
 fn is_page(method: &Method, path: &str) -> bool {
     *method == Method::GET
-        && !["/rpc/", "/api/", "/export/", "/pkg/"]
+        && !["/rpc/", "/api/", "/export/", "/pkg/", "/build/"]
             .iter()
             .any(|prefix| path.starts_with(prefix))
 }

@@ -726,7 +726,7 @@ impl Worker {
         let since = pauses.get(&key).map_or(now, |p| p.since);
         let error = app::shipments::error_line(http_status, Some(&code), &message);
         let reason = triage::pause_reason(account, outcome, since, &error);
-        tracing::info!(shipment = %claim.shipment_id, %reason, "paused");
+        tracing::info!(shipment = %claim.shipment_id, reason = %app::timed_text::draw_utc(&reason), "paused");
         // Throttling ends when the marketplace says (Retry-After, eBay's daily limit);
         // an outage is probed every interval, or later if the marketplace asks.
         let wait = match (outcome, retry_after) {

@@ -75,7 +75,8 @@ fn wait_of(
 }
 
 /// The sentence a paused queue's shipments show: "Waiting: Amazon Writeback for
-/// acme-us is down since 14:02 UTC (HTTP 503 …)".
+/// acme-us is down since 14:02:07 UTC (HTTP 503 …)", its time kept as a mark (drawn in
+/// the reader's zone: [`app::timed_text`]).
 pub fn pause_reason(
     account: &Account,
     outcome: CallOutcome,
@@ -89,10 +90,10 @@ pub fn pause_reason(
         _ => "is down",
     };
     format!(
-        "Waiting: {} Writeback for {} {what} since {} UTC ({error})",
+        "Waiting: {} Writeback for {} {what} since {} ({error})",
         account.marketplace.label(),
         account.key,
-        since.format("%H:%M"),
+        app::timed_text::mark(since),
     )
 }
 
@@ -175,8 +176,8 @@ mod tests {
         let since = "2026-11-29T14:02:00Z".parse().unwrap();
         let reason = pause_reason(&account(), CallOutcome::ServerError, since, "HTTP 503");
         assert_eq!(
-            reason,
-            "Waiting: Amazon Writeback for acme-us is down since 14:02 UTC (HTTP 503)"
+            app::timed_text::draw_utc(&reason).as_ref(),
+            "Waiting: Amazon Writeback for acme-us is down since 14:02:00 UTC (HTTP 503)"
         );
         let pauses = HashMap::from([(
             "api:3:writeback".to_string(),

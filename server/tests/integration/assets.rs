@@ -1,9 +1,10 @@
 //! Bytes on the wire: the site's files go as the Brotli or gzip copy made at build
-//! time, revalidated on a return visit; pages and answers are compressed on the fly;
-//! event streams are not.
+//! time, under their build's name and kept for good (or, under their plain name,
+//! revalidated on a return visit); pages and answers are compressed on the fly; event
+//! streams are not.
 
 use crate::common;
-use crate::people::dashboard;
+use crate::people::{dashboard, dashboard_on};
 use std::io::Read;
 
 use app::people::Role;
@@ -109,6 +110,91 @@ async fn site_files_go_precompressed_and_answers_compressed_on_the_fly() {
     assert_eq!(events.status(), StatusCode::OK);
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     assert!(events.headers().get(CONTENT_ENCODING).is_none());
+}
+
+#[tokio::test]
+async fn pages_ask_for_the_sites_files_by_build_and_browsers_keep_them_for_good() {
+    let database = common::database::TestDatabase::new().await;
+    let pkg = database.dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (file, bytes) in [
+        ("shipback.js", "export default function init() {}\n"),
+        ("shipback.js.br", "brotli bytes"),
+        ("shipback.wasm", "\0asm"),
+        ("shipback.css", "body { margin: 0 }\n"),
+    ] {
+        std::fs::write(pkg.join(file), bytes).unwrap();
+    }
+    let d = dashboard_on(
+        database,
+        SessionConfig {
+            idle: Duration::from_secs(600),
+            secure_cookie: false,
+        },
+    )
+    .await;
+    let get = |path: &str, encoding: &str| {
+        d.http
+            .get(format!("{}{path}", d.base))
+            .header(ACCEPT_ENCODING, encoding)
+    };
+    let cookie = d.sign_in(Role::Viewer).await;
+    let page = d.page("/", &cookie).await;
+    let start = page.find("/build/").expect("the page names the build");
+    let root = &page[start..start + "/build/".len() + 16];
+    assert!(
+        root["/build/".len()..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit()),
+        "{root}"
+    );
+    for file in ["shipback.js", "shipback.wasm", "shipback.css"] {
+        assert!(
+            page.contains(&format!("\"{root}/pkg/{file}\"")),
+            "the page asks for {file} under {root}: {page}"
+        );
+    }
+    assert!(
+        !page.contains("\"/pkg/"),
+        "no file under its plain name: {page}"
+    );
+
+    let js = get(&format!("{root}/pkg/shipback.js"), "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(js.headers()[CONTENT_ENCODING], "br");
+    assert_eq!(
+        js.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(js.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let css = get(&format!("{root}/pkg/shipback.css"), "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(
+        css.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    // What is not there must not be remembered as missing past the next deploy.
+    let missing = get(&format!("{root}/pkg/split_nothing.wasm"), "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()[CACHE_CONTROL], "no-store");
+    // A page of another build, open in a browser across a deploy, gets no file that
+    // would not match it.
+    let other = get("/build/0123456789abcdef/pkg/shipback.js", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    assert_eq!(other.headers()[CACHE_CONTROL], "no-store");
+    assert!(other.text().await.unwrap().contains("reload the page"));
 }
 
 /// The probes a load balancer polls: `/healthz` while the process answers, `/readyz`

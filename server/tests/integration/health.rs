@@ -168,6 +168,17 @@ async fn an_outage_turns_one_accounts_writeback_red_and_recovery_turns_it_green(
     }
     h.settle(&worker, Duration::from_secs(20)).await;
     assert_eq!(h.waiting_count().await, 3);
+    // The API says why each waits, its time in UTC (kept as a mark, drawn for the reader).
+    let reason = h.detail("S-1").await["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.starts_with("Waiting: Amazon Writeback for acme-us is down since ")
+            && reason.contains(" UTC (")
+            && !reason.contains("[[at:"),
+        "{reason}"
+    );
     let down = wait_for_health(&h, ACCOUNT, "writeback", "red", Duration::from_secs(2)).await;
     let sentence = down["sentence"].as_str().unwrap();
     assert!(
@@ -220,7 +231,11 @@ async fn an_outage_turns_one_accounts_writeback_red_and_recovery_turns_it_green(
     assert_eq!(seen[0]["account"], ACCOUNT);
     assert_eq!(seen[0]["api"], "writeback");
     assert_eq!(seen[0]["health"], "red");
-    assert!(seen[0]["sentence"].as_str().unwrap().contains("down"));
+    let told = seen[0]["sentence"].as_str().unwrap();
+    assert!(
+        told.contains("down") && told.ends_with(" UTC.") && !told.contains("[[at:"),
+        "{told}"
+    );
     assert_eq!(seen[1]["event"], "api_recovered");
     assert_eq!(seen[1]["health"], "green");
     assert_eq!(seen[1]["previous_health"], "red");

@@ -32,5 +32,6 @@ mod retention;
 mod security;
 mod several_instances;
 mod shutdown;
+mod time_zones;
 mod tokens;
 mod writeback;

@@ -25,7 +25,14 @@ pub(crate) struct Dashboard {
 }
 
 pub(crate) async fn dashboard(sessions: SessionConfig) -> Dashboard {
-    let database = common::database::TestDatabase::new().await;
+    dashboard_on(common::database::TestDatabase::new().await, sessions).await
+}
+
+/// The dashboard over a database whose folder (the site root) the caller prepared.
+pub(crate) async fn dashboard_on(
+    database: common::database::TestDatabase,
+    sessions: SessionConfig,
+) -> Dashboard {
     let store = database.open_store().await;
     common::add_account(&store, common::ACCOUNT, "http://127.0.0.1:9").await;
     for role in Role::ALL {
@@ -91,6 +98,19 @@ impl Dashboard {
             request = request.header("cookie", cookie);
         }
         request.send().await.unwrap()
+    }
+
+    /// The page at `path` as the session `cookie` reads it, as HTML.
+    pub(crate) async fn page(&self, path: &str, cookie: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.text().await.unwrap()
     }
 
     /// Signs in and returns the session cookie.
@@ -186,6 +206,7 @@ fn concrete(path: &str) -> (String, &'static str) {
     let concrete = path
         .replace("{shipment_id}", "S-1")
         .replace("{id}", "S-1")
+        .replace("{build}", "0123456789abcdef")
         .replace("{*file}", "shipback.css");
     let body = if path.starts_with("/rpc/") {
         arguments(path)

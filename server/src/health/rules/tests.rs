@@ -1,4 +1,5 @@
 use super::*;
+use app::timed_text::draw_utc;
 use chrono::TimeZone;
 
 const OK: CallOutcome = CallOutcome::Ok;
@@ -214,8 +215,10 @@ fn sentences_carry_the_figures() {
     history.last_mut().unwrap().at = Utc.with_ymd_and_hms(2026, 11, 25, 14, 29, 59).unwrap();
     let got = assess(&history, now(), &t);
     assert_eq!(got.health, Health::Yellow);
+    // Kept with its times as marks, drawn where it is read; here as the API reads it.
+    assert!(got.sentence.contains("[[at:"), "{}", got.sentence);
     assert_eq!(
-        got.sentence,
+        draw_utc(&got.sentence),
         "More errors than normal: 3 of 20 calls failed in the last 10 minutes. Last error 503 Service Unavailable (ServiceUnavailable) at 14:29:59 UTC."
     );
     assert_eq!(got.figures.failed, 3);
@@ -228,7 +231,7 @@ fn sentences_carry_the_figures() {
     );
     assert_eq!(got.health, Health::Red);
     assert!(
-        got.sentence.starts_with(
+        draw_utc(&got.sentence).starts_with(
             "The API cannot be reached: the last 5 calls failed, since 14:29:55 UTC. Last error no connection at"
         ),
         "{}",
@@ -237,7 +240,7 @@ fn sentences_carry_the_figures() {
 
     let got = assess(&calls(&[OK, AUTH], 1), now(), &t);
     assert_eq!(
-        got.sentence,
+        draw_utc(&got.sentence),
         "The marketplace refuses this account's authorisation: the seller must authorise Shipback again. Last error 400 Bad Request (invalid_grant) at 14:29:59 UTC."
     );
 
