@@ -332,6 +332,19 @@ impl<'q> Query<'q> {
         let args = &self.args;
         Ok(run_on!(target.into(), sql, args, fetch_one, DbRow::from))
     }
+
+    /// PostgreSQL only: the rows as they arrive, without a cursor. The connection reads
+    /// on only as fast as the rows are taken, so memory stays flat however many there
+    /// are; a stream dropped before its end leaves the connection mid-answer (close it).
+    pub fn fetch_pg<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+    ) -> impl futures::Stream<Item = Result<DbRow, sqlx::Error>> + Send + 'c {
+        use futures::StreamExt;
+        bind_args!(sqlx::query::<Postgres>(&self.sql), &self.args)
+            .fetch(conn)
+            .map(|row| row.map(DbRow::from))
+    }
 }
 
 /// Rows affected, from either driver's result.

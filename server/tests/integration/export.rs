@@ -101,6 +101,29 @@ async fn the_export_lists_what_the_grid_lists_in_its_order() {
 }
 
 #[tokio::test]
+async fn an_export_left_midway_ends_its_reading_and_the_next_one_is_whole() {
+    use futures::StreamExt;
+    let h = harness().await;
+    // More steps than the reader keeps ahead (two), so that it waits on the one who
+    // left: on PostgreSQL it then ends its connection mid-answer.
+    ingest(&h, 26_000).await;
+    let query = app::query::ShipmentQuery::default();
+    for _ in 0..3 {
+        let mut rows = Box::pin(h.store.export_rows(&query));
+        let first = rows.next().await.unwrap().unwrap();
+        assert_eq!(first.len(), 5_000);
+        drop(rows);
+    }
+    let mut whole = 0;
+    let mut rows = Box::pin(h.store.export_rows(&query));
+    while let Some(step) = rows.next().await {
+        whole += step.unwrap().len();
+    }
+    assert_eq!(whole, 26_000);
+    assert_eq!(listed(&h, "sort=carrier").await.len(), 26_000);
+}
+
+#[tokio::test]
 async fn the_export_is_a_named_download_with_neutralised_formulas() {
     let h = harness().await;
     ingest(&h, 10).await;
