@@ -168,6 +168,8 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   const writeback = acme.apis.find((a: any) => a.api === "writeback");
   expect(writeback.health).toBe("red");
   expect(writeback.figures.consecutive_failures).toBeGreaterThanOrEqual(5);
+  // The API carries the sentence's times in UTC.
+  expect(writeback.sentence).toMatch(/since \d\d:\d\d:\d\d UTC\. Last error .* at \d\d:\d\d:\d\d UTC\.$/);
   // The shipments wait behind the paused queue instead of spending attempts.
   expect(writeback.waiting).toBeGreaterThanOrEqual(3);
   const waitingLine = page.locator(
@@ -223,6 +225,26 @@ test("an outage turns one account's Writeback Red with its reason, then it recov
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
   await page.screenshot({ path: "screenshots/waiting-tablet-portrait.png" });
   await page.setViewportSize({ width: 1440, height: 900 });
+
+  // In the viewer's own zone, the kept sentences' times too: drawn by the server, then
+  // by the browser alike. (Another tab: this one must not reload.)
+  const chicago = await page.context().newPage();
+  await chicago.goto(page.url());
+  await hydrated(chicago);
+  await chicago.getByTestId("who").click();
+  await Promise.all([
+    chicago.waitForEvent("load"),
+    chicago.getByTestId("time-zone-choice").selectOption("America/Chicago"),
+  ]);
+  await hydrated(chicago);
+  await expect(sentence(chicago, "acme-us", "writeback")).toContainText(
+    /since \d\d:\d\d:\d\d C[SD]T\. Last error .* at \d\d:\d\d:\d\d C[SD]T\./,
+  );
+  await expect(chicago.getByTestId("detail-waiting")).toContainText(/since \d\d:\d\d:\d\d C[SD]T \(/);
+  await chicago.screenshot({ path: "screenshots/waiting-chicago-desktop.png" });
+  await chicago.getByTestId("who").click();
+  await Promise.all([chicago.waitForEvent("load"), chicago.getByTestId("time-zone-choice").selectOption("")]);
+  await chicago.close();
 
   // The outage ends: a probe goes through, the queue resumes, and the badge is Green.
   await setFaults(request, {});
