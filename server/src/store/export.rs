@@ -222,7 +222,7 @@ impl Store {
         let Pool::Postgres(pool) = &self.pool else {
             unreachable!("export_streamed runs on PostgreSQL only");
         };
-        let mut conn = pool.acquire().await?;
+        let mut conn = super::postgres::export_connection(pool).await?;
         let mut select = SqlBuilder::new("");
         push_page_select(
             &mut select,
@@ -235,25 +235,15 @@ impl Store {
         let select = select.build();
         let mut rows = select.fetch_pg(&mut conn);
         let mut step = Vec::with_capacity(STEP as usize);
-        let mut reader_left = false;
         while let Some(row) = rows.next().await {
             step.push(shipment_row(&row?)?);
-            if step.len() == STEP as usize
-                && steps
-                    .send(Ok(StepRows::Rows(std::mem::take(&mut step))))
-                    .await
-                    .is_err()
-            {
-                reader_left = true;
-                break;
+            if step.len() == STEP as usize {
+                let full = std::mem::replace(&mut step, Vec::with_capacity(STEP as usize));
+                if steps.send(Ok(StepRows::Rows(full))).await.is_err() {
+                    // The reader left: the connection ends here, mid-answer.
+                    return Ok(());
+                }
             }
-        }
-        drop(rows);
-        if reader_left {
-            // The rest of the answer is still on its way: end the connection rather
-            // than hand the pool one that must first read it all.
-            conn.close_on_drop();
-            return Ok(());
         }
         let _ = steps.send(Ok(StepRows::Rows(step))).await;
         Ok(())

@@ -8,7 +8,7 @@
 
 use super::db::Pool;
 use super::{StoreError, Topic, Transient};
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -47,6 +47,17 @@ pub(super) async fn connect(url: &str) -> Result<Pool, StoreError> {
             source,
         })?;
     Ok(Pool::Postgres(pool))
+}
+
+/// A connection of the export's own, closed when the export ends, also when its reader
+/// leaves mid-answer (a pooled one would first have to read the rest). Its one
+/// statement lasts as long as the download: not a slow statement, so not logged as one.
+pub(super) async fn export_connection(pool: &PgPool) -> Result<PgConnection, StoreError> {
+    use sqlx::{ConnectOptions, Connection};
+    let options = (*pool.connect_options())
+        .clone()
+        .disable_statement_logging();
+    Ok(PgConnection::connect_with(&options).await?)
 }
 
 /// The URL without its password, for messages and logs.

@@ -114,6 +114,23 @@ async fn an_export_left_midway_ends_its_reading_and_the_next_one_is_whole() {
         assert_eq!(first.len(), 5_000);
         drop(rows);
     }
+    if common::database::on_postgres() {
+        // No export goes on reading for nobody.
+        let exporting = "SELECT count(*)::text FROM pg_stat_activity
+                          WHERE datname = current_database() AND pid <> pg_backend_pid()
+                            AND state <> 'idle'
+                            AND query LIKE '%sort_value FROM shipments%'";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while common::database::scalar_text(&h.database_url, exporting).await
+            != Some("0".to_string())
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "an export left mid-way still holds its connection"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     let mut whole = 0;
     let mut rows = Box::pin(h.store.export_rows(&query));
     while let Some(step) = rows.next().await {
