@@ -28,7 +28,7 @@ async function tabletProfile(page: Page): Promise<CDPSession> {
 async function openAndTap(
   page: Page,
   cdp: CDPSession,
-): Promise<{ ms: number; bytes: number; firstRowMs: number; hydratedMs: number }> {
+): Promise<{ ms: number; bytes: number; firstRowMs: number; hydratedMs: number; elements: number }> {
   let bytes = 0;
   const count = (event: { encodedDataLength: number }) => {
     bytes += event.encodedDataLength;
@@ -44,7 +44,8 @@ async function openAndTap(
   await expect(page.getByTestId("detail-panel")).toBeVisible({ timeout: 60_000 });
   const ms = Date.now() - start;
   cdp.off("Network.loadingFinished", count);
-  return { ms, bytes, firstRowMs, hydratedMs };
+  const elements = await page.evaluate(() => document.getElementsByTagName("*").length);
+  return { ms, bytes, firstRowMs, hydratedMs, elements };
 }
 
 test("first load on a mid-range tablet: cold and warm", async ({ browser }) => {
@@ -64,7 +65,7 @@ test("first load on a mid-range tablet: cold and warm", async ({ browser }) => {
     const warm = await openAndTap(page, cdp);
     rows.push(
       `run ${run}: cold ${cold.ms} ms (first row shown ${cold.firstRowMs} ms, hydrated ${cold.hydratedMs} ms, ` +
-        `${cold.bytes} bytes) · warm ${warm.ms} ms (first row shown ${warm.firstRowMs} ms, ` +
+        `${cold.bytes} bytes, ${cold.elements} elements) · warm ${warm.ms} ms (first row shown ${warm.firstRowMs} ms, ` +
         `hydrated ${warm.hydratedMs} ms, ${warm.bytes} bytes)`,
     );
     await context.close();
