@@ -14,11 +14,12 @@ use super::db::{query_as, Conn, Pool, SqlBuilder};
 use super::shipments::{
     deadline_from, optional_instant, push_page_select, shipment_row, status_from, Access, Filtering,
 };
-use super::{from_millis, Dialect, Store, StoreError};
+use super::{from_millis, Store, StoreError};
 use app::query::ShipmentQuery;
 use app::shipments::ShipmentRow;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
+use sqlx::PgPool;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -160,9 +161,9 @@ impl Store {
             ..query.clone()
         };
         tokio::spawn(async move {
-            let read = match store.dialect() {
-                Dialect::Sqlite => store.export_steps_as_json(&query, &steps).await,
-                Dialect::Postgres => store.export_streamed(&query, &steps).await,
+            let read = match &store.pool {
+                Pool::Sqlite(_) => store.export_steps_as_json(&query, &steps).await,
+                Pool::Postgres(pool) => store.export_streamed(pool, &query, &steps).await,
             };
             if let Err(e) = read {
                 let _ = steps.send(Err(e)).await;
@@ -211,17 +212,15 @@ impl Store {
 
     /// PostgreSQL: one query whose rows are read as they arrive: one snapshot, planned
     /// and sorted once. Not a cursor, so that PostgreSQL may sort in parallel workers,
-    /// which it plans no cursor with. Paging by keyset as on SQLite took 2.7 times
-    /// `psql \copy` for a million rows, a cursor 1.93 times (measured: see
-    /// docs/benchmarks.md).
+    /// which it plans no cursor with: for a million rows a cursor took 2.24 times
+    /// `psql \copy`, this 1.79 times, run one after the other (paging by keyset as on
+    /// SQLite, 2.7 times; docs/benchmarks.md).
     async fn export_streamed(
         &self,
+        pool: &PgPool,
         query: &ShipmentQuery,
         steps: &Steps,
     ) -> Result<(), StoreError> {
-        let Pool::Postgres(pool) = &self.pool else {
-            unreachable!("export_streamed runs on PostgreSQL only");
-        };
         let mut conn = super::postgres::export_connection(pool).await?;
         let mut select = SqlBuilder::new("");
         push_page_select(
