@@ -65,6 +65,8 @@ test("each person sees times in their own zone, chosen in the user menu", async 
   // A full time carries the zone's abbreviation, drawn alike by the server and the browser.
   await page.locator("tr.row").first().click();
   await expect(page.getByTestId("detail-panel")).toContainText(/ C[SD]T/);
+  // The attempts' start times are drawn in the zone, and their heading says which.
+  await expect(page.getByTestId("attempts").locator("th").nth(1)).toHaveText("Started (America/Chicago)");
   await page.screenshot({ path: "screenshots/time-zone-desktop.png" });
 
   // Back to the site's zone, for the other tests.

@@ -2,7 +2,9 @@
 
 use crate::components::filter_bar::href;
 use crate::components::format::server_error_text;
-use crate::components::format::{date_seconds, date_time, date_time_or_dash, duration_ms, said};
+use crate::components::format::{
+    date_seconds, date_time, date_time_or_dash, duration_ms, said, zone_name,
+};
 use crate::components::shipment_actions::{ActionSubject, ShipmentActions};
 use crate::components::status_badge::StatusBadge;
 use crate::query::ShipmentQuery;
@@ -400,7 +402,7 @@ fn history(detail: ShipmentDetail) -> impl IntoView {
             <thead>
                 <tr>
                     <th scope="col">"#"</th>
-                    <th scope="col">"Started (UTC)"</th>
+                    <th scope="col">{format!("Started ({})", zone_name())}</th>
                     <th scope="col">"Took"</th>
                     <th scope="col">"Outcome"</th>
                     <th scope="col">"HTTP"</th>

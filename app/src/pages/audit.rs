@@ -77,7 +77,7 @@ fn AuditTable(entries: Vec<crate::audit::AuditEntry>) -> impl IntoView {
             <table class="grid audit-table" data-testid="audit-table">
                 <thead>
                     <tr>
-                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"When"</th>
                         <th scope="col">"Who"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Action"</th>
