@@ -163,7 +163,9 @@ impl StatusBoard {
     /// ([`crate::timed_text`]).
     pub fn times_in_utc(mut self) -> StatusBoard {
         for api in self.accounts.iter_mut().flat_map(|a| a.apis.iter_mut()) {
-            api.sentence = crate::timed_text::draw_utc(&api.sentence).into_owned();
+            if let std::borrow::Cow::Owned(drawn) = crate::timed_text::draw_utc(&api.sentence) {
+                api.sentence = drawn;
+            }
         }
         self
     }

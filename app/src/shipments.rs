@@ -105,8 +105,10 @@ impl ShipmentRow {
     /// The row as the API and the CSV export carry it: the times in its kept sentence
     /// (why it waits) in UTC ([`crate::timed_text`]).
     pub fn times_in_utc(mut self) -> ShipmentRow {
-        if let Some(e) = &self.last_error {
-            self.last_error = Some(crate::timed_text::draw_utc(e).into_owned());
+        if let Some(std::borrow::Cow::Owned(drawn)) =
+            self.last_error.as_deref().map(crate::timed_text::draw_utc)
+        {
+            self.last_error = Some(drawn);
         }
         self
     }
