@@ -235,7 +235,8 @@ pub async fn start_web(
     };
     web::check_site(&site).map_err(RuntimeError::Site)?;
     let build = web::site_build(&site).map_err(RuntimeError::Site)?;
-    let status = StatusFeed::spawn(store.clone(), settings.health_idle_after, STATUS_FEED_POLL);
+    let status =
+        StatusFeed::spawn(store.clone(), settings.health_idle_after, STATUS_FEED_POLL).await;
     let shipments = ShipmentsFeed::spawn(store, SHIPMENTS_FEED_POLL, SHIPMENTS_FEED_GAP).await?;
     let router = web::router(
         &site,

@@ -113,13 +113,27 @@ impl StatusFeed {
     /// of the board changed, so that a page reads those alone
     /// ([`status_board_of`](super::board::status_board_of)); a change to the set of
     /// accounts shown pushes without names, and pages read the whole board.
-    pub fn spawn(store: Store, idle_after: Duration, poll: Duration) -> StatusFeed {
+    ///
+    /// The board as it is now is read before this returns: it is what pages served from
+    /// here on read themselves, so it is no change to push. (Were it pushed by the
+    /// watch's first look, a page that opened its stream first would read the whole
+    /// board twice, and a client could not tell that push from a real change.)
+    pub async fn spawn(store: Store, idle_after: Duration, poll: Duration) -> StatusFeed {
         let (feed, bump) = Feed::new();
         let watched = store.clone();
+        let mut last = match BoardSignature::read(&watched, idle_after).await {
+            Ok(now) => Some(now),
+            Err(e) => {
+                // Its first successful read will push, unnamed: pages read it all.
+                tracing::warn!(error = %e, "status feed cannot read the status");
+                None
+            }
+        };
         tokio::spawn(async move {
-            let mut last: Option<BoardSignature> = None;
             let mut tick = tokio::time::interval(poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // An interval's first tick is at once: that look was just taken.
+            tick.tick().await;
             loop {
                 tick.tick().await;
                 let seen = match BoardSignature::read(&watched, idle_after).await {
