@@ -48,6 +48,7 @@ pub fn shell(options: LeptosOptions, asset_root: String) -> impl IntoView {
                 <HydrationScripts options root=asset_root/>
                 <MetaTags/>
                 <viewer::ViewerMeta/>
+                <components::live::FeedStampsMeta/>
             </head>
             <body>
                 <App/>
@@ -87,10 +88,13 @@ fn preload_admin_screens() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // The server provides the viewer's settings per request; the browser reads the
-    // ones the server wrote into the page.
+    // The server provides the viewer's settings and the feeds' stamps per request; the
+    // browser reads the ones the server wrote into the page.
     if use_context::<viewer::Viewer>().is_none() {
         provide_context(viewer::Viewer::from_page());
+    }
+    if use_context::<components::live::FeedStamps>().is_none() {
+        provide_context(components::live::FeedStamps::from_page());
     }
     provide_context(pages::topbar::AdminScreensCode(preload_admin_screens));
     view! {

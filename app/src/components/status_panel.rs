@@ -10,7 +10,7 @@
 use crate::api::get_status_board;
 use crate::components::filter_bar::href;
 use crate::components::format::said;
-use crate::components::live::follow_events;
+use crate::components::live::{follow_events, FeedStamps};
 use crate::deadlines::{span_words, DeadlineCounts, DeadlineFilter};
 use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard, StatusPush};
 use crate::marketplace::ApiKind;
@@ -49,13 +49,17 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     follow_events(
         STATUS_EVENTS_URL,
         "status",
-        move |data| {
-            let push = StatusPush::parse(&data);
+        FeedStamps::current().status,
+        move |event| {
+            let push = StatusPush::parse(&event.data);
             let partial = push.as_ref().and_then(|p| {
                 p.accounts_after(seen_version.get_value())
                     .map(<[String]>::to_vec)
             });
             seen_version.set_value(push.map(|p| p.version));
+            if !event.news {
+                return;
+            }
             match partial {
                 Some(accounts) if last_good.with_untracked(Option::is_some) => {
                     leptos::task::spawn_local(async move {

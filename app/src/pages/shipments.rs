@@ -8,7 +8,7 @@ use crate::api::{get_shipment, list_shipments, parse_query_pairs};
 use crate::components::bulk_actions::BulkActions;
 use crate::components::detail_panel::{load_detail_code, DetailPanel};
 use crate::components::filter_bar::FilterBar;
-use crate::components::live::follow_events;
+use crate::components::live::{follow_events, FeedStamps};
 use crate::components::shipment_grid::{keyboard_navigation, GridRead, ShipmentGrid};
 use crate::components::status_panel::StatusPanel;
 use crate::query::ShipmentQuery;
@@ -46,8 +46,9 @@ pub fn ShipmentsPage() -> impl IntoView {
     follow_events(
         SHIPMENT_EVENTS_URL,
         "shipments",
-        move |_| {
-            if live.get_untracked() {
+        FeedStamps::current().shipments,
+        move |event| {
+            if event.news && live.get_untracked() {
                 live_tick.update(|n| *n += 1);
             }
         },

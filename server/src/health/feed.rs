@@ -166,6 +166,11 @@ impl StatusFeed {
         }
     }
 
+    /// Where the feed stands (see [`Feed::stamp`](crate::live::Feed::stamp)).
+    pub fn stamp(&self) -> String {
+        self.feed.stamp()
+    }
+
     /// Ends every open event stream.
     pub fn close(&self) {
         self.feed.close();

@@ -44,6 +44,11 @@ impl ShipmentsFeed {
         Ok(ShipmentsFeed { feed })
     }
 
+    /// Where the feed stands (see [`Feed::stamp`]).
+    pub fn stamp(&self) -> String {
+        self.feed.stamp()
+    }
+
     /// Ends every open event stream.
     pub fn close(&self) {
         self.feed.close();

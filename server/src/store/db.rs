@@ -234,6 +234,15 @@ impl DbRow {
             DbRow::Postgres(row) => row.try_get(index),
         }
     }
+
+    /// Where the column `name` is: looked up once, then `try_get` by position spares
+    /// a name lookup per row.
+    pub fn position_of(&self, name: &str) -> Result<usize, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(row) => sqlx::ColumnIndex::index(&name, row),
+            DbRow::Postgres(row) => sqlx::ColumnIndex::index(&name, row),
+        }
+    }
 }
 
 /// A record made from a row of either driver: what `#[derive(sqlx::FromRow)]` and

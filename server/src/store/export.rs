@@ -12,7 +12,8 @@
 use super::cursor::{Cursor, SortValue};
 use super::db::{query_as, Conn, Pool, SqlBuilder};
 use super::shipments::{
-    deadline_from, optional_instant, push_page_select, shipment_row, status_from, Access, Filtering,
+    deadline_from, optional_instant, push_page_select, shipment_row, status_from, Access,
+    Filtering, ShipmentColumns,
 };
 use super::{from_millis, Store, StoreError};
 use app::query::ShipmentQuery;
@@ -234,8 +235,14 @@ impl Store {
         let select = select.build();
         let mut rows = select.fetch_pg(&mut conn);
         let mut step = Vec::with_capacity(STEP as usize);
+        let mut columns = None;
         while let Some(row) = rows.next().await {
-            step.push(shipment_row(&row?)?);
+            let row = row?;
+            let at = match &columns {
+                Some(at) => at,
+                None => columns.insert(ShipmentColumns::of(&row)?),
+            };
+            step.push(shipment_row(&row, at)?);
             if step.len() == STEP as usize {
                 let full = std::mem::replace(&mut step, Vec::with_capacity(STEP as usize));
                 if steps.send(Ok(StepRows::Rows(full))).await.is_err() {

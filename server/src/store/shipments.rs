@@ -61,29 +61,72 @@ pub(super) fn optional_instant(
     ms.filter(|ms| *ms > 0).map(from_millis).transpose()
 }
 
-pub(super) fn shipment_row(row: &DbRow) -> Result<ShipmentRow, StoreError> {
-    let status: String = row.try_get("status")?;
+/// Declares [`ShipmentColumns`]: a field per column a shipment row is read from, named
+/// after it.
+macro_rules! shipment_columns {
+    ($($column:ident),* $(,)?) => {
+        /// Where each column of a shipment row is, found by name once per answer, so
+        /// that a million-row export does not look up 19 names in every row.
+        pub(super) struct ShipmentColumns {
+            $($column: usize,)*
+        }
+
+        impl ShipmentColumns {
+            pub(super) fn of(row: &DbRow) -> Result<ShipmentColumns, StoreError> {
+                Ok(ShipmentColumns {
+                    $($column: row.position_of(stringify!($column))?,)*
+                })
+            }
+        }
+    };
+}
+
+shipment_columns!(
+    status,
+    shipment_id,
+    account_key,
+    display_name,
+    marketplace,
+    order_id,
+    carrier,
+    service,
+    tracking_number,
+    quantity,
+    ship_date,
+    error_count,
+    last_attempt_at,
+    next_attempt_at,
+    last_error,
+    updated_at,
+    waiting,
+    ship_by,
+    confirmed_at,
+);
+
+/// A row of one answer: `at` says where its columns are (the same for every row).
+pub(super) fn shipment_row(row: &DbRow, at: &ShipmentColumns) -> Result<ShipmentRow, StoreError> {
+    let status: String = row.try_get(at.status)?;
     Ok(ShipmentRow {
-        shipment_id: row.try_get("shipment_id")?,
-        account: row.try_get("account_key")?,
-        account_name: row.try_get("display_name")?,
-        marketplace: row.try_get("marketplace")?,
-        order_id: row.try_get("order_id")?,
-        carrier: row.try_get("carrier")?,
-        service: row.try_get("service")?,
-        tracking_number: row.try_get("tracking_number")?,
-        quantity: row.try_get::<i64, _>("quantity")? as u32,
-        ship_date: from_millis(row.try_get("ship_date")?)?,
+        shipment_id: row.try_get(at.shipment_id)?,
+        account: row.try_get(at.account_key)?,
+        account_name: row.try_get(at.display_name)?,
+        marketplace: row.try_get(at.marketplace)?,
+        order_id: row.try_get(at.order_id)?,
+        carrier: row.try_get(at.carrier)?,
+        service: row.try_get(at.service)?,
+        tracking_number: row.try_get(at.tracking_number)?,
+        quantity: row.try_get::<i64, _>(at.quantity)? as u32,
+        ship_date: from_millis(row.try_get(at.ship_date)?)?,
         status: status_from(&status)?,
-        error_count: row.try_get::<i64, _>("error_count")? as u32,
-        last_attempt_at: optional_instant(row.try_get("last_attempt_at")?)?,
-        next_attempt_at: optional_instant(row.try_get("next_attempt_at")?)?,
-        last_error: row.try_get("last_error")?,
-        updated_at: from_millis(row.try_get("updated_at")?)?,
-        waiting: row.try_get("waiting")?,
-        ship_by: deadline_from(row.try_get("ship_by")?)?,
+        error_count: row.try_get::<i64, _>(at.error_count)? as u32,
+        last_attempt_at: optional_instant(row.try_get(at.last_attempt_at)?)?,
+        next_attempt_at: optional_instant(row.try_get(at.next_attempt_at)?)?,
+        last_error: row.try_get(at.last_error)?,
+        updated_at: from_millis(row.try_get(at.updated_at)?)?,
+        waiting: row.try_get(at.waiting)?,
+        ship_by: deadline_from(row.try_get(at.ship_by)?)?,
         confirmed_at: row
-            .try_get::<Option<i64>, _>("confirmed_at")?
+            .try_get::<Option<i64>, _>(at.confirmed_at)?
             .map(from_millis)
             .transpose()?,
     })
@@ -530,9 +573,12 @@ impl Store {
         let has_more = rows.len() > query.limit as usize;
         let mut items = Vec::with_capacity(rows.len().min(query.limit as usize));
         let mut last = None;
-        for row in rows.iter().take(query.limit as usize) {
-            items.push(shipment_row(row)?);
-            last = Some(row);
+        if let Some(first) = rows.first() {
+            let at = ShipmentColumns::of(first)?;
+            for row in rows.iter().take(query.limit as usize) {
+                items.push(shipment_row(row, &at)?);
+                last = Some(row);
+            }
         }
         let next_cursor = match (has_more, last) {
             (true, Some(row)) => Some(
@@ -696,7 +742,7 @@ impl Store {
             })
             .collect();
         Ok(Some(ShipmentDetail {
-            row: shipment_row(&row)?,
+            row: shipment_row(&row, &ShipmentColumns::of(&row)?)?,
             items,
             marketplace_order,
             package_reference_id: id.to_string(),

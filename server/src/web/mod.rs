@@ -16,6 +16,7 @@ use crate::people::http::SessionConfig;
 use crate::shipments::http::{self as shipments_api, ApiState};
 use crate::shipments::live::ShipmentsFeed;
 use app::backend::Backend;
+use app::components::live::FeedStamps;
 use app::{shell, App};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -134,6 +135,7 @@ pub fn router(
         idle_after: parts.status.idle_after(),
         site_time,
     }));
+    let (shipments_feed, status_feed) = (parts.shipments.clone(), parts.status.clone());
     let pages = generate_route_list(App);
     let table = routes::RouteTable::new(
         &pages
@@ -148,6 +150,11 @@ pub fn router(
             move || {
                 provide_context(backend.clone());
                 provide_context(viewer_of_request(&site_time));
+                // Taken before the page reads anything: what it reads is as new.
+                provide_context(FeedStamps {
+                    shipments: shipments_feed.stamp(),
+                    status: status_feed.stamp(),
+                });
                 security::set_page_policy();
             },
             {

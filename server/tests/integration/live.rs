@@ -84,3 +84,83 @@ async fn a_stored_change_is_pushed_and_nothing_else_is() {
     .await;
     assert!(ended.is_ok(), "the event stream outlived the shutdown");
 }
+
+/// The id an event carries: its feed's stamp.
+fn event_id(event: &str) -> &str {
+    event
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap_or_else(|| panic!("an event without an id: {event}"))
+}
+
+async fn next_event_named(events: &mut reqwest::Response, name: &str) -> String {
+    loop {
+        let chunk = events.chunk().await.unwrap().expect("the stream ended");
+        let text = String::from_utf8(chunk.to_vec()).unwrap();
+        if text.contains(&format!("event: {name}")) {
+            return text;
+        }
+    }
+}
+
+/// A page carries the stamps of the feeds as they stood before it read its data; a
+/// stream opened from it starts with that same stamp (so the page reads nothing again)
+/// until something changes.
+#[tokio::test]
+async fn a_page_carries_the_stamp_its_streams_open_with() {
+    use app::components::live::{FeedStamps, FEEDS_META};
+    let d = crate::people::dashboard(shipback::people::http::SessionConfig::default()).await;
+    let cookie = d.sign_in(app::people::Role::Viewer).await;
+    let page = d.page("/", &cookie).await;
+    let meta = format!("<meta name=\"{FEEDS_META}\" content=\"");
+    let content = page[page.find(&meta).expect("the stamps' meta") + meta.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&quot;", "\"");
+    let stamps: FeedStamps = serde_json::from_str(&content).unwrap();
+
+    let open = |path: &str| {
+        d.http
+            .get(format!("{}{path}", d.base))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let mut status = open("/api/v1/status/events").await.unwrap();
+    assert_eq!(
+        event_id(&next_event_named(&mut status, "status").await),
+        stamps.status
+    );
+    let mut shipments = open("/api/v1/events/shipments").await.unwrap();
+    assert_eq!(
+        event_id(&next_event_named(&mut shipments, "shipments").await),
+        stamps.shipments
+    );
+
+    let shipment = serde_json::json!({
+        "shipment_id": "S-1",
+        "account": common::ACCOUNT,
+        "order_id": "113-0000001-0000007",
+        "carrier": "UPS",
+        "service": "Ground",
+        "tracking_number": "1Z00000001",
+        "ship_date": "2026-11-25T14:02:00Z",
+        "items": [{"order_item_id": "101", "sku": "SKU-A", "quantity": 2}]
+    });
+    let station = common::authorized_client(&d.store).await;
+    let posted = station
+        .post(format!("{}/api/v1/shipments", d.base))
+        .json(&shipment)
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success(), "{}", posted.status());
+    // The wait only guards against a hang.
+    let changed = tokio::time::timeout(
+        Duration::from_secs(30),
+        next_event_named(&mut shipments, "shipments"),
+    )
+    .await
+    .expect("no event after the change");
+    assert_ne!(event_id(&changed), stamps.shipments, "{changed}");
+}
