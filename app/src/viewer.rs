@@ -132,16 +132,7 @@ impl Viewer {
     /// In the browser: the settings the server wrote into the page. Off the browser
     /// (the server listing its routes, with no request) there is no page: the defaults.
     pub fn from_page() -> Viewer {
-        if !cfg!(target_arch = "wasm32") {
-            return Viewer(Arc::new(ViewerSettings::default()));
-        }
-        let written = document()
-            .query_selector(&format!("meta[name=\"{META_NAME}\"]"))
-            .ok()
-            .flatten()
-            .and_then(|meta| meta.get_attribute("content"))
-            .map(|text| crate::wire::decode_text::<ViewerSettings>(&text));
-        let settings = match written {
+        let settings = match crate::wire::page_meta::<ViewerSettings>(META_NAME) {
             Some(Ok(settings)) => settings,
             // The page would draw times in UTC where the server drew them in the zone:
             // say so where a developer looks.

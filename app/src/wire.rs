@@ -56,3 +56,17 @@ pub(crate) fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> 
 pub(crate) fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
+
+/// What the server wrote into the page's `<meta name="{name}" content="…">`, read in
+/// the browser: `None` when the page has no such element (or off the browser).
+pub(crate) fn page_meta<T: DeserializeOwned>(name: &str) -> Option<Result<T, String>> {
+    if !cfg!(target_arch = "wasm32") {
+        return None;
+    }
+    leptos::prelude::document()
+        .query_selector(&format!("meta[name=\"{name}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .map(|text| decode_text(&text))
+}

@@ -84,28 +84,24 @@ impl Feed {
         };
         // Counted open while the stream lives (it is dropped when the page goes).
         let client = crate::telemetry::SseClient::open(name);
-        let tag = self.tag.clone();
         let stream = futures::stream::unfold(
-            (self.version.clone(), true, client),
-            move |(mut version, first, client)| {
-                let tag = tag.clone();
-                async move {
-                    if !first {
-                        version.changed().await.ok()?;
-                    }
-                    let (current, detail) = version.borrow_and_update().clone();
-                    // A stream's first event cannot say what changed since the page read:
-                    // the page reads everything (as it does when it sees a version skipped).
-                    let data = match detail {
-                        Some(detail) if !first => detail.to_string(),
-                        _ => current.to_string(),
-                    };
-                    let event = Event::default()
-                        .event(name)
-                        .id(stamp(&tag, current))
-                        .data(data);
-                    Some((Ok(event), (version, false, client)))
+            (self.version.clone(), true, client, self.tag.clone()),
+            move |(mut version, first, client, tag)| async move {
+                if !first {
+                    version.changed().await.ok()?;
                 }
+                let (current, detail) = version.borrow_and_update().clone();
+                // A stream's first event cannot say what changed since the page read:
+                // the page reads everything (as it does when it sees a version skipped).
+                let data = match detail {
+                    Some(detail) if !first => detail.to_string(),
+                    _ => current.to_string(),
+                };
+                let event = Event::default()
+                    .event(name)
+                    .id(stamp(&tag, current))
+                    .data(data);
+                Some((Ok(event), (version, false, client, tag)))
             },
         )
         .take_until(closed);

@@ -29,15 +29,8 @@ impl FeedStamps {
 
     /// In the browser: the stamps the server wrote into the page.
     pub fn from_page() -> FeedStamps {
-        if !cfg!(target_arch = "wasm32") {
-            return FeedStamps::default();
-        }
-        document()
-            .query_selector(&format!("meta[name=\"{FEEDS_META}\"]"))
-            .ok()
-            .flatten()
-            .and_then(|meta| meta.get_attribute("content"))
-            .and_then(|text| crate::wire::decode_text(&text).ok())
+        crate::wire::page_meta(FEEDS_META)
+            .and_then(Result::ok)
             .unwrap_or_default()
     }
 }

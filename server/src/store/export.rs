@@ -215,7 +215,7 @@ impl Store {
     /// and sorted once. Not a cursor, so that PostgreSQL may sort in parallel workers,
     /// which it plans no cursor with: for a million rows a cursor took 2.24 times
     /// `psql \copy`, this 1.79 times, run one after the other (paging by keyset as on
-    /// SQLite, 2.7 times; docs/benchmarks.md).
+    /// SQLite, 2.7 times). The figures since: docs/benchmarks.md.
     async fn export_streamed(
         &self,
         pool: &PgPool,
