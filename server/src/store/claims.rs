@@ -37,6 +37,102 @@ pub(super) async fn release_lease(
     Ok(())
 }
 
+/// Results per statement: ten or eleven parameters each, well inside both databases'
+/// limits on a statement's parameters.
+const RESULTS_PER_STATEMENT: usize = 500;
+
+/// Splits results into runs that can be written together (see
+/// [`Store::record_attempts`]): a result that starts or ends a pause ends its run, and a
+/// shipment met again starts a new one.
+fn attempt_runs(records: &[AttemptRecord]) -> Vec<&[AttemptRecord]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut shipments = std::collections::HashSet::new();
+    for (i, r) in records.iter().enumerate() {
+        if !shipments.insert(r.row_id) {
+            runs.push(&records[start..i]);
+            start = i;
+            shipments.clear();
+            shipments.insert(r.row_id);
+        }
+        if r.pause.is_some() || r.resumes.is_some() {
+            runs.push(&records[start..=i]);
+            start = i + 1;
+            shipments.clear();
+        }
+    }
+    if start < records.len() {
+        runs.push(&records[start..]);
+    }
+    runs
+}
+
+/// Writes one run's results: the shipments whose claim is still current take their new
+/// state, every attempt is kept, and the superseded claims are given back. The
+/// shipments that took their result.
+async fn write_run(
+    tx: &mut Tx,
+    worker: &str,
+    run: &[AttemptRecord],
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let mut updated = std::collections::HashSet::with_capacity(run.len());
+    for chunk in run.chunks(RESULTS_PER_STATEMENT) {
+        // VALUES columns are column1, column2… on both databases.
+        let mut sql = SqlBuilder::new(
+            "UPDATE shipments
+                SET status = v.column3, error_count = v.column4, last_attempt_at = v.column5,
+                    next_attempt_at = v.column6, last_error = v.column7, lease_owner = NULL,
+                    lease_until = NULL, updated_at = v.column8, outcome_unknown = v.column9,
+                    waiting_on = v.column10,
+                    confirmed_at = CASE WHEN v.column3 = 'success'
+                                        THEN COALESCE(confirmed_at, v.column8)
+                                        ELSE confirmed_at END
+               FROM (",
+        );
+        sql.push_values(chunk, |mut b, r| {
+            b.push_bind(r.row_id)
+                .push_bind(r.fence)
+                .push_bind(r.new_status.as_str())
+                .push_bind(r.error_count)
+                .push_bind(r.started_at)
+                .push_bind(r.next_attempt_at)
+                .push_bind(&r.last_error)
+                .push_bind(r.started_at + r.duration_ms)
+                .push_bind(r.outcome_unknown)
+                .push_bind(&r.waiting_on);
+        });
+        sql.push(
+            ") AS v WHERE shipments.id = v.column1 AND shipments.fence = v.column2 RETURNING id",
+        );
+        updated.extend(sql.build_query_scalar::<i64>().fetch_all(&mut *tx).await?);
+    }
+    for r in run.iter().filter(|r| !updated.contains(&r.row_id)) {
+        release_lease(tx, r.row_id, worker).await?;
+    }
+    for chunk in run.chunks(RESULTS_PER_STATEMENT) {
+        let mut sql = SqlBuilder::new(
+            "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at,
+                 duration_ms, outcome, http_status, error_code, error_message, worker, superseded) ",
+        );
+        sql.push_values(chunk, |mut b, r| {
+            let current = updated.contains(&r.row_id);
+            b.push_bind(r.row_id)
+                .push_bind(r.revision)
+                .push_bind(if current { r.number } else { 0 })
+                .push_bind(r.started_at)
+                .push_bind(r.duration_ms)
+                .push_bind(r.outcome.as_str())
+                .push_bind(r.http_status.map(i64::from))
+                .push_bind(&r.error_code)
+                .push_bind(&r.error_message)
+                .push_bind(worker)
+                .push_bind(!current);
+        });
+        sql.build().execute(&mut *tx).await?;
+    }
+    Ok(updated)
+}
+
 /// An account's API the marketplace's trouble has paused.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiPause {
@@ -92,7 +188,7 @@ impl Store {
         limit: u32,
         per_account: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let rows = query(match self.dialect() {
             // SQLite has one writer at a time: the due rows are the due rows.
             Dialect::Sqlite => {
@@ -177,68 +273,35 @@ impl Store {
     /// A result whose claim was superseded (a correction, a lease taken over) is kept as
     /// a superseded attempt, and its worker's lease, if it still holds it, is given back
     /// so that the newer revision goes at once. Returns how many were superseded.
+    ///
+    /// The results are written a run at a time: one statement for the run's shipments,
+    /// one for its attempts (a statement per result cost PostgreSQL a round trip and its
+    /// triggers each time). A result that starts or ends a pause closes its run, and a
+    /// second result for the same shipment opens a new one, so that everything takes
+    /// effect in the order the results came, as if written one by one.
     pub async fn record_attempts(
         &self,
         worker: &str,
         records: &[AttemptRecord],
     ) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
+        let now = now_millis();
         let mut stale = 0;
         let mut succeeded = Vec::new();
-        let now = now_millis();
-        for r in records {
-            let updated = query(
-                "UPDATE shipments
-                    SET status = $1, error_count = $2, last_attempt_at = $3, next_attempt_at = $4,
-                        last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = $6,
-                        outcome_unknown = $7, waiting_on = $8,
-                        confirmed_at = CASE WHEN $1 = 'success' THEN COALESCE(confirmed_at, $6)
-                                            ELSE confirmed_at END
-                  WHERE id = $9 AND fence = $10",
-            )
-            .bind(r.new_status.as_str())
-            .bind(r.error_count)
-            .bind(r.started_at)
-            .bind(r.next_attempt_at)
-            .bind(&r.last_error)
-            .bind(r.started_at + r.duration_ms)
-            .bind(r.outcome_unknown)
-            .bind(&r.waiting_on)
-            .bind(r.row_id)
-            .bind(r.fence)
-            .execute(&mut tx)
-            .await?
-            .rows_affected()
-                > 0;
-            if !updated {
-                stale += 1;
-                release_lease(&mut tx, r.row_id, worker).await?;
+        for run in attempt_runs(records) {
+            let updated = write_run(&mut tx, worker, run).await?;
+            for r in run {
+                if !updated.contains(&r.row_id) {
+                    stale += 1;
+                } else if r.new_status == WritebackStatus::Success {
+                    succeeded.push((r.row_id, r.started_at + r.duration_ms));
+                }
             }
-            query(
-                "INSERT INTO writeback_attempts (shipment_row, revision, number, started_at, duration_ms,
-                     outcome, http_status, error_code, error_message, worker, superseded)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(r.row_id)
-            .bind(r.revision)
-            .bind(if updated { r.number } else { 0 })
-            .bind(r.started_at)
-            .bind(r.duration_ms)
-            .bind(r.outcome.as_str())
-            .bind(r.http_status.map(i64::from))
-            .bind(&r.error_code)
-            .bind(&r.error_message)
-            .bind(worker)
-            .bind(!updated)
-            .execute(&mut tx)
-            .await?;
-            if !updated {
+            // Only a run's last result can start or end a pause.
+            let Some(last) = run.last().filter(|r| updated.contains(&r.row_id)) else {
                 continue;
-            }
-            if r.new_status == WritebackStatus::Success {
-                succeeded.push((r.row_id, r.started_at + r.duration_ms));
-            }
-            if let Some(key) = &r.resumes {
+            };
+            if let Some(key) = &last.resumes {
                 // The probe got an answer about the shipment itself: the API works again.
                 super::waits::resume_in(&mut tx, key, now).await?;
                 query("DELETE FROM api_pauses WHERE key = $1")
@@ -246,7 +309,7 @@ impl Store {
                     .execute(&mut tx)
                     .await?;
             }
-            if let Some(pause) = &r.pause {
+            if let Some(pause) = &last.pause {
                 query(
                     "INSERT INTO api_pauses (key, account_id, api, since, reason, next_probe_at)
                      VALUES ($1, $2, $3, $4, $5, $6)
@@ -418,5 +481,55 @@ impl Store {
                 ))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(row_id: i64) -> AttemptRecord {
+        AttemptRecord {
+            row_id,
+            fence: 1,
+            revision: 1,
+            number: 1,
+            started_at: 0,
+            duration_ms: 1,
+            outcome: AttemptOutcome::Success,
+            http_status: Some(204),
+            error_code: None,
+            error_message: None,
+            new_status: WritebackStatus::Success,
+            error_count: 0,
+            next_attempt_at: None,
+            last_error: None,
+            outcome_unknown: false,
+            waiting_on: None,
+            pause: None,
+            resumes: None,
+        }
+    }
+
+    fn ids(runs: Vec<&[AttemptRecord]>) -> Vec<Vec<i64>> {
+        runs.iter()
+            .map(|run| run.iter().map(|r| r.row_id).collect())
+            .collect()
+    }
+
+    #[test]
+    fn results_are_written_in_runs_that_keep_their_order() {
+        let plain: Vec<_> = (1..=4).map(result).collect();
+        assert_eq!(ids(attempt_runs(&plain)), [vec![1, 2, 3, 4]]);
+
+        let mut resuming = result(2);
+        resuming.resumes = Some("api:1:writeback".into());
+        let with_pause = [result(1), resuming, result(3)];
+        assert_eq!(ids(attempt_runs(&with_pause)), [vec![1, 2], vec![3]]);
+
+        let twice = [result(1), result(2), result(1), result(3)];
+        assert_eq!(ids(attempt_runs(&twice)), [vec![1, 2], vec![1, 3]]);
+
+        assert!(attempt_runs(&[]).is_empty());
     }
 }

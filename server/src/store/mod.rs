@@ -281,6 +281,25 @@ impl Store {
             }
         })
     }
+
+    /// A transaction that takes its rows by locking them and skipping those locked
+    /// (`FOR UPDATE SKIP LOCKED`): a worker's claim. On PostgreSQL it does not queue for
+    /// the advisory lock: a claim moves no counter (lease and fence are not counted) and
+    /// waits for nobody's rows, so it cannot deadlock with a writer.
+    /// SQLite has one writer, whatever is asked.
+    async fn claim_tx(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                // The planner, which cannot know how few accounts have shipments due,
+                // prices a claim high enough to compile it: 25-40 ms of a 100 ms claim
+                // of 2,000 rows (measured), every time.
+                sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+                Tx::Postgres(tx)
+            }
+        })
+    }
 }
 
 /// The URL without its password, for messages and logs.
