@@ -80,13 +80,14 @@ pub async fn confirm_shipment(
 #[server(prefix = "/rpc", output = BrowserJson)]
 pub async fn get_status_board(
     accounts: Option<Vec<String>>,
-) -> Result<crate::health::StatusBoard, ServerFnError> {
+) -> Result<crate::health::PanelBoard, ServerFnError> {
     use crate::backend::{backend_for_caller, server_fn_error};
     use leptos::server_fn::ServerFn;
     let (backend, _) = backend_for_caller(GetStatusBoard::PATH)?;
     backend
         .status_board(accounts.as_deref())
         .await
+        .map(crate::health::PanelBoard)
         .map_err(server_fn_error)
 }
 

@@ -36,6 +36,20 @@ impl Health {
         Self::ALL.into_iter().find(|h| h.as_str() == text)
     }
 
+    /// One letter for it, where a history carries one per slice ([`PanelBoard`]).
+    pub fn letter(self) -> char {
+        match self {
+            Health::None => 'n',
+            Health::Green => 'g',
+            Health::Yellow => 'y',
+            Health::Red => 'r',
+        }
+    }
+
+    pub fn from_letter(letter: char) -> Option<Health> {
+        Self::ALL.into_iter().find(|h| h.letter() == letter)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Health::None => "None",
@@ -285,6 +299,125 @@ impl StatusBoard {
     }
 }
 
+/// The board as the panel reads it: its server function's answer, and the data a
+/// server-drawn page hands to hydration. The same board, but each API's 24 hours go as
+/// columns (`calls`, `failed`, one letter per slice for the worst health) instead of 96
+/// objects with their start times: as objects they were nine tenths of the board's bytes
+/// and near half of the shipments page's. `GET /api/v1/status` keeps the documented form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PanelBoard(pub StatusBoard);
+
+/// [`PanelBoard`] on the wire: the board with its histories taken out, and the
+/// histories in the order of its accounts and their APIs.
+#[derive(Serialize, Deserialize)]
+struct PanelWire {
+    board: StatusBoard,
+    histories: Vec<HistoryColumns>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HistoryColumns {
+    /// The first slice's start (`None`: no slice).
+    from: Option<DateTime<Utc>>,
+    /// The slices follow one another every this many seconds.
+    step_secs: i64,
+    calls: Vec<u32>,
+    failed: Vec<u32>,
+    /// One letter per slice: `n`one, `g`reen, `y`ellow, `r`ed.
+    worst: String,
+    /// Each slice's start in seconds after `from`, only when they are not evenly spaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    offsets: Vec<i64>,
+}
+
+impl HistoryColumns {
+    fn of(history: &[HistoryBucket]) -> HistoryColumns {
+        let from = history.first().map(|b| b.start);
+        let offset = |b: &HistoryBucket| from.map_or(0, |from| (b.start - from).num_seconds());
+        let step_secs = history.get(1).map_or(0, offset);
+        let even = history
+            .iter()
+            .enumerate()
+            .all(|(i, b)| offset(b) == step_secs * i as i64);
+        HistoryColumns {
+            from,
+            step_secs,
+            calls: history.iter().map(|b| b.calls).collect(),
+            failed: history.iter().map(|b| b.failed).collect(),
+            worst: history.iter().map(|b| b.worst.letter()).collect(),
+            offsets: if even {
+                Vec::new()
+            } else {
+                history.iter().map(offset).collect()
+            },
+        }
+    }
+
+    fn buckets(self) -> Result<Vec<HistoryBucket>, String> {
+        let worst: Vec<char> = self.worst.chars().collect();
+        let n = self.calls.len();
+        if self.failed.len() != n
+            || worst.len() != n
+            || !(self.offsets.is_empty() || self.offsets.len() == n)
+        {
+            return Err("a history's columns differ in length".into());
+        }
+        let Some(from) = self.from else {
+            return Ok(Vec::new());
+        };
+        (0..n)
+            .map(|i| {
+                let offset = match self.offsets.get(i) {
+                    Some(offset) => *offset,
+                    None => self.step_secs * i as i64,
+                };
+                Ok(HistoryBucket {
+                    start: from + chrono::Duration::seconds(offset),
+                    calls: self.calls[i],
+                    failed: self.failed[i],
+                    worst: Health::from_letter(worst[i])
+                        .ok_or_else(|| format!("'{}' is no health", worst[i]))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Serialize for PanelBoard {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut board = self.0.clone();
+        let histories = board
+            .accounts
+            .iter_mut()
+            .flat_map(|a| a.apis.iter_mut())
+            .map(|api| HistoryColumns::of(&std::mem::take(&mut api.history)))
+            .collect();
+        PanelWire { board, histories }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PanelBoard {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let PanelWire {
+            mut board,
+            histories,
+        } = PanelWire::deserialize(deserializer)?;
+        let apis: Vec<&mut ApiStatus> = board
+            .accounts
+            .iter_mut()
+            .flat_map(|a| a.apis.iter_mut())
+            .collect();
+        if apis.len() != histories.len() {
+            return Err(D::Error::custom("one history per API"));
+        }
+        for (api, history) in apis.into_iter().zip(histories) {
+            api.history = history.buckets().map_err(D::Error::custom)?;
+        }
+        Ok(PanelBoard(board))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +523,56 @@ mod tests {
             !shown.merge(board(vec![account("new", 0)], 5)),
             "not shown: read all"
         );
+    }
+
+    #[test]
+    fn the_panel_carries_the_board_whole_in_fewer_bytes() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let slice = |i: i64, worst: Health| HistoryBucket {
+            start: start + chrono::Duration::minutes(15 * i),
+            calls: i as u32 * 7,
+            failed: i as u32 % 3,
+            worst,
+        };
+        let mut even = status(Health::Yellow, Some(start));
+        even.history = (0..96)
+            .map(|i| slice(i, Health::ALL[i as usize % 4]))
+            .collect();
+        let mut uneven = status(Health::Green, None);
+        uneven.history = vec![
+            slice(0, Health::Green),
+            slice(5, Health::Red),
+            slice(6, Health::None),
+        ];
+        let board = StatusBoard {
+            generated_at: start,
+            idle_after_secs: 600,
+            bucket_minutes: 15,
+            accounts: vec![AccountStatus {
+                account: "acme-us".into(),
+                name: "Acme".into(),
+                company: String::new(),
+                marketplace: "amazon".into(),
+                apis: vec![even, status(Health::None, None), uneven],
+                problem: None,
+                deadlines: Default::default(),
+            }],
+            waiting: 2,
+            deadline_warning_minutes: 1440,
+        };
+        let panel = serde_json::to_string(&PanelBoard(board.clone())).unwrap();
+        let read: PanelBoard = serde_json::from_str(&panel).unwrap();
+        assert_eq!(read.0, board);
+        let full = serde_json::to_string(&board).unwrap();
+        assert!(
+            panel.len() * 3 < full.len(),
+            "{} against {}",
+            panel.len(),
+            full.len()
+        );
+
+        let broken = panel.replacen("\"worst\":\"gyrn", "\"worst\":\"gyrx", 1);
+        assert_ne!(broken, panel);
+        assert!(serde_json::from_str::<PanelBoard>(&broken).is_err());
     }
 }

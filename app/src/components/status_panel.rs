@@ -12,7 +12,9 @@ use crate::components::filter_bar::href;
 use crate::components::format::said;
 use crate::components::live::{follow_events, FeedStamps};
 use crate::deadlines::{span_words, DeadlineCounts, DeadlineFilter};
-use crate::health::{AccountStatus, ApiStatus, Health, HistoryBucket, StatusBoard, StatusPush};
+use crate::health::{
+    AccountStatus, ApiStatus, Health, HistoryBucket, PanelBoard, StatusBoard, StatusPush,
+};
 use crate::marketplace::ApiKind;
 use crate::query::ShipmentQuery;
 use crate::shipments::WritebackStatus;
@@ -28,6 +30,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let board = Resource::new_serde_wb(
         move || (refresh.get(), updates.get()),
+        // The panel's form of the board: it rides along in the server-drawn page.
         |_| get_status_board(None),
     );
     // The last board read, kept on screen (as None) when a later read fails.
@@ -37,7 +40,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
     let skew_ms = RwSignal::new(0i64);
 
     Effect::new(move |_| {
-        if let Some(Ok(b)) = board.get() {
+        if let Some(Ok(PanelBoard(b))) = board.get() {
             skew_ms
                 .set(b.generated_at.timestamp_millis() - crate::viewer::now().timestamp_millis());
             last_good.set(Some(b));
@@ -66,9 +69,8 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                         // The page may have gone meanwhile: its signals are disposed
                         // then, hence `try_`.
                         let merged = match get_status_board(Some(accounts)).await {
-                            Ok(part) => {
-                                last_good.try_update(|b| b.as_mut().is_some_and(|b| b.merge(part)))
-                            }
+                            Ok(part) => last_good
+                                .try_update(|b| b.as_mut().is_some_and(|b| b.merge(part.0))),
                             Err(_) => Some(false),
                         };
                         if merged == Some(false) {
@@ -99,7 +101,7 @@ pub fn StatusPanel(updates: Signal<u64>) -> impl IntoView {
                 {move || {
                     // The board as read, or as later events patched it.
                     let (shown, failed) = match board.get() {
-                        Some(Ok(b)) => {
+                        Some(Ok(PanelBoard(b))) => {
                             let patched = last_good
                                 .get()
                                 .filter(|p| p.generated_at > b.generated_at);
