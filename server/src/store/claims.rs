@@ -10,6 +10,7 @@ use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::records::shipments::ClaimedShipment;
 use app::shipments::{AttemptOutcome, WritebackStatus};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 
 /// What is due for an attempt now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ const RESULTS_PER_STATEMENT: usize = 500;
 fn attempt_runs(records: &[AttemptRecord]) -> Vec<&[AttemptRecord]> {
     let mut runs = Vec::new();
     let mut start = 0;
-    let mut shipments = std::collections::HashSet::new();
+    let mut shipments = HashSet::new();
     for (i, r) in records.iter().enumerate() {
         if !shipments.insert(r.row_id) {
             runs.push(&records[start..i]);
@@ -74,8 +75,8 @@ async fn write_run(
     tx: &mut Tx,
     worker: &str,
     run: &[AttemptRecord],
-) -> Result<std::collections::HashSet<i64>, StoreError> {
-    let mut updated = std::collections::HashSet::with_capacity(run.len());
+) -> Result<HashSet<i64>, StoreError> {
+    let mut updated = HashSet::with_capacity(run.len());
     for chunk in run.chunks(RESULTS_PER_STATEMENT) {
         // VALUES columns are column1, column2… on both databases.
         let mut sql = SqlBuilder::new(
