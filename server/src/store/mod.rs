@@ -269,33 +269,28 @@ impl Store {
     /// and two transactions moving them in different orders deadlocked (ingest with
     /// two concurrent posters, measured). Readers never wait for it.
     async fn write_tx(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(postgres::WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                Tx::Postgres(tx)
-            }
-        })
+        self.begin_write(postgres::TAKE_WRITE_LOCK).await
     }
 
     /// A transaction that takes its rows by locking them and skipping those locked
     /// (`FOR UPDATE SKIP LOCKED`): a worker's claim. On PostgreSQL it does not queue for
     /// the advisory lock: a claim moves no counter (lease and fence are not counted) and
-    /// waits for nobody's rows, so it cannot deadlock with a writer.
-    /// SQLite has one writer, whatever is asked.
+    /// waits for nobody's rows, so it cannot deadlock with a writer. It is not compiled
+    /// either: the planner, which cannot know how few accounts have shipments due,
+    /// prices a claim high enough for JIT, 25-40 ms of a 100 ms claim of 2,000 rows
+    /// (measured), every time. SQLite has one writer, whatever is asked.
     async fn claim_tx(&self) -> Result<Tx, StoreError> {
+        self.begin_write("SET LOCAL jit = off").await
+    }
+
+    /// A transaction that writes: on SQLite with the write lock taken at once, on
+    /// PostgreSQL opened with `first`.
+    async fn begin_write(&self, first: &'static str) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                // The planner, which cannot know how few accounts have shipments due,
-                // prices a claim high enough to compile it: 25-40 ms of a 100 ms claim
-                // of 2,000 rows (measured), every time.
-                sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+                sqlx::query(first).execute(&mut *tx).await?;
                 Tx::Postgres(tx)
             }
         })

@@ -12,8 +12,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The advisory lock every write transaction takes (see `Store::write_tx`): "SHPB".
-pub(super) const WRITE_LOCK: i64 = 0x5348_5042;
+/// Takes the advisory lock every write transaction takes (see `Store::write_tx`):
+/// 1397248066 is "SHPB" (0x5348_5042).
+pub(super) const TAKE_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(1397248066)";
 
 /// A PostgreSQL error worth trying again, by its SQLSTATE: busy for a serialization
 /// failure, a deadlock broken, a lock not granted or too many connections; unavailable
