@@ -5,7 +5,7 @@
 //! with is still current, so a worker that wakes up after its lease expired cannot undo
 //! the work of the worker that took over.
 
-use super::db::{query, query_scalar, SqlBuilder, Tx};
+use super::db::{query, query_as, query_scalar, DbRow, SqlBuilder, Tx};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::records::shipments::ClaimedShipment;
 use app::shipments::{AttemptOutcome, WritebackStatus};
@@ -177,6 +177,88 @@ pub struct AttemptRecord {
     pub resumes: Option<String>,
 }
 
+/// PostgreSQL, a claim's first step: how many of each account's due shipments the
+/// claim takes (the longest-waiting `limit`, at most `per_account` of one account),
+/// read without locking anything. Locking in the same scan locked `per_account` rows
+/// of every account before the `limit` kept the longest-waiting: four times the rows
+/// taken with four accounts, each a tuple written, and skipped by every other worker
+/// claiming meanwhile.
+async fn due_shares(
+    tx: &mut Tx,
+    now: i64,
+    limit: u32,
+    per_account: u32,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(query_as(
+        "SELECT chosen.account_id, COUNT(*) FROM (
+             SELECT due.account_id FROM accounts a
+              CROSS JOIN LATERAL (
+                  SELECT account_id, id, next_attempt_at FROM shipments
+                   WHERE account_id = a.id AND next_attempt_at <= $1
+                     AND (lease_until IS NULL OR lease_until < $1)
+                   ORDER BY next_attempt_at, id
+                   LIMIT $3) AS due
+              ORDER BY due.next_attempt_at, due.id
+              LIMIT $2) AS chosen
+          GROUP BY chosen.account_id",
+    )
+    .bind(now)
+    .bind(limit as i64)
+    .bind(per_account as i64)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+/// PostgreSQL, a claim's second step: leases each account's share of its due
+/// shipments, the longest-waiting first. Workers on other hosts claim at the same
+/// moment: rows another claim holds are passed by (SKIP LOCKED) for the account's next
+/// ones, so two claims never wait for each other nor take the same shipment.
+async fn take_shares(
+    tx: &mut Tx,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+    shares: &[(i64, i64)],
+) -> Result<Vec<DbRow>, StoreError> {
+    let mut sql = SqlBuilder::new(
+        "UPDATE shipments
+            SET lease_owner = ",
+    );
+    sql.push_bind(worker)
+        .push(", lease_until = ")
+        .push_bind(lease_until)
+        .push(
+            ", fence = shipments.fence + 1,
+               -- Taken over from a worker whose lease ran out: it may have sent.
+               outcome_unknown = CASE WHEN shipments.lease_owner IS NOT NULL THEN TRUE
+                                      ELSE shipments.outcome_unknown END
+           FROM (SELECT due.id FROM (",
+        );
+    sql.push_values(shares, |mut b, (account_id, take)| {
+        b.push_bind(*account_id).push_bind(*take);
+    });
+    sql.push(
+        ") AS share (account_id, take)
+             CROSS JOIN LATERAL (
+                 SELECT id FROM shipments
+                  WHERE account_id = share.account_id AND next_attempt_at <= ",
+    )
+    .push_bind(now)
+    .push(" AND (lease_until IS NULL OR lease_until < ")
+    .push_bind(now)
+    .push(
+        ")
+                  ORDER BY next_attempt_at, id
+                  LIMIT share.take
+                  FOR UPDATE SKIP LOCKED) AS due) AS chosen
+          WHERE shipments.id = chosen.id
+         RETURNING shipments.id, fence, shipment_id, account_id, order_id, carrier, service,
+                   tracking_number, ship_date, items, revision, error_count, outcome_unknown,
+                   waiting_on",
+    );
+    Ok(sql.build().fetch_all(&mut *tx).await?)
+}
+
 impl Store {
     /// Leases up to `limit` shipments that are due at `now` and not leased by anyone
     /// else (or whose lease has run out), until `lease_until`; at most `per_account`
@@ -190,58 +272,45 @@ impl Store {
         per_account: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
         let mut tx = self.claim_tx().await?;
-        let rows = query(match self.dialect() {
+        let rows = match self.dialect() {
             // SQLite has one writer at a time: the due rows are the due rows.
             Dialect::Sqlite => {
-                "UPDATE shipments
-                    SET lease_owner = $1, lease_until = $2, fence = fence + 1,
-                        -- Taken over from a worker whose lease ran out: it may have sent.
-                        outcome_unknown = CASE WHEN lease_owner IS NOT NULL THEN TRUE
-                                               ELSE outcome_unknown END
-                  WHERE id IN (SELECT id FROM (
-                                   SELECT id, next_attempt_at,
-                                          ROW_NUMBER() OVER (PARTITION BY account_id
-                                                             ORDER BY next_attempt_at, id) AS place
-                                     FROM shipments
-                                    WHERE next_attempt_at <= $3
-                                      AND (lease_until IS NULL OR lease_until < $3))
-                                WHERE place <= $5
-                                ORDER BY next_attempt_at
-                                LIMIT $4)
-                 RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
-                           tracking_number, ship_date, items, revision, error_count,
-                           outcome_unknown, waiting_on"
+                query(
+                    "UPDATE shipments
+                        SET lease_owner = $1, lease_until = $2, fence = fence + 1,
+                            -- Taken over from a worker whose lease ran out: it may have sent.
+                            outcome_unknown = CASE WHEN lease_owner IS NOT NULL THEN TRUE
+                                                   ELSE outcome_unknown END
+                      WHERE id IN (SELECT id FROM (
+                                       SELECT id, next_attempt_at,
+                                              ROW_NUMBER() OVER (PARTITION BY account_id
+                                                                 ORDER BY next_attempt_at, id) AS place
+                                         FROM shipments
+                                        WHERE next_attempt_at <= $3
+                                          AND (lease_until IS NULL OR lease_until < $3))
+                                    WHERE place <= $5
+                                    ORDER BY next_attempt_at
+                                    LIMIT $4)
+                     RETURNING id, fence, shipment_id, account_id, order_id, carrier, service,
+                               tracking_number, ship_date, items, revision, error_count,
+                               outcome_unknown, waiting_on",
+                )
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit as i64)
+                .bind(per_account as i64)
+                .fetch_all(&mut tx)
+                .await?
             }
-            // Workers on other hosts claim at the same moment: each takes the due rows
-            // nobody else is taking (SKIP LOCKED), at most `per_account` of each account.
             Dialect::Postgres => {
-                "UPDATE shipments
-                    SET lease_owner = $1, lease_until = $2, fence = shipments.fence + 1,
-                        outcome_unknown = CASE WHEN shipments.lease_owner IS NOT NULL THEN TRUE
-                                               ELSE shipments.outcome_unknown END
-                   FROM (SELECT due.id FROM accounts a
-                           CROSS JOIN LATERAL (
-                               SELECT id, next_attempt_at FROM shipments
-                                WHERE account_id = a.id AND next_attempt_at <= $3
-                                  AND (lease_until IS NULL OR lease_until < $3)
-                                ORDER BY next_attempt_at, id
-                                LIMIT $5
-                                FOR UPDATE SKIP LOCKED) AS due
-                          ORDER BY due.next_attempt_at, due.id
-                          LIMIT $4) AS chosen
-                  WHERE shipments.id = chosen.id
-                 RETURNING shipments.id, fence, shipment_id, account_id, order_id, carrier,
-                           service, tracking_number, ship_date, items, revision, error_count,
-                           outcome_unknown, waiting_on"
+                let shares = due_shares(&mut tx, now, limit, per_account).await?;
+                if shares.is_empty() {
+                    return Ok(Vec::new());
+                }
+                take_shares(&mut tx, worker, now, lease_until, &shares).await?
             }
-        })
-        .bind(worker)
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit as i64)
-        .bind(per_account as i64)
-        .fetch_all(&mut tx)
-        .await?;
+        };
         tx.commit().await?;
         rows.iter()
             .map(|r| {

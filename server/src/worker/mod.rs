@@ -114,6 +114,13 @@ pub struct BatchReport {
     pub read_back: usize,
 }
 
+/// What a group of calls left to write down: their results, and the claims never
+/// started (given back).
+struct Finished {
+    records: Vec<AttemptRecord>,
+    released: Vec<(i64, i64)>,
+}
+
 pub struct Worker {
     store: Store,
     marketplaces: Marketplaces,
@@ -360,29 +367,57 @@ impl Worker {
             .buffer_unordered(self.config.concurrency.max(1))
             .ready_chunks(256);
 
-        while let Some(chunk) = results.next().await {
-            let mut records = Vec::with_capacity(chunk.len());
-            let mut released = Vec::new();
-            for result in chunk {
-                match result {
-                    Ok((record, read_back)) => {
-                        report.paused += usize::from(record.pause.is_some());
-                        report.read_back += usize::from(read_back);
-                        records.push(record);
+        // Results are recorded while the next calls go on: a write that waits for the
+        // database (another worker's write, a busy disk) no longer holds up the calls,
+        // and what arrived meanwhile is recorded together with the next write, in fewer
+        // transactions when the database is slow.
+        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel::<Finished>();
+        let calls = async {
+            while let Some(chunk) = results.next().await {
+                let mut records = Vec::with_capacity(chunk.len());
+                let mut released = Vec::new();
+                for result in chunk {
+                    match result {
+                        Ok((record, read_back)) => {
+                            report.paused += usize::from(record.pause.is_some());
+                            report.read_back += usize::from(read_back);
+                            records.push(record);
+                        }
+                        Err(claim) => released.push(claim),
                     }
-                    Err(claim) => released.push(claim),
                 }
+                // The receiver lives until every sender is gone.
+                let _ = done.send(Finished { records, released });
             }
-            if !records.is_empty() {
-                report.attempted += records.len();
-                report.stale += self.record(&records).await;
+            drop(done);
+        };
+        let recording = async {
+            let (mut attempted, mut released_count, mut stale) = (0, 0, 0);
+            while let Some(first) = finished.recv().await {
+                let Finished {
+                    mut records,
+                    mut released,
+                } = first;
+                while let Ok(more) = finished.try_recv() {
+                    records.extend(more.records);
+                    released.extend(more.released);
+                }
+                if !records.is_empty() {
+                    attempted += records.len();
+                    stale += self.record(&records).await;
+                }
+                if !released.is_empty() {
+                    released_count += released.len();
+                    self.release(&released).await;
+                }
+                self.heartbeat.beat();
             }
-            if !released.is_empty() {
-                report.released += released.len();
-                self.release(&released).await;
-            }
-            self.heartbeat.beat();
-        }
+            (attempted, released_count, stale)
+        };
+        let ((), (attempted, released, stale)) = tokio::join!(calls, recording);
+        report.attempted += attempted;
+        report.released += released;
+        report.stale += stale;
         if report.stale > 0 {
             tracing::warn!(
                 stale = report.stale,

@@ -52,3 +52,62 @@ async fn workers_use_the_access_token_one_of_them_fetched() {
     let stored = common::database::stored_bytes(&h.database_url).await;
     assert!(!common::database::holds(&stored, b"Atza|"));
 }
+
+/// Workers claiming at the same moment take shipments apart, each account's
+/// longest-waiting first and at most `per_account` of one account in a claim, and none
+/// is left behind while a later one of its account is taken.
+#[tokio::test]
+async fn claims_made_at_once_never_overlap_and_keep_to_each_accounts_share() {
+    let h = harness().await;
+    common::add_account(&h.store, "second-store", &h.emulator_url).await;
+    let batch: Vec<Value> = (0..40)
+        .map(|n| {
+            let (_, mut shipment) = h.order(900 + n);
+            if n >= 30 {
+                shipment["account"] = "second-store".into();
+            }
+            shipment
+        })
+        .collect();
+    assert_eq!(h.post(&Value::Array(batch)).await.0, 200);
+
+    let now = shipback::store::now_millis();
+    let claims = futures::future::join_all((0..3).map(|i| {
+        let store = h.store.clone();
+        async move {
+            store
+                .claim_due(&format!("worker-{i}"), now, now + 60_000, 12, 8)
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+
+    // The shipments are numbered in the order they were stored, all due at once: an
+    // account's longest-waiting are its lowest numbers.
+    let number = |id: &str| id.trim_start_matches("S-").parse::<u32>().unwrap();
+    let mut taken: std::collections::HashMap<i64, Vec<u32>> = Default::default();
+    for claim in &claims {
+        assert!(!claim.is_empty(), "a claim came away empty: {claims:?}");
+        assert!(claim.len() <= 12, "more than the claim's limit");
+        let mut per_account: std::collections::HashMap<i64, usize> = Default::default();
+        for shipment in claim {
+            *per_account.entry(shipment.account_id).or_default() += 1;
+            taken
+                .entry(shipment.account_id)
+                .or_default()
+                .push(number(&shipment.shipment_id));
+        }
+        assert!(
+            per_account.values().all(|n| *n <= 8),
+            "more than 8 of one account: {per_account:?}"
+        );
+    }
+    assert_eq!(taken.len(), 2, "both accounts had their share");
+    for numbers in taken.values_mut() {
+        numbers.sort();
+        let first = if numbers[0] < 930 { 900 } else { 930 };
+        let expected: Vec<u32> = (first..).take(numbers.len()).collect();
+        assert_eq!(*numbers, expected, "claimed twice, or one skipped");
+    }
+}
