@@ -1,5 +1,5 @@
 use super::cursor::{Cursor, SortValue};
-use super::db::{query, query_as, query_scalar, DbRow, SqlBuilder};
+use super::db::{query, query_as, query_scalar, Arg, DbRow, SqlBuilder};
 use super::{from_millis, now_millis, to_millis, Dialect, Store, StoreError};
 use crate::records::shipments::{IngestOutcome, NewShipment};
 use app::deadlines::DeadlineFilter;
@@ -400,6 +400,53 @@ async fn known_deadlines<'a>(
     Ok(known)
 }
 
+/// A batch row to store: the shipment, its account's row id, its items as JSON.
+type BatchRow<'a> = (&'a NewShipment, i64, String);
+
+/// PostgreSQL: the batch's rows as eleven arrays, one per column, unnested into rows
+/// (what is the same for every new shipment is written once). A `VALUES` list of a
+/// batch of 1,000 is 15,000 parameters, each bound and parsed on its own.
+fn push_unnested(
+    sql: &mut SqlBuilder,
+    rows: &[BatchRow<'_>],
+    ship_by: impl Fn(&BatchRow<'_>) -> i64,
+    now: i64,
+) {
+    let text = |column: for<'r> fn(&'r BatchRow<'_>) -> &'r str| {
+        Arg::Texts(rows.iter().map(|r| Some(column(r).to_string())).collect())
+    };
+    let int = |column: &dyn Fn(&BatchRow<'_>) -> i64| {
+        Arg::Ints(rows.iter().map(|r| Some(column(r))).collect())
+    };
+    let columns = [
+        (text(|(s, _, _)| &s.shipment_id), "text"),
+        (int(&|(_, account_id, _)| *account_id), "bigint"),
+        (text(|(s, _, _)| &s.account), "text"),
+        (text(|(s, _, _)| &s.order_id), "text"),
+        (text(|(s, _, _)| &s.carrier), "text"),
+        (text(|(s, _, _)| &s.service), "text"),
+        (text(|(s, _, _)| &s.tracking_number), "text"),
+        (int(&|(s, _, _)| to_millis(s.ship_date)), "bigint"),
+        (text(|(_, _, items)| items), "text"),
+        (int(&|(s, _, _)| s.quantity() as i64), "bigint"),
+        (int(&ship_by), "bigint"),
+    ];
+    sql.push("SELECT *, 'pending', ")
+        .push_bind(now)
+        .push(", ")
+        .push_bind(now)
+        .push(", ")
+        .push_bind(now)
+        .push(" FROM UNNEST(");
+    for (i, (column, of)) in columns.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(column).push(format_args!("::{of}[]"));
+    }
+    sql.push(")");
+}
+
 impl Store {
     /// Stores a batch of shipments in one transaction. New ones are queued; known ones
     /// with changed content are queued again as a correction (new revision, new round of
@@ -437,32 +484,38 @@ impl Store {
         let now = now_millis();
         let mut tx = self.write_tx().await?;
         let deadlines = known_deadlines(&mut tx, &rows).await?;
-        let mut sql = SqlBuilder::new(
-            "INSERT INTO shipments (shipment_id, account_id, account_key, order_id, carrier, service,
-                 tracking_number, ship_date, items, quantity, status, next_attempt_at, created_at, updated_at,
-                 ship_by) ",
-        );
-        sql.push_values(&rows, |mut b, (s, account_id, items)| {
-            let ship_by = deadlines
+        let ship_by = |(s, account_id, _): &BatchRow<'_>| {
+            deadlines
                 .get(&(*account_id, s.order_id.as_str()))
                 .copied()
-                .unwrap_or(NO_DEADLINE);
-            b.push_bind(&s.shipment_id)
-                .push_bind(*account_id)
-                .push_bind(&s.account)
-                .push_bind(&s.order_id)
-                .push_bind(&s.carrier)
-                .push_bind(&s.service)
-                .push_bind(&s.tracking_number)
-                .push_bind(to_millis(s.ship_date))
-                .push_bind(items.as_str())
-                .push_bind(s.quantity() as i64)
-                .push_bind(WritebackStatus::Pending.as_str())
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(ship_by);
-        });
+                .unwrap_or(NO_DEADLINE)
+        };
+        let mut sql = SqlBuilder::new(
+            "INSERT INTO shipments (shipment_id, account_id, account_key, order_id, carrier, service,
+                 tracking_number, ship_date, items, quantity, ship_by, status, next_attempt_at,
+                 created_at, updated_at) ",
+        );
+        match self.dialect() {
+            Dialect::Sqlite => sql.push_values(&rows, |mut b, row| {
+                let (s, account_id, items) = row;
+                b.push_bind(&s.shipment_id)
+                    .push_bind(*account_id)
+                    .push_bind(&s.account)
+                    .push_bind(&s.order_id)
+                    .push_bind(&s.carrier)
+                    .push_bind(&s.service)
+                    .push_bind(&s.tracking_number)
+                    .push_bind(to_millis(s.ship_date))
+                    .push_bind(items.as_str())
+                    .push_bind(s.quantity() as i64)
+                    .push_bind(ship_by(row))
+                    .push_bind(WritebackStatus::Pending.as_str())
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push_bind(now);
+            }),
+            Dialect::Postgres => push_unnested(&mut sql, &rows, ship_by, now),
+        }
         // A changed shipment starts a new round; the fence bump makes any answer still
         // in flight for the old content unable to overwrite the new state. A claim still
         // running keeps its lease: the new revision is sent only once that call has
