@@ -61,9 +61,11 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 
 /// `t` as RFC 3339 in UTC to the second (`2026-11-25T14:02:00Z`), digit by digit:
 /// chrono's `format` parses its pattern on every call (a tenth of a million-row export),
-/// and `write!` with padded fields still cost more than the digits. `None` for a year
-/// with no four-digit form.
+/// and `write!` with padded fields still cost more than the digits. Read from the
+/// naive time: each field of a `DateTime<Utc>` adds its (zero) offset again. `None`
+/// for a year with no four-digit form.
 fn rfc3339_seconds(t: DateTime<Utc>) -> Option<[u8; 20]> {
+    let t = t.naive_utc();
     fn digits(out: &mut [u8], mut n: u32) {
         for place in out.iter_mut().rev() {
             *place = b'0' + (n % 10) as u8;

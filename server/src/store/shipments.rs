@@ -105,28 +105,28 @@ shipment_columns!(
 
 /// A row of one answer: `at` says where its columns are (the same for every row).
 pub(super) fn shipment_row(row: &DbRow, at: &ShipmentColumns) -> Result<ShipmentRow, StoreError> {
-    let status: String = row.try_get(at.status)?;
+    let status: String = row.get_unchecked(at.status)?;
     Ok(ShipmentRow {
-        shipment_id: row.try_get(at.shipment_id)?,
-        account: row.try_get(at.account_key)?,
-        account_name: row.try_get(at.display_name)?,
-        marketplace: row.try_get(at.marketplace)?,
-        order_id: row.try_get(at.order_id)?,
-        carrier: row.try_get(at.carrier)?,
-        service: row.try_get(at.service)?,
-        tracking_number: row.try_get(at.tracking_number)?,
-        quantity: row.try_get::<i64, _>(at.quantity)? as u32,
-        ship_date: from_millis(row.try_get(at.ship_date)?)?,
+        shipment_id: row.get_unchecked(at.shipment_id)?,
+        account: row.get_unchecked(at.account_key)?,
+        account_name: row.get_unchecked(at.display_name)?,
+        marketplace: row.get_unchecked(at.marketplace)?,
+        order_id: row.get_unchecked(at.order_id)?,
+        carrier: row.get_unchecked(at.carrier)?,
+        service: row.get_unchecked(at.service)?,
+        tracking_number: row.get_unchecked(at.tracking_number)?,
+        quantity: row.get_unchecked::<i64>(at.quantity)? as u32,
+        ship_date: from_millis(row.get_unchecked(at.ship_date)?)?,
         status: status_from(&status)?,
-        error_count: row.try_get::<i64, _>(at.error_count)? as u32,
-        last_attempt_at: optional_instant(row.try_get(at.last_attempt_at)?)?,
-        next_attempt_at: optional_instant(row.try_get(at.next_attempt_at)?)?,
-        last_error: row.try_get(at.last_error)?,
-        updated_at: from_millis(row.try_get(at.updated_at)?)?,
-        waiting: row.try_get(at.waiting)?,
-        ship_by: deadline_from(row.try_get(at.ship_by)?)?,
+        error_count: row.get_unchecked::<i64>(at.error_count)? as u32,
+        last_attempt_at: optional_instant(row.get_unchecked(at.last_attempt_at)?)?,
+        next_attempt_at: optional_instant(row.get_unchecked(at.next_attempt_at)?)?,
+        last_error: row.get_unchecked(at.last_error)?,
+        updated_at: from_millis(row.get_unchecked(at.updated_at)?)?,
+        waiting: row.get_unchecked(at.waiting)?,
+        ship_by: deadline_from(row.get_unchecked(at.ship_by)?)?,
         confirmed_at: row
-            .try_get::<Option<i64>, _>(at.confirmed_at)?
+            .get_unchecked::<Option<i64>>(at.confirmed_at)?
             .map(from_millis)
             .transpose()?,
     })
