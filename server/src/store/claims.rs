@@ -212,7 +212,10 @@ async fn due_shares(
 /// PostgreSQL, a claim's second step: leases each account's share of its due
 /// shipments, the longest-waiting first. Workers on other hosts claim at the same
 /// moment: rows another claim holds are passed by (SKIP LOCKED) for the account's next
-/// ones, so two claims never wait for each other nor take the same shipment.
+/// ones, so two claims never wait for each other nor take the same shipment. The first
+/// step counted rows such a claim holds: an account with fewer due rows than that may
+/// fill less than its share, and the claim comes back short of its limit; the next
+/// claim takes the rest.
 async fn take_shares(
     tx: &mut Tx,
     worker: &str,
@@ -220,20 +223,9 @@ async fn take_shares(
     lease_until: i64,
     shares: &[(i64, i64)],
 ) -> Result<Vec<DbRow>, StoreError> {
-    let mut sql = SqlBuilder::new(
-        "UPDATE shipments
-            SET lease_owner = ",
-    );
-    sql.push_bind(worker)
-        .push(", lease_until = ")
-        .push_bind(lease_until)
-        .push(
-            ", fence = shipments.fence + 1,
-               -- Taken over from a worker whose lease ran out: it may have sent.
-               outcome_unknown = CASE WHEN shipments.lease_owner IS NOT NULL THEN TRUE
-                                      ELSE shipments.outcome_unknown END
-           FROM (SELECT due.id FROM (",
-        );
+    // Chosen once (MATERIALIZED): a row lock taken by a subquery the planner might run
+    // again would take more than the share.
+    let mut sql = SqlBuilder::new("WITH chosen AS MATERIALIZED (SELECT due.id FROM (");
     sql.push_values(shares, |mut b, (account_id, take)| {
         b.push_bind(*account_id).push_bind(*take);
     });
@@ -250,7 +242,19 @@ async fn take_shares(
         ")
                   ORDER BY next_attempt_at, id
                   LIMIT share.take
-                  FOR UPDATE SKIP LOCKED) AS due) AS chosen
+                  FOR UPDATE SKIP LOCKED) AS due)
+         UPDATE shipments
+            SET lease_owner = ",
+    )
+    .push_bind(worker)
+    .push(", lease_until = ")
+    .push_bind(lease_until)
+    .push(
+        ", fence = shipments.fence + 1,
+               -- Taken over from a worker whose lease ran out: it may have sent.
+               outcome_unknown = CASE WHEN shipments.lease_owner IS NOT NULL THEN TRUE
+                                      ELSE shipments.outcome_unknown END
+           FROM chosen
           WHERE shipments.id = chosen.id
          RETURNING shipments.id, fence, shipment_id, account_id, order_id, carrier, service,
                    tracking_number, ship_date, items, revision, error_count, outcome_unknown,

@@ -108,12 +108,12 @@ pub enum Arg {
     Text(Option<String>),
     Bool(Option<bool>),
     Bytes(Option<Vec<u8>>),
-    /// A column of values for PostgreSQL's `UNNEST($n::bigint[])`: a batch as a dozen
-    /// arrays rather than thousands of parameters. SQLite, which has no arrays, is
-    /// given the list as JSON text (`json_each`).
-    Ints(Vec<Option<i64>>),
+    /// A column of values for PostgreSQL's `UNNEST($n::bigint[])`: a batch as one
+    /// array per column rather than thousands of parameters. SQLite, which has no
+    /// arrays, is given the list as JSON text (`json_each`).
+    Ints(Vec<i64>),
     /// See [`Arg::Ints`]: `$n::text[]`.
-    Texts(Vec<Option<String>>),
+    Texts(Vec<String>),
 }
 
 macro_rules! arg_from {
@@ -254,14 +254,15 @@ impl DbRow {
         }
     }
 
-    /// A column at a position found by [`DbRow::position_of`], read without the
-    /// driver's check that its SQL type may be read as `T`: for the shipment rows a
-    /// page or an export reads by the million, whose columns the store's own schema
-    /// types. A value that does not decode is still an error (a NULL read as a
-    /// `String`, bytes that are not UTF-8); the check alone cost a tenth of an export.
+    /// A column at a position found by [`DbRow::position_of`]. On PostgreSQL it is
+    /// read without sqlx's check that its SQL type may be read as `T`, which cost a
+    /// tenth of a million-row export: these are the shipment rows a page or an export
+    /// reads, whose columns the store's own schema types, and a NULL where `T` has none
+    /// is still an error. SQLite keeps the check: its values carry no declared type,
+    /// and unchecked a NULL would read as an empty string or 0.
     pub fn get_unchecked<T: Column>(&self, at: usize) -> Result<T, sqlx::Error> {
         match self {
-            DbRow::Sqlite(row) => row.try_get_unchecked(at),
+            DbRow::Sqlite(row) => row.try_get(at),
             DbRow::Postgres(row) => row.try_get_unchecked(at),
         }
     }
@@ -612,13 +613,13 @@ mod tests {
         let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
         let pool = Pool::Sqlite(pool);
         let sum: i64 = query_scalar("SELECT SUM(value) FROM json_each($1)")
-            .bind(Arg::Ints(vec![Some(2), None, Some(40)]))
+            .bind(Arg::Ints(vec![2, 40]))
             .fetch_one(&pool)
             .await
             .unwrap();
         assert_eq!(sum, 42);
         let joined: String = query_scalar("SELECT group_concat(value, '+') FROM json_each($1)")
-            .bind(Arg::Texts(vec![Some("a\"b".into()), Some("c".into())]))
+            .bind(Arg::Texts(vec!["a\"b".into(), "c".into()]))
             .fetch_one(&pool)
             .await
             .unwrap();

@@ -404,7 +404,8 @@ async fn known_deadlines<'a>(
 type BatchRow<'a> = (&'a NewShipment, i64, String);
 
 /// PostgreSQL: the batch's rows as eleven arrays, one per column, unnested into rows
-/// (what is the same for every new shipment is written once). A `VALUES` list of a
+/// (what is the same for every new shipment is bound once). The columns come in the
+/// order of the `INSERT`'s list, as `push_values` gives them on SQLite. A `VALUES` list of a
 /// batch of 1,000 is 15,000 parameters, each bound and parsed on its own.
 fn push_unnested(
     sql: &mut SqlBuilder,
@@ -413,11 +414,9 @@ fn push_unnested(
     now: i64,
 ) {
     let text = |column: for<'r> fn(&'r BatchRow<'_>) -> &'r str| {
-        Arg::Texts(rows.iter().map(|r| Some(column(r).to_string())).collect())
+        Arg::Texts(rows.iter().map(|r| column(r).to_string()).collect())
     };
-    let int = |column: &dyn Fn(&BatchRow<'_>) -> i64| {
-        Arg::Ints(rows.iter().map(|r| Some(column(r))).collect())
-    };
+    let int = |column: &dyn Fn(&BatchRow<'_>) -> i64| Arg::Ints(rows.iter().map(column).collect());
     let columns = [
         (text(|(s, _, _)| &s.shipment_id), "text"),
         (int(&|(_, account_id, _)| *account_id), "bigint"),
@@ -431,7 +430,9 @@ fn push_unnested(
         (int(&|(s, _, _)| s.quantity() as i64), "bigint"),
         (int(&ship_by), "bigint"),
     ];
-    sql.push("SELECT *, 'pending', ")
+    sql.push("SELECT *, ")
+        .push_bind(WritebackStatus::Pending.as_str())
+        .push(", ")
         .push_bind(now)
         .push(", ")
         .push_bind(now)

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -112,6 +112,14 @@ pub struct BatchReport {
     pub paused: usize,
     /// Lost answers found applied on read-back: confirmed without a second send.
     pub read_back: usize,
+}
+
+/// Whether a batch's results reach the database now: while they do not, its calls
+/// wait (see `run_batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recording {
+    GoesThrough,
+    Stalled,
 }
 
 /// What a group of calls left to write down: their results, and the claims never
@@ -321,7 +329,8 @@ impl Worker {
         }
         let claims = ready;
         // What the imported orders tell against each shipment, read in one go: the
-        // attempts below run between the batch's writes and must not wait on the pool.
+        // attempts below run beside the batch's result writes, and a read each would
+        // queue for the pool behind them.
         let wanted: Vec<(i64, String)> = claims
             .iter()
             .map(|c| (c.account_id, c.order_id.clone()))
@@ -337,6 +346,8 @@ impl Worker {
                 .lease
                 .saturating_sub(self.config.attempt_timeout + Duration::from_secs(1));
 
+        let recorder_state = tokio::sync::watch::Sender::new(Recording::GoesThrough);
+        let recorder_state = &recorder_state;
         let mut results = futures::stream::iter(claims)
             .map(|claim| {
                 let target = self.target(accounts.get(&claim.account_id));
@@ -357,6 +368,13 @@ impl Worker {
                         }
                         Err(_) => true,
                     };
+                    // No call starts while results cannot be recorded: its own might
+                    // not be either before its lease runs out.
+                    let mut recording = recorder_state.subscribe();
+                    tokio::select! {
+                        _ = recording.wait_for(|state| *state == Recording::GoesThrough) => {}
+                        _ = self.stopped() => {}
+                    }
                     if !turn || self.stopping() || Instant::now() > last_safe_start {
                         return Err((claim.row_id, claim.fence));
                     }
@@ -371,7 +389,7 @@ impl Worker {
         // database (another worker's write, a busy disk) no longer holds up the calls,
         // and what arrived meanwhile is recorded together with the next write, in fewer
         // transactions when the database is slow.
-        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel::<Finished>();
+        let (to_recorder, mut from_calls) = tokio::sync::mpsc::unbounded_channel::<Finished>();
         let calls = async {
             while let Some(chunk) = results.next().await {
                 let mut records = Vec::with_capacity(chunk.len());
@@ -386,38 +404,38 @@ impl Worker {
                         Err(claim) => released.push(claim),
                     }
                 }
-                // The receiver lives until every sender is gone.
-                let _ = done.send(Finished { records, released });
+                // The recorder reads until every sender is gone.
+                let _ = to_recorder.send(Finished { records, released });
             }
-            drop(done);
+            drop(to_recorder);
         };
         let recording = async {
-            let (mut attempted, mut released_count, mut stale) = (0, 0, 0);
-            while let Some(first) = finished.recv().await {
+            let mut written = BatchReport::default();
+            while let Some(first) = from_calls.recv().await {
                 let Finished {
                     mut records,
                     mut released,
                 } = first;
-                while let Ok(more) = finished.try_recv() {
+                while let Ok(more) = from_calls.try_recv() {
                     records.extend(more.records);
                     released.extend(more.released);
                 }
                 if !records.is_empty() {
-                    attempted += records.len();
-                    stale += self.record(&records).await;
+                    written.attempted += records.len();
+                    written.stale += self.record(&records, recorder_state).await;
                 }
                 if !released.is_empty() {
-                    released_count += released.len();
-                    self.release(&released).await;
+                    written.released += released.len();
+                    self.release(&released, recorder_state).await;
                 }
                 self.heartbeat.beat();
             }
-            (attempted, released_count, stale)
+            written
         };
-        let ((), (attempted, released, stale)) = tokio::join!(calls, recording);
-        report.attempted += attempted;
-        report.released += released;
-        report.stale += stale;
+        let ((), written) = tokio::join!(calls, recording);
+        report.attempted += written.attempted;
+        report.released += written.released;
+        report.stale += written.stale;
         if report.stale > 0 {
             tracing::warn!(
                 stale = report.stale,
@@ -430,12 +448,17 @@ impl Worker {
     /// Records results whose calls went out, whatever it takes: a database that does
     /// not answer (busy past its timeout, restarting) is asked again until it does. A
     /// batch is never dropped, so nothing is sent twice for want of its record.
-    async fn record(&self, records: &[AttemptRecord]) -> usize {
+    /// `state` tells the batch's calls meanwhile whether records go through.
+    async fn record(&self, records: &[AttemptRecord], state: &watch::Sender<Recording>) -> usize {
         let mut wait = Duration::from_millis(100);
         loop {
             match self.store.record_attempts(&self.config.name, records).await {
-                Ok(stale) => return stale,
+                Ok(stale) => {
+                    state.send_replace(Recording::GoesThrough);
+                    return stale;
+                }
                 Err(e) => {
+                    state.send_replace(Recording::Stalled);
                     tracing::error!(error = %e, results = records.len(), "cannot record results yet; they are kept and recorded when the database answers");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(5));
@@ -445,13 +468,15 @@ impl Worker {
     }
 
     /// Gives claims back, whatever it takes (as [`Worker::record`]).
-    async fn release(&self, claims: &[(i64, i64)]) {
+    async fn release(&self, claims: &[(i64, i64)], state: &watch::Sender<Recording>) {
         let mut wait = Duration::from_millis(100);
         while let Err(e) = self.store.release_claims(&self.config.name, claims).await {
+            state.send_replace(Recording::Stalled);
             tracing::error!(error = %e, "cannot give claims back yet; trying again");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(5));
         }
+        state.send_replace(Recording::GoesThrough);
     }
 
     /// The account and its marketplace's write-back API, or why there is none.
@@ -512,8 +537,8 @@ impl Worker {
                 .find(|o| o.order_id == claim.order_id)
                 .and_then(|o| o.items)
                 .unwrap_or_default();
-            // Written from a task of its own: this attempt is polled only between the
-            // batch's result writes, and a write transaction left open while paused
+            // Written from a task of its own: this attempt is polled beside the batch's
+            // result writes, and a write transaction left open while it is not polled
             // would hold SQLite's lock against them.
             let store = self.store.clone();
             let (account_id, order_id, lines) = (account.id, claim.order_id.clone(), items.clone());
