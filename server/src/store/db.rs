@@ -260,7 +260,7 @@ impl DbRow {
     /// reads, whose columns the store's own schema types, and a NULL where `T` has none
     /// is still an error. SQLite keeps the check: its values carry no declared type,
     /// and unchecked a NULL would read as an empty string or 0.
-    pub fn get_unchecked<T: Column>(&self, at: usize) -> Result<T, sqlx::Error> {
+    pub fn column_at<T: Column>(&self, at: usize) -> Result<T, sqlx::Error> {
         match self {
             DbRow::Sqlite(row) => row.try_get(at),
             DbRow::Postgres(row) => row.try_get_unchecked(at),

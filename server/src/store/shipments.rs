@@ -105,28 +105,28 @@ shipment_columns!(
 
 /// A row of one answer: `at` says where its columns are (the same for every row).
 pub(super) fn shipment_row(row: &DbRow, at: &ShipmentColumns) -> Result<ShipmentRow, StoreError> {
-    let status: String = row.get_unchecked(at.status)?;
+    let status: String = row.column_at(at.status)?;
     Ok(ShipmentRow {
-        shipment_id: row.get_unchecked(at.shipment_id)?,
-        account: row.get_unchecked(at.account_key)?,
-        account_name: row.get_unchecked(at.display_name)?,
-        marketplace: row.get_unchecked(at.marketplace)?,
-        order_id: row.get_unchecked(at.order_id)?,
-        carrier: row.get_unchecked(at.carrier)?,
-        service: row.get_unchecked(at.service)?,
-        tracking_number: row.get_unchecked(at.tracking_number)?,
-        quantity: row.get_unchecked::<i64>(at.quantity)? as u32,
-        ship_date: from_millis(row.get_unchecked(at.ship_date)?)?,
+        shipment_id: row.column_at(at.shipment_id)?,
+        account: row.column_at(at.account_key)?,
+        account_name: row.column_at(at.display_name)?,
+        marketplace: row.column_at(at.marketplace)?,
+        order_id: row.column_at(at.order_id)?,
+        carrier: row.column_at(at.carrier)?,
+        service: row.column_at(at.service)?,
+        tracking_number: row.column_at(at.tracking_number)?,
+        quantity: row.column_at::<i64>(at.quantity)? as u32,
+        ship_date: from_millis(row.column_at(at.ship_date)?)?,
         status: status_from(&status)?,
-        error_count: row.get_unchecked::<i64>(at.error_count)? as u32,
-        last_attempt_at: optional_instant(row.get_unchecked(at.last_attempt_at)?)?,
-        next_attempt_at: optional_instant(row.get_unchecked(at.next_attempt_at)?)?,
-        last_error: row.get_unchecked(at.last_error)?,
-        updated_at: from_millis(row.get_unchecked(at.updated_at)?)?,
-        waiting: row.get_unchecked(at.waiting)?,
-        ship_by: deadline_from(row.get_unchecked(at.ship_by)?)?,
+        error_count: row.column_at::<i64>(at.error_count)? as u32,
+        last_attempt_at: optional_instant(row.column_at(at.last_attempt_at)?)?,
+        next_attempt_at: optional_instant(row.column_at(at.next_attempt_at)?)?,
+        last_error: row.column_at(at.last_error)?,
+        updated_at: from_millis(row.column_at(at.updated_at)?)?,
+        waiting: row.column_at(at.waiting)?,
+        ship_by: deadline_from(row.column_at(at.ship_by)?)?,
         confirmed_at: row
-            .get_unchecked::<Option<i64>>(at.confirmed_at)?
+            .column_at::<Option<i64>>(at.confirmed_at)?
             .map(from_millis)
             .transpose()?,
     })

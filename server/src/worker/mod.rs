@@ -346,7 +346,7 @@ impl Worker {
                 .lease
                 .saturating_sub(self.config.attempt_timeout + Duration::from_secs(1));
 
-        let recorder_state = tokio::sync::watch::Sender::new(Recording::GoesThrough);
+        let recorder_state = watch::Sender::new(Recording::GoesThrough);
         let recorder_state = &recorder_state;
         let mut results = futures::stream::iter(claims)
             .map(|claim| {
